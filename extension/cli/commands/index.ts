@@ -1,0 +1,8 @@
+import type { CliCommand } from '../io';
+
+/**
+ * Every subcommand of `netvsc-lab`, in the order `--help` lists them.
+ * Each lives in its own module beside this one; add one line here per command.
+ */
+export const COMMANDS: CliCommand[] = [
+];

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Bundles every entry point with esbuild: the extension host, the language servers, the debug
+// adapter, the webviews (browser) and the CLI. Entries that do not exist yet are left out so the
+// build grows with the code.
+import * as esbuild from 'esbuild';
+import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const node = { platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'] };
+const browser = { platform: 'browser', target: 'chrome114', format: 'iife' };
+
+/** [entry, outfile, options] */
+const entries = [
+  ['extension/vscode/extension.ts', 'dist/extension.js', node],
+  ['extension/cli/main.ts', 'dist/cli.js', { ...node, banner: { js: '#!/usr/bin/env node' } }],
+  ['extension/servers/ethtool/server.ts', 'dist/servers/ethtool.js', node],
+  ['extension/servers/xdp/server.ts', 'dist/servers/xdp.js', node],
+  ['extension/vscode/debug/debugAdapter.ts', 'dist/debugAdapter.js', node],
+  ['extension/core/worker/deviceWorker.ts', 'dist/deviceWorker.js', node],
+  ['webview/trace/main.ts', 'dist/webview/trace.js', browser],
+  ['test/suite/index.ts', 'out/test/suite/index.js', node],
+].filter(([entry]) => existsSync(entry));
+
+mkdirSync('dist', { recursive: true });
+const contexts = await Promise.all(entries.map(([entry, outfile, opts]) => esbuild.context({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  sourcemap: true,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+  ...opts,
+})));
+
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log(`watching ${entries.length} bundles`);
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+  if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+  writeFileSync('dist/.built', new Date().toISOString());
+  console.log(`built ${entries.length} bundles${production ? ' (production)' : ''}`);
+}
