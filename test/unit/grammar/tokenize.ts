@@ -6,22 +6,28 @@ import * as oniguruma from 'vscode-oniguruma';
 import * as vsctm from 'vscode-textmate';
 
 const require_ = createRequire(__filename);
-let registry: vsctm.Registry | undefined;
+const registries = new Map<string, vsctm.Registry>();
+let wasmLoaded: Promise<void> | undefined;
 
 async function getRegistry(grammars: Record<string, string>): Promise<vsctm.Registry> {
-  if (registry) return registry;
-  const wasm = readFileSync(require_.resolve('vscode-oniguruma/release/onig.wasm')).buffer;
-  await oniguruma.loadWASM(wasm);
-  registry = new vsctm.Registry({
+  const key = JSON.stringify(grammars);
+  const known = registries.get(key);
+  if (known) return known;
+  wasmLoaded ??= oniguruma.loadWASM(readFileSync(require_.resolve('vscode-oniguruma/release/onig.wasm')).buffer);
+  await wasmLoaded;
+  const registry = new vsctm.Registry({
     onigLib: Promise.resolve({
       createOnigScanner: (p: string[]) => new oniguruma.OnigScanner(p),
       createOnigString: (s: string) => new oniguruma.OnigString(s),
     }),
+    // Injection grammars declare the scope they inject into (`injectTo` in the manifest).
+    getInjections: (scope: string) => Object.keys(grammars).filter((s) => s.startsWith(`${scope}.`) && s.endsWith('.injection')),
     loadGrammar: async (scope: string) => {
       const path = grammars[scope];
       return path ? vsctm.parseRawGrammar(readFileSync(path, 'utf8'), path) : null;
     },
   });
+  registries.set(key, registry);
   return registry;
 }
 
