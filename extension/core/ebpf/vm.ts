@@ -328,6 +328,7 @@ export class Machine implements HelperContext {
       this.pendingTarget = undefined;
       this.pending = PENDING_NONE;
       this.pc = 0;
+      if (maxSteps !== Infinity) return ST_STEP;
     }
   }
 
