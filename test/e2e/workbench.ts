@@ -1,0 +1,76 @@
+// A page object over one VS Code workbench window in Chromium: what a user clicks and reads.
+// The selectors are the ones VS Code's own smoke automation and code-server's e2e suite use
+// (roles and aria labels first, class names only where the workbench has nothing better).
+import type { Locator, Page } from 'playwright-core';
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  /** An activity-bar entry (view container) by its title, e.g. `NetVSC`. */
+  activityBarTab(title: string): Locator {
+    return this.page.locator('.part.activitybar').getByRole('tab', { name: new RegExp(`^${escapeRegExp(title)}\\b`) });
+  }
+
+  /** Opens a view container from the activity bar (a no-op if it is already the visible one). */
+  async openViewContainer(title: string): Promise<void> {
+    const tab = this.activityBarTab(title);
+    await tab.waitFor({ timeout: 30_000 });
+    if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+  }
+
+  /** A row of a tree view, by its accessible name. */
+  treeItem(name: string | RegExp): Locator {
+    return this.page.getByRole('treeitem', { name, exact: typeof name === 'string' });
+  }
+
+  /** Label texts of the visible tree rows at one depth (1 = roots), in display order. */
+  async treeLabels(level: number): Promise<string[]> {
+    return this.page.locator(`.monaco-list-row[role="treeitem"][aria-level="${level}"] .label-name`).allInnerTexts();
+  }
+
+  get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** The rows of the open quick input (command palette, quick pick). */
+  quickInputRows(): Locator {
+    return this.quickInput.locator('.monaco-list-row');
+  }
+
+  /** Runs a command from the command palette (F1) by its full title, e.g. `NetVSC: Show Driver Info`. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('Escape'); // close whatever quick input is open
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const row = this.quickInputRows().filter({ hasText: title }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  /** Waits for a quick pick and chooses the row whose text contains `text` (or the first row). */
+  async pick(text?: string): Promise<string> {
+    const rows = this.quickInputRows();
+    const row = text ? rows.filter({ hasText: text }).first() : rows.first();
+    await row.waitFor();
+    const label = (await row.locator('.label-name').first().innerText()).trim();
+    await row.click();
+    return label;
+  }
+
+  /** The text of the active editor, line by line as rendered (the DOM reuses line nodes, so
+   *  they are sorted by their vertical position). */
+  async activeEditorLines(): Promise<string[]> {
+    const editor = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+    await editor.waitFor();
+    return editor.evaluate((el) => [...el.querySelectorAll('.view-line')]
+      .map((line) => ({ top: line.getBoundingClientRect().top, text: (line.textContent ?? '').replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text));
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
