@@ -1,0 +1,333 @@
+/**
+ * eBPF -> JavaScript compiler. A program becomes one function: registers are local int32 pairs
+ * (`r3l`, `r3h`), basic blocks are `case` labels of a `switch (pc)` in a loop, memory accesses are
+ * the region checks of memory.ts inlined, helpers are direct calls through the table.
+ *
+ * Safety: the generated source is built ONLY from fixed templates in this file and numbers taken
+ * from typed arrays (opcodes, register numbers 0-10 checked by `checkProgram`, offsets,
+ * immediates, resolved constants). No string from the object (section, map, function names, BTF)
+ * is ever spliced in; `assertSafeSource` re-checks the character set before `new Function`.
+ *
+ * Semantics are the interpreter's: the budget is charged per basic block, and a block that does
+ * not fit in what is left, an entry in the middle of a block, or single-stepping hands the run to
+ * the interpreter, which finishes it exactly (same fault instruction, same count).
+ */
+import { OP_LDDW, BPF_PSEUDO_FUNC } from './isa';
+import {
+  atomic, bswap32, callHelper, callIndirect, DIVRES, interpreter, loadPacketLegacy, sdivmod64, udivmod64, umulhi,
+} from './interpreter';
+import { LoadedProgram, Machine, VmEngine } from './vm';
+
+/** Return code of a compiled function: continue this run in the interpreter from `m.pc`. */
+const FALLBACK = -1;
+
+/** Exit kinds of the generated epilogue. */
+const XK_EXIT = 0, XK_MEMFAULT = 1, XK_FAULTSET = 2, XK_PENDING = 3, XK_FALLBACK = 4, XK_BAD = 5, XK_CALLDEPTH = 6;
+
+export interface CompiledProgram {
+  /** Runs from `m.pc` (must be a block leader) with `m.budgetLeft`. */
+  run: (m: Machine) => number;
+  /** 1 where an instruction starts a block (a valid entry). */
+  leaders: Uint8Array;
+  /** The generated JavaScript (for inspection and the injection test). */
+  source: string;
+}
+
+const RT = { umulhi, udivmod64, sdivmod64, DIVRES, bswap32, callHelper, callIndirect, loadPacketLegacy, atomic };
+
+const L = (r: number): string => `r${r}l`;
+const H = (r: number): string => `r${r}h`;
+
+/** Only identifiers, numbers, operators and punctuation of our own templates. */
+export function assertSafeSource(src: string): void {
+  if (!/^[A-Za-z0-9_\s;:{}()[\]=+\-*/%<>!&|^~?,.]*$/.test(src)) {
+    throw new Error('JIT: generated source contains unexpected characters');
+  }
+}
+
+export function compileProgram(p: LoadedProgram): CompiledProgram {
+  const { code, dst, src, off, imm, length: n } = p.code;
+  const leaders = new Uint8Array(n + 1);
+  leaders[0] = 1;
+  for (let i = 0; i < n; i++) {
+    const c = code[i], cls = c & 7;
+    if (c === OP_LDDW) {
+      if (src[i] === BPF_PSEUDO_FUNC) leaders[i + 1 + imm[i]] = 1;
+      i++;
+      continue;
+    }
+    if (cls === 5 || cls === 6) {
+      const op = c & 0xf0;
+      if (c === 0x85) {
+        if (src[i] === 1) { leaders[i + 1 + imm[i]] = 1; leaders[i + 1] = 1; }
+      } else if (c === 0x8d) leaders[i + 1] = 1;
+      else if (op === 0x90) leaders[i + 1] = 1;
+      else if (c === 0x06) { leaders[i + 1 + imm[i]] = 1; leaders[i + 1] = 1; }
+      else { leaders[i + 1 + off[i]] = 1; leaders[i + 1] = 1; }
+    }
+  }
+  // Block lengths (instructions, an lddw counts once as in the interpreter).
+  const out: string[] = [];
+  const emit = (s: string): void => { out.push(s); };
+  const memCheck = (pc: number, base: number, o: number, size: number, write: boolean, extraRead: boolean): void => {
+    const lo = write ? 'wLo' : 'rLo', hi = write ? 'wHi' : 'rHi';
+    const extra = extraRead ? ` && o >= rLo[id] && o + ${size} <= rHi[id]` : '';
+    emit(`id = ${H(base)} >>> 0; o = (${L(base)} >>> 0) + (${o});`);
+    emit(`if (!(id < nreg && o >= ${lo}[id] && o + ${size} <= ${hi}[id]${extra})) {`);
+    emit(`id = mem.resolve(${H(base)}, ${L(base)}, ${o}, ${size}, ${write});`);
+    if (extraRead) emit(`if (id >= 0 && mem.resolve(${H(base)}, ${L(base)}, ${o}, ${size}, false) < 0) id = -1;`);
+    emit(`if (id < 0) { fh = ${H(base)}; fl = ${L(base)}; fo = ${o}; fs = ${size}; fw = ${write}; xk = ${XK_MEMFAULT}; pc = ${pc}; break L; }`);
+    emit(`o = mem.offset; }`);
+    emit(`b = bytes[id];`);
+  };
+  const syncOut = (regs: number[]): string => regs.map((r) => `lo[${r}] = ${L(r)}; hi[${r}] = ${H(r)};`).join(' ');
+  const syncIn = (regs: number[]): string => regs.map((r) => `${L(r)} = lo[${r}]; ${H(r)} = hi[${r}];`).join(' ');
+  const ALL = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const refreshMem = 'bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;';
+  const jump = (cond: string, target: number): void => { emit(`if (${cond}) { pc = ${target}; continue; }`); };
+
+  for (let i = 0; i < n; i++) {
+    if (leaders[i]) {
+      let len = 0;
+      for (let j = i; j < n; j++) {
+        if (j > i && leaders[j]) break;
+        len++;
+        if (code[j] === OP_LDDW) j++;
+      }
+      emit(`case ${i}: if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
+    }
+    const c = code[i], d = dst[i], s = src[i], k = imm[i], of = off[i];
+    const dl = L(d), dh = H(d), sl = L(s), sh = H(s);
+    const kh = k >> 31;
+    const isX = (c & 8) !== 0;
+    const bl = isX ? sl : `(${k})`, bh = isX ? sh : `(${kh})`;
+    switch (c) {
+      // ALU64
+      case 0x07: case 0x0f: emit(`t = (${dl} + ${bl}) | 0; ${dh} = (${dh} + ${bh} + ((t >>> 0) < (${dl} >>> 0) ? 1 : 0)) | 0; ${dl} = t;`); break;
+      case 0x17: case 0x1f: emit(`${dh} = (${dh} - ${bh} - ((${dl} >>> 0) < (${bl} >>> 0) ? 1 : 0)) | 0; ${dl} = (${dl} - ${bl}) | 0;`); break;
+      case 0x27: case 0x2f: emit(`t = Math.imul(${dl}, ${bl}); ${dh} = (Math.imul(${dh}, ${bl}) + Math.imul(${dl}, ${bh}) + umulhi(${dl}, ${bl})) | 0; ${dl} = t;`); break;
+      case 0x37: case 0x3f: case 0x97: case 0x9f: {
+        const isMod = c >= 0x90, fn = of === 1 ? 'sdivmod64' : 'udivmod64';
+        const zero = isMod ? '' : `${dl} = 0; ${dh} = 0;`;
+        const res = isMod ? `${dl} = DIVRES[2]; ${dh} = DIVRES[3];` : `${dl} = DIVRES[0]; ${dh} = DIVRES[1];`;
+        emit(`if ((${bl} | ${bh}) === 0) { ${zero} } else { ${fn}(${dh}, ${dl}, ${bh}, ${bl}); ${res} }`);
+        break;
+      }
+      case 0x47: case 0x4f: emit(`${dl} |= ${bl}; ${dh} |= ${bh};`); break;
+      case 0x57: case 0x5f: emit(`${dl} &= ${bl}; ${dh} &= ${bh};`); break;
+      case 0xa7: case 0xaf: emit(`${dl} ^= ${bl}; ${dh} ^= ${bh};`); break;
+      case 0x67: case 0x77: case 0xc7: {
+        const sh64 = k & 63;
+        if (sh64 === 0) break;
+        if (c === 0x67) emit(sh64 >= 32 ? `${dh} = ${dl} << ${sh64 - 32}; ${dl} = 0;` : `${dh} = (${dh} << ${sh64}) | (${dl} >>> ${32 - sh64}); ${dl} = ${dl} << ${sh64};`);
+        else if (c === 0x77) emit(sh64 >= 32 ? `${dl} = ${dh} >>> ${sh64 - 32}; ${dh} = 0;` : `${dl} = (${dl} >>> ${sh64}) | (${dh} << ${32 - sh64}); ${dh} = ${dh} >>> ${sh64};`);
+        else emit(sh64 >= 32 ? `${dl} = ${dh} >> ${sh64 - 32}; ${dh} = ${dh} >> 31;` : `${dl} = (${dl} >>> ${sh64}) | (${dh} << ${32 - sh64}); ${dh} = ${dh} >> ${sh64};`);
+        break;
+      }
+      case 0x6f: emit(`t = ${sl} & 63; if (t >= 32) { ${dh} = ${dl} << (t - 32); ${dl} = 0; } else if (t !== 0) { ${dh} = (${dh} << t) | (${dl} >>> (32 - t)); ${dl} = ${dl} << t; }`); break;
+      case 0x7f: emit(`t = ${sl} & 63; if (t >= 32) { ${dl} = ${dh} >>> (t - 32); ${dh} = 0; } else if (t !== 0) { ${dl} = (${dl} >>> t) | (${dh} << (32 - t)); ${dh} = ${dh} >>> t; }`); break;
+      case 0xcf: emit(`t = ${sl} & 63; if (t >= 32) { ${dl} = ${dh} >> (t - 32); ${dh} = ${dh} >> 31; } else if (t !== 0) { ${dl} = (${dl} >>> t) | (${dh} << (32 - t)); ${dh} = ${dh} >> t; }`); break;
+      case 0x87: emit(`t = (-${dl}) | 0; ${dh} = (~${dh} + (t === 0 ? 1 : 0)) | 0; ${dl} = t;`); break;
+      case 0xb7: emit(`${dl} = ${k}; ${dh} = ${kh};`); break;
+      case 0xbf:
+        if (of === 0) emit(`${dl} = ${sl}; ${dh} = ${sh};`);
+        else if (of === 32) emit(`${dl} = ${sl}; ${dh} = ${sl} >> 31;`);
+        else emit(`${dl} = (${sl} << ${32 - of}) >> ${32 - of}; ${dh} = ${dl} >> 31;`);
+        break;
+      case 0xd7: case 0xdc:
+        if (k === 16) emit(`${dl} = ((${dl} & 0xff) << 8) | ((${dl} >>> 8) & 0xff); ${dh} = 0;`);
+        else if (k === 32) emit(`${dl} = bswap32(${dl}); ${dh} = 0;`);
+        else emit(`t = ${dl}; ${dl} = bswap32(${dh}); ${dh} = bswap32(t);`);
+        break;
+      case 0xd4:
+        if (k === 16) emit(`${dl} &= 0xffff; ${dh} = 0;`); else if (k === 32) emit(`${dh} = 0;`);
+        break;
+      // ALU32
+      case 0x04: case 0x0c: emit(`${dl} = (${dl} + ${bl}) | 0; ${dh} = 0;`); break;
+      case 0x14: case 0x1c: emit(`${dl} = (${dl} - ${bl}) | 0; ${dh} = 0;`); break;
+      case 0x24: case 0x2c: emit(`${dl} = Math.imul(${dl}, ${bl}); ${dh} = 0;`); break;
+      case 0x34: case 0x3c: case 0x94: case 0x9c: {
+        const isMod = c >= 0x90;
+        const op = of === 1
+          ? (isMod ? `(${dl} % ${bl}) | 0` : `(${dl} / ${bl}) | 0`)
+          : (isMod ? `((${dl} >>> 0) % (${bl} >>> 0)) | 0` : `((${dl} >>> 0) / (${bl} >>> 0)) | 0`);
+        emit(`if (${bl} !== 0) ${dl} = ${op};${isMod ? '' : ` else ${dl} = 0;`} ${dh} = 0;`);
+        break;
+      }
+      case 0x44: case 0x4c: emit(`${dl} |= ${bl}; ${dh} = 0;`); break;
+      case 0x54: case 0x5c: emit(`${dl} &= ${bl}; ${dh} = 0;`); break;
+      case 0xa4: case 0xac: emit(`${dl} ^= ${bl}; ${dh} = 0;`); break;
+      case 0x64: emit(`${dl} <<= ${k & 31}; ${dh} = 0;`); break;
+      case 0x6c: emit(`${dl} <<= ${sl} & 31; ${dh} = 0;`); break;
+      case 0x74: emit(`${dl} = ${dl} >>> ${k & 31}; ${dh} = 0;`); break;
+      case 0x7c: emit(`${dl} = ${dl} >>> (${sl} & 31); ${dh} = 0;`); break;
+      case 0xc4: emit(`${dl} >>= ${k & 31}; ${dh} = 0;`); break;
+      case 0xcc: emit(`${dl} >>= ${sl} & 31; ${dh} = 0;`); break;
+      case 0x84: emit(`${dl} = (-${dl}) | 0; ${dh} = 0;`); break;
+      case 0xb4: emit(`${dl} = ${k}; ${dh} = 0;`); break;
+      case 0xbc:
+        if (of === 0) emit(`${dl} = ${sl}; ${dh} = 0;`);
+        else emit(`${dl} = (${sl} << ${32 - of}) >> ${32 - of}; ${dh} = 0;`);
+        break;
+      // lddw and legacy packet loads
+      case OP_LDDW:
+        emit(`${dl} = ${p.constLo[i]}; ${dh} = ${p.constHi[i]};`);
+        i++;
+        break;
+      case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: {
+        const size = (c & 0x18) === 0x10 ? 1 : (c & 0x18) === 0x08 ? 2 : 4;
+        const offset = c >= 0x40 ? `${sl} + (${k})` : `${k}`;
+        emit(`t = loadPacketLegacy(m, ${i}, ${size}, ${offset}) ? 1 : 0; r0l = lo[0]; r0h = hi[0]; if (t === 0) { pc = ${i}; m.depth = 0; xk = ${XK_EXIT}; break L; }`);
+        break;
+      }
+      // loads
+      case 0x61: case 0x69: case 0x71: case 0x79: case 0x81: case 0x89: case 0x91: {
+        const size = (c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8;
+        memCheck(i, s, of, size, false, false);
+        const w32 = 'b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)';
+        if (c === 0x61) emit(`${dl} = ${w32}; ${dh} = id === 1 && o < 12 ? 2 : 0;`);
+        else if (c === 0x69) emit(`${dl} = b[o] | (b[o + 1] << 8); ${dh} = 0;`);
+        else if (c === 0x71) emit(`${dl} = b[o]; ${dh} = 0;`);
+        else if (c === 0x79) emit(`${dl} = ${w32}; ${dh} = b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24);`);
+        else if (c === 0x81) emit(`${dl} = ${w32}; ${dh} = ${dl} >> 31;`);
+        else if (c === 0x89) emit(`${dl} = ((b[o] | (b[o + 1] << 8)) << 16) >> 16; ${dh} = ${dl} >> 31;`);
+        else emit(`${dl} = (b[o] << 24) >> 24; ${dh} = ${dl} >> 31;`);
+        break;
+      }
+      // stores
+      case 0x62: case 0x6a: case 0x72: case 0x7a: case 0x63: case 0x6b: case 0x73: case 0x7b: {
+        const size = (c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8;
+        memCheck(i, d, of, size, true, false);
+        const vl = c & 1 ? sl : `(${k})`, vh = c & 1 ? sh : `(${kh})`;
+        let st = `b[o] = ${vl};`;
+        if (size >= 2) st += ` b[o + 1] = ${vl} >> 8;`;
+        if (size >= 4) st += ` b[o + 2] = ${vl} >> 16; b[o + 3] = ${vl} >> 24;`;
+        if (size === 8) st += ` b[o + 4] = ${vh}; b[o + 5] = ${vh} >> 8; b[o + 6] = ${vh} >> 16; b[o + 7] = ${vh} >> 24;`;
+        emit(st);
+        break;
+      }
+      case 0xc3: case 0xdb: {
+        const size = c === 0xdb ? 8 : 4;
+        memCheck(i, d, of, size, true, true);
+        emit(`${syncOut(s === 0 ? [0] : [0, s])} atomic(m, b, o, ${size}, ${k}, ${s}); ${syncIn(s === 0 ? [0] : [0, s])}`);
+        break;
+      }
+      // jumps
+      case 0x05: emit(`pc = ${i + 1 + of}; continue;`); break;
+      case 0x06: emit(`pc = ${i + 1 + k}; continue;`); break;
+      case 0x15: case 0x1d: jump(`${dl} === ${bl} && ${dh} === ${bh}`, i + 1 + of); break;
+      case 0x55: case 0x5d: jump(`${dl} !== ${bl} || ${dh} !== ${bh}`, i + 1 + of); break;
+      case 0x45: case 0x4d: jump(`(${dl} & ${bl}) !== 0 || (${dh} & ${bh}) !== 0`, i + 1 + of); break;
+      case 0x25: case 0x2d: case 0x35: case 0x3d: case 0xa5: case 0xad: case 0xb5: case 0xbd: {
+        const op = c & 0xf0, rel = op === 0x20 ? '>' : op === 0x30 ? '>=' : op === 0xa0 ? '<' : '<=';
+        const strict = op === 0x20 ? '>' : op === 0x30 ? '>' : op === 0xa0 ? '<' : '<';
+        jump(`(${dh} >>> 0) ${strict} (${bh} >>> 0) || (${dh} === ${bh} && (${dl} >>> 0) ${rel} (${bl} >>> 0))`, i + 1 + of);
+        break;
+      }
+      case 0x65: case 0x6d: case 0x75: case 0x7d: case 0xc5: case 0xcd: case 0xd5: case 0xdd: {
+        const op = c & 0xf0, rel = op === 0x60 ? '>' : op === 0x70 ? '>=' : op === 0xc0 ? '<' : '<=';
+        const strict = op === 0x60 || op === 0x70 ? '>' : '<';
+        jump(`${dh} ${strict} ${bh} || (${dh} === ${bh} && (${dl} >>> 0) ${rel} (${bl} >>> 0))`, i + 1 + of);
+        break;
+      }
+      case 0x16: case 0x1e: jump(`${dl} === ${bl}`, i + 1 + of); break;
+      case 0x56: case 0x5e: jump(`${dl} !== ${bl}`, i + 1 + of); break;
+      case 0x46: case 0x4e: jump(`(${dl} & ${bl}) !== 0`, i + 1 + of); break;
+      case 0x26: case 0x2e: jump(`(${dl} >>> 0) > (${bl} >>> 0)`, i + 1 + of); break;
+      case 0x36: case 0x3e: jump(`(${dl} >>> 0) >= (${bl} >>> 0)`, i + 1 + of); break;
+      case 0xa6: case 0xae: jump(`(${dl} >>> 0) < (${bl} >>> 0)`, i + 1 + of); break;
+      case 0xb6: case 0xbe: jump(`(${dl} >>> 0) <= (${bl} >>> 0)`, i + 1 + of); break;
+      case 0x66: case 0x6e: jump(`${dl} > ${bl}`, i + 1 + of); break;
+      case 0x76: case 0x7e: jump(`${dl} >= ${bl}`, i + 1 + of); break;
+      case 0xc6: case 0xce: jump(`${dl} < ${bl}`, i + 1 + of); break;
+      case 0xd6: case 0xde: jump(`${dl} <= ${bl}`, i + 1 + of); break;
+      // calls and exit
+      case 0x85:
+        if (s === 1) {
+          emit(`t = m.depth; if (t + 1 >= 8) { pc = ${i}; xk = ${XK_CALLDEPTH}; break L; }`);
+          emit(`FR[t] = ${i + 1}; t <<= 3; FS[t] = r6l; FS[t + 1] = r6h; FS[t + 2] = r7l; FS[t + 3] = r7h; FS[t + 4] = r8l; FS[t + 5] = r8h; FS[t + 6] = r9l; FS[t + 7] = r9h;`);
+          emit(`m.depth = (t >> 3) + 1; r10l = (r10l - 512) | 0; pc = ${i + 1 + k}; continue;`);
+        } else {
+          const fnIndex = helperIndex(p, i);
+          if (fnIndex < 0) { emit(`pc = ${i}; xk = ${XK_BAD}; break L;`); break; }
+          emit(`${syncOut([1, 2, 3, 4, 5])} m.pc = ${i};`);
+          emit(`if (!callHelper(m, HF[${fnIndex}], ${i})) { pc = ${i}; xk = ${XK_FAULTSET}; break L; }`);
+          emit(`r0l = lo[0]; r0h = hi[0]; ${refreshMem}`);
+          emit(`if (m.pending !== 0) { pc = ${i}; xk = ${XK_PENDING}; break L; }`);
+        }
+        break;
+      case 0x8d:
+        emit(`${syncOut(ALL)} m.pc = ${i}; t = callIndirect(m, P, ${i}, ${d}); ${syncIn(ALL)} ${refreshMem}`);
+        emit(`if (t === -1) { pc = ${i}; xk = ${XK_FAULTSET}; break L; } if (t === -2) { pc = ${i}; xk = ${XK_PENDING}; break L; } pc = t; continue;`);
+        break;
+      case 0x95:
+        emit(`if (m.depth === 0) { pc = ${i}; xk = ${XK_EXIT}; break L; }`);
+        emit(`t = --m.depth; pc = FR[t]; t <<= 3; r6l = FS[t]; r6h = FS[t + 1]; r7l = FS[t + 2]; r7h = FS[t + 3]; r8l = FS[t + 4]; r8h = FS[t + 5]; r9l = FS[t + 6]; r9h = FS[t + 7]; r10l = (r10l + 512) | 0; continue;`);
+        break;
+      default:
+        emit(`pc = ${i}; xk = ${XK_BAD}; break L;`);
+    }
+  }
+  // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
+  emit(`case ${n}: default: xk = ${XK_BAD}; break L;`);
+
+  const regDecl = ALL.map((r) => `${L(r)} = lo[${r}], ${H(r)} = hi[${r}]`).join(', ');
+  const body = [
+    'return function run(m) {',
+    'const lo = m.lo, hi = m.hi, mem = m.memory, FR = m.frameRet, FS = m.frameSaved;',
+    `let ${regDecl};`,
+    `let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;`,
+    'const start = m.budgetLeft; let left = start;',
+    'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
+    'L: for (;;) { switch (pc) {',
+    out.join('\n'),
+    '} }',
+    `${syncOut(ALL)}`,
+    'm.pc = pc; m.budgetLeft = left; m.insnCount += start - left;',
+    `switch (xk) {`,
+    `case ${XK_EXIT}: return 0;`,
+    `case ${XK_MEMFAULT}: return m.memFault(pc, fh, fl, fo, fs, fw);`,
+    `case ${XK_FAULTSET}: return 1;`,
+    `case ${XK_PENDING}: return m.takePending(pc);`,
+    `case ${XK_CALLDEPTH}: m.pushFrame(pc, pc); return 1;`,
+    `default: return ${FALLBACK};`,
+    '}',
+    '};',
+  ].join('\n');
+  assertSafeSource(body);
+  const helperFns = collectHelpers(p);
+  const factory = new Function('P', 'HF', 'umulhi', 'udivmod64', 'sdivmod64', 'DIVRES', 'bswap32', 'callHelper', 'callIndirect', 'loadPacketLegacy', 'atomic', body) as (...a: unknown[]) => (m: Machine) => number;
+  const run = factory(p, helperFns, RT.umulhi, RT.udivmod64, RT.sdivmod64, RT.DIVRES, RT.bswap32, RT.callHelper, RT.callIndirect, RT.loadPacketLegacy, RT.atomic);
+  return { run, leaders, source: body };
+}
+
+/** The helpers of a program in call-site order; `helperIndex` gives a call's slot. */
+function collectHelpers(p: LoadedProgram): unknown[] {
+  const fns: unknown[] = [];
+  for (let i = 0; i < p.code.length; i++) if (p.helperAt[i]) fns.push(p.helperAt[i]);
+  return fns;
+}
+function helperIndex(p: LoadedProgram, at: number): number {
+  let k = 0;
+  for (let i = 0; i < at; i++) if (p.helperAt[i]) k++;
+  return p.helperAt[at] ? k : -1;
+}
+
+/** The compiled form of `p`, compiled on first use and cached on the loaded program. */
+export function compiled(p: LoadedProgram): CompiledProgram {
+  let c = p.jit as CompiledProgram | undefined;
+  if (!c) { c = compileProgram(p); p.jit = c; }
+  return c;
+}
+
+function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
+  if (maxSteps !== Infinity) return interpreter.exec(m, p, maxSteps);
+  const c = compiled(p);
+  if (!c.leaders[m.pc]) return interpreter.exec(m, p, maxSteps);
+  const st = c.run(m);
+  if (st === FALLBACK) return interpreter.exec(m, p, maxSteps);
+  return st;
+}
+
+/** The JIT as an engine. */
+export const jit: VmEngine = { name: 'jit', exec };
