@@ -91,6 +91,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): BpfObject
   const btfSec = elf.section('.BTF');
   if (btfSec) btf = parseBtf(btfSec.data);
   else warnings.push(`${fileName}: no .BTF section (compile with -g): programs load without line info, maps cannot be shown field by field`);
+  if (btf) fixupDatasecs(elf, btf);
   let ext = new Map<string, BtfExtSection>();
   const extSec = elf.section('.BTF.ext');
   if (extSec && btf) ext = parseBtfExt(extSec.data, btf);
@@ -163,6 +164,26 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): BpfObject
     }
   }
   return { name: objName, programs, maps, license, kernVersion, btf, warnings };
+}
+
+/**
+ * clang leaves DATASEC sizes and variable offsets at 0; libbpf's btf_fixup_datasec fills them
+ * from the ELF section size and the symbols' values. So do we, so values format field by field.
+ */
+function fixupDatasecs(elf: ElfFile, btf: Btf): void {
+  for (const t of btf.types) {
+    if (t.kind !== BtfKind.DATASEC) continue;
+    const sec = elf.section(t.name);
+    if (!sec) continue;
+    t.size = sec.size;
+    for (const v of t.secinfo ?? []) {
+      const vt = btf.types[v.type];
+      if (!vt || vt.kind !== BtfKind.VAR) continue;
+      const sym = elf.symbols.find((y) => y.shndx === sec.index && y.name === vt.name && y.type !== STT_SECTION);
+      if (sym) v.offset = sym.value;
+    }
+    t.secinfo?.sort((a, b) => a.offset - b.offset);
+  }
 }
 
 function cstr(b: Uint8Array): string {
