@@ -7,7 +7,7 @@ import { runConformance } from '../../../extension/core/ebpf/conformance';
 import { interpreter, Stepper } from '../../../extension/core/ebpf/interpreter';
 import { jit } from '../../../extension/core/ebpf/jit';
 import { REGION_PACKET, REGION_STACK, STACK_SIZE, XDP_PACKET_HEADROOM } from '../../../extension/core/ebpf/memory';
-import { HelperTable, Machine, ST_EXIT, ST_FAULT, VmEngine, VmLoadError, VmMapRef } from '../../../extension/core/ebpf/vm';
+import { HelperDef, HelperTable, Machine, ST_EXIT, ST_FAULT, VmEngine, VmLoadError, VmMapRef } from '../../../extension/core/ebpf/vm';
 
 const fixtures = join(__dirname, 'fixtures');
 const engines: VmEngine[] = [interpreter, jit];
@@ -92,7 +92,7 @@ for (const engine of engines) {
 
   test(`${engine.name}: helpers read r1-r5, write r0, may stop the program or tail-call`, () => {
     const target = { insns: assemble('mov %r0, 77\nexit').insns, maps: [], name: 'target' };
-    const helpers: HelperTable = new Map([
+    const helpers: HelperTable = new Map<number, HelperDef>([
       [1, { name: 'sum', fn: (vm) => vm.retNumber(vm.argNumber(1) + vm.argNumber(2) + vm.argNumber(5)) }],
       [2, { name: 'neg', fn: (vm) => vm.retNumber(-22) }],
       [3, { name: 'stop', fn: (vm) => vm.stop(9, 0) }],
@@ -116,7 +116,7 @@ for (const engine of engines) {
     // The program tail-calls itself; after 33 tail calls the helper fails and r0 = the count.
     const prog = { insns: new Uint8Array(0), maps: [] as VmMapRef[] };
     let calls = 0;
-    const helpers: HelperTable = new Map([[12, { name: 'tail', fn: (vm) => { if (vm.tailCall(prog)) calls++; else vm.retNumber(calls); } }]]);
+    const helpers: HelperTable = new Map<number, HelperDef>([[12, { name: 'tail', fn: (vm) => { if (vm.tailCall(prog)) calls++; else vm.retNumber(calls); } }]]);
     (prog as { insns: Uint8Array }).insns = assemble('call 12\nexit').insns;
     const m = new Machine({ helpers });
     const p = m.load(prog);
@@ -140,7 +140,7 @@ test('map handles and direct value access (src_reg 1 and 2) resolve to map regio
   const data: VmMapRef = { index: 0, type: 2, name: 'xdp.data', directValue: () => ({ bytes: value, writable: true }) };
   const ro: VmMapRef = { index: 1, type: 2, name: 'xdp.rodata', directValue: () => ({ bytes: Uint8Array.from([5, 0, 0, 0]), writable: false }) };
   const seen: (VmMapRef | undefined)[] = [];
-  const helpers: HelperTable = new Map([[1, { name: 'lookup', fn: (vm) => { seen.push(vm.mapArg(1)); vm.retNumber(0); } }]]);
+  const helpers: HelperTable = new Map<number, HelperDef>([[1, { name: 'lookup', fn: (vm) => { seen.push(vm.mapArg(1)); vm.retNumber(0); } }]]);
   const insns = new Uint8Array(8 * 10);
   let k = 0;
   const put = (b: number[]): void => { insns.set(b, k * 8); k++; };
