@@ -14,6 +14,10 @@ export const SYSTEM_PACKAGES = {
   tshark: '/usr/bin/tshark',
   chromium: '/usr/bin/chromium',
   'libkrb5-dev': '/usr/include/gssapi/gssapi.h',
+  // node-gyp builds code-server's native modules for the e2e suite (test/e2e/setup.mjs)
+  'g++': '/usr/bin/g++',
+  make: '/usr/bin/make',
+  python3: '/usr/bin/python3',
   'linux-libc-dev': '/usr/include/x86_64-linux-gnu/asm/types.h',
 };
 

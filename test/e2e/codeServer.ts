@@ -39,6 +39,8 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** Milliseconds to wait for the server to listen. */
   startTimeoutMs?: number;
+  /** Port on 127.0.0.1; 0 (the default) lets the kernel pick a free one. */
+  port?: number;
 }
 
 export interface OpenOptions {
@@ -140,7 +142,7 @@ export class CodeServer {
     const stdout = createWriteStream(join(root, 'server.stdout.log'));
     const stderr = createWriteStream(join(root, 'server.stderr.log'));
     const proc = spawn(install.node, [install.entry, ...common,
-      '--auth', 'none', '--bind-addr', '127.0.0.1:0', // port 0: the kernel picks a free one, read back below
+      '--auth', 'none', '--bind-addr', `127.0.0.1:${opts.port ?? 0}`, // port 0: the kernel picks a free one, read back below
       '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--ignore-last-opened',
       '--vscode-option', 'enable-smoke-test-driver', // lets the workbench honour a test `payload`
     ], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
