@@ -11,36 +11,31 @@ export const XDP_REDIRECT = 4;
 export const XDP_ACTION_NAMES = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'];
 
 /**
- * struct xdp_buff as the program sees it: one page, the frame between `data` and `dataEnd`,
- * metadata between `dataMeta` and `data`. The program may move all three (bpf_xdp_adjust_*).
+ * A loaded XDP program as netvsc_run_xdp() uses it: the frame is copied into a page at
+ * headroom 256 (frame_sz = PAGE_SIZE), the program runs with xdp_md {ingress_ifindex,
+ * rx_queue_index}, and may move data / data_end / data_meta (bpf_xdp_adjust_*). After `run`,
+ * `out` describes the frame as the program left it (a view into the program's page: read it
+ * before the next run).
  */
-export interface XdpBuff {
-  page: Uint8Array;
-  data: number;
-  dataEnd: number;
-  dataMeta: number;
-  /** frame_sz: PAGE_SIZE for netvsc. */
-  frameSz: number;
-  ingressIfindex: number;
-  rxQueueIndex: number;
-}
-
-export interface XdpRunResult {
-  action: number;
-  /** bpf_trace_printk output of this run, if any. */
-  printk?: string[];
-  /** bpf_redirect target ifindex when action is XDP_REDIRECT (0 = map redirect / none). */
-  redirectIfindex?: number;
-  /** false when the redirect target does not exist (xdp_do_redirect fails). */
-  redirectOk?: boolean;
-}
-
 export interface XdpProgram {
   readonly name: string;
   /** Where it came from (object file and section), for ip link show and the state file. */
   readonly objectPath: string;
   readonly section: string;
-  run(buff: XdpBuff): XdpRunResult;
+  /** Runs on frame[off, off+len); returns the action (r0), XDP_ABORTED on a fault. */
+  run(frame: Uint8Array, off: number, len: number, ingressIfindex: number, rxQueueIndex: number): number;
+  readonly out: XdpOut;
+}
+
+export interface XdpOut {
+  page: Uint8Array;
+  data: number;
+  dataEnd: number;
+  dataMeta: number;
+  /** After XDP_REDIRECT: did bpf_redirect*() name a target that exists (xdp_do_redirect succeeds)? */
+  redirectOk: boolean;
+  /** bpf_trace_printk lines of the last run. */
+  printk: string[];
 }
 
 const SKB_DATA_ALIGN = (n: number): number => (n + SMP_CACHE_BYTES - 1) & ~(SMP_CACHE_BYTES - 1);

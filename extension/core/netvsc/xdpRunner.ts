@@ -1,0 +1,84 @@
+// Adapts a clang-compiled XDP object, loaded by the eBPF engine, to the device's XdpProgram
+// hook: the frame is copied into the machine's page at headroom 256, xdp_md carries the
+// ingress ifindex and rx queue, and the program runs through the JIT (or the interpreter).
+import { jit } from '../ebpf/jit';
+import { loadObject } from '../ebpf/loader';
+import type { XdpRedirect } from '../ebpf/helpers';
+import { BpfObjectInstance, XdpRunner, type EngineName } from '../ebpf/runner';
+import { ST_EXIT, type VmEngine } from '../ebpf/vm';
+import { interpreter } from '../ebpf/interpreter';
+import { NETVSC_XDP_HDRM, XDP_ABORTED, type XdpOut, type XdpProgram } from './xdp';
+
+export interface LoadXdpOptions {
+  objectPath?: string;
+  /** ELF section or program name (default: the first program). */
+  section?: string;
+  engine?: EngineName;
+  seed?: number;
+  /** Interfaces bpf_redirect(ifindex) may name successfully (default lo, eth0 and its VF: 1, 2, 3). */
+  ifindexes?: readonly number[];
+}
+
+/** Thrown when the object cannot be loaded or its program is rejected: the message names where. */
+export class XdpLoadError extends Error {}
+
+export class EbpfXdpProgram implements XdpProgram {
+  readonly name: string;
+  readonly objectPath: string;
+  readonly section: string;
+  readonly runner: XdpRunner;
+  readonly out: XdpOut;
+  private readonly engine: VmEngine;
+  private readonly ifindexes: readonly number[];
+
+  constructor(readonly instance: BpfObjectInstance, opts: LoadXdpOptions = {}) {
+    try {
+      this.runner = new XdpRunner(instance, opts.section, { engine: interpreter, seed: opts.seed });
+    } catch (e) {
+      throw new XdpLoadError(e instanceof Error ? e.message : String(e));
+    }
+    this.engine = (opts.engine ?? 'jit') === 'jit' ? jit : interpreter;
+    this.name = this.runner.program.name;
+    this.section = this.runner.program.section;
+    this.objectPath = opts.objectPath ?? '';
+    this.ifindexes = opts.ifindexes ?? [1, 2, 3];
+    const pkt = this.runner.machine.packet;
+    this.out = { page: pkt.buffer, data: 0, dataEnd: 0, dataMeta: 0, redirectOk: false, printk: [] };
+  }
+
+  run(frame: Uint8Array, off: number, len: number, ingressIfindex: number, rxQueueIndex: number): number {
+    const m = this.runner.machine;
+    const pkt = m.packet;
+    const page = pkt.buffer;
+    const h = NETVSC_XDP_HDRM;
+    if (h + len > pkt.frameEnd) return XDP_ABORTED;
+    for (let i = 0; i < len; i++) page[h + i] = frame[off + i];
+    pkt.set(h, h + len, h);
+    pkt.setRxInfo(ingressIfindex, rxQueueIndex, 0);
+    const state = this.runner.state;
+    state.redirect = undefined;
+    const env = this.runner.env;
+    env.nowNs += 1000;
+    const st = m.run(this.runner.loaded, this.engine);
+    const o = this.out;
+    o.data = pkt.data; o.dataEnd = pkt.dataEnd; o.dataMeta = pkt.dataMeta;
+    if (env.printkLines.length) { o.printk = env.printkLines.splice(0); } else if (o.printk.length) o.printk = [];
+    if (st !== ST_EXIT) { o.redirectOk = false; return XDP_ABORTED; }
+    const act = m.lo[0] >>> 0;
+    const r = state.redirect as XdpRedirect | undefined; // set by bpf_redirect*() during the run
+    o.redirectOk = r !== undefined && (r.kind !== 'ifindex' || this.ifindexes.includes(r.target));
+    return act;
+  }
+}
+
+/** Loads an XDP program from an ELF object's bytes. Throws XdpLoadError with the loader's message. */
+export function loadXdpProgram(bytes: Uint8Array, opts: LoadXdpOptions = {}): EbpfXdpProgram {
+  let instance: BpfObjectInstance;
+  try {
+    const obj = loadObject(bytes, { fileName: opts.objectPath ?? 'object.o' });
+    instance = new BpfObjectInstance(obj);
+  } catch (e) {
+    throw new XdpLoadError(`${opts.objectPath ?? 'object'}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return new EbpfXdpProgram(instance, opts);
+}
