@@ -5,6 +5,7 @@
 //   freshly packaged .vsix installed, on 127.0.0.1; prints the URL and runs until Ctrl+C.
 //   `npm run demo -- --port 8080` picks the port (default: a free one); `--code-server` skips `code`.
 import { spawnSync } from 'node:child_process';
+import { setInterval } from 'node:timers';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
