@@ -8,6 +8,9 @@
  * immediates, resolved constants). No string from the object (section, map, function names, BTF)
  * is ever spliced in; `assertSafeSource` re-checks the character set before `new Function`.
  *
+ * Every local holds an int32 (results of `>>>` are `| 0`-ed), exactly what the interpreter's
+ * Int32Array registers hold.
+ *
  * Semantics are the interpreter's: the budget is charged per basic block, and a block that does
  * not fit in what is left, an entry in the middle of a block, or single-stepping hands the run to
  * the interpreter, which finishes it exactly (same fault instruction, same count).
@@ -120,12 +123,12 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         const sh64 = k & 63;
         if (sh64 === 0) break;
         if (c === 0x67) emit(sh64 >= 32 ? `${dh} = ${dl} << ${sh64 - 32}; ${dl} = 0;` : `${dh} = (${dh} << ${sh64}) | (${dl} >>> ${32 - sh64}); ${dl} = ${dl} << ${sh64};`);
-        else if (c === 0x77) emit(sh64 >= 32 ? `${dl} = ${dh} >>> ${sh64 - 32}; ${dh} = 0;` : `${dl} = (${dl} >>> ${sh64}) | (${dh} << ${32 - sh64}); ${dh} = ${dh} >>> ${sh64};`);
+        else if (c === 0x77) emit(sh64 >= 32 ? `${dl} = (${dh} >>> ${sh64 - 32}) | 0; ${dh} = 0;` : `${dl} = (${dl} >>> ${sh64}) | (${dh} << ${32 - sh64}); ${dh} = (${dh} >>> ${sh64}) | 0;`);
         else emit(sh64 >= 32 ? `${dl} = ${dh} >> ${sh64 - 32}; ${dh} = ${dh} >> 31;` : `${dl} = (${dl} >>> ${sh64}) | (${dh} << ${32 - sh64}); ${dh} = ${dh} >> ${sh64};`);
         break;
       }
       case 0x6f: emit(`t = ${sl} & 63; if (t >= 32) { ${dh} = ${dl} << (t - 32); ${dl} = 0; } else if (t !== 0) { ${dh} = (${dh} << t) | (${dl} >>> (32 - t)); ${dl} = ${dl} << t; }`); break;
-      case 0x7f: emit(`t = ${sl} & 63; if (t >= 32) { ${dl} = ${dh} >>> (t - 32); ${dh} = 0; } else if (t !== 0) { ${dl} = (${dl} >>> t) | (${dh} << (32 - t)); ${dh} = ${dh} >>> t; }`); break;
+      case 0x7f: emit(`t = ${sl} & 63; if (t >= 32) { ${dl} = (${dh} >>> (t - 32)) | 0; ${dh} = 0; } else if (t !== 0) { ${dl} = (${dl} >>> t) | (${dh} << (32 - t)); ${dh} = (${dh} >>> t) | 0; }`); break;
       case 0xcf: emit(`t = ${sl} & 63; if (t >= 32) { ${dl} = ${dh} >> (t - 32); ${dh} = ${dh} >> 31; } else if (t !== 0) { ${dl} = (${dl} >>> t) | (${dh} << (32 - t)); ${dh} = ${dh} >> t; }`); break;
       case 0x87: emit(`t = (-${dl}) | 0; ${dh} = (~${dh} + (t === 0 ? 1 : 0)) | 0; ${dl} = t;`); break;
       case 0xb7: emit(`${dl} = ${k}; ${dh} = ${kh};`); break;
@@ -159,8 +162,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       case 0xa4: case 0xac: emit(`${dl} ^= ${bl}; ${dh} = 0;`); break;
       case 0x64: emit(`${dl} <<= ${k & 31}; ${dh} = 0;`); break;
       case 0x6c: emit(`${dl} <<= ${sl} & 31; ${dh} = 0;`); break;
-      case 0x74: emit(`${dl} = ${dl} >>> ${k & 31}; ${dh} = 0;`); break;
-      case 0x7c: emit(`${dl} = ${dl} >>> (${sl} & 31); ${dh} = 0;`); break;
+      case 0x74: emit(`${dl} = (${dl} >>> ${k & 31}) | 0; ${dh} = 0;`); break;
+      case 0x7c: emit(`${dl} = (${dl} >>> (${sl} & 31)) | 0; ${dh} = 0;`); break;
       case 0xc4: emit(`${dl} >>= ${k & 31}; ${dh} = 0;`); break;
       case 0xcc: emit(`${dl} >>= ${sl} & 31; ${dh} = 0;`); break;
       case 0x84: emit(`${dl} = (-${dl}) | 0; ${dh} = 0;`); break;
