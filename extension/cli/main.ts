@@ -21,7 +21,7 @@ export function usage(): string {
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
-  const [first, ...rest] = argv;
+  const [first] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.out(usage());
     return first === undefined ? 2 : 0;

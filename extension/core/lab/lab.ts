@@ -1,0 +1,91 @@
+// The lab: the set of emulated devices one VS Code window (or one CLI run) works with, and the
+// one place a typed command line (`ethtool …`, `ip link …`) is routed to the device it names.
+// The tree view, the console, the language server's "Run on eth0" and the CLI all go through it.
+import { runEthtool, type EthtoolResult } from '../ethtool/executor';
+import { parseEthtool, tokenizeLine } from '../ethtool/grammar';
+import { NetvscDevice } from '../netvsc/device';
+import { NetvscStats } from '../netvsc/stats';
+import { Emitter } from '../netvsc/events';
+import type { HostProfileName } from '../netvsc/hostProfile';
+
+export interface LabEvents {
+  /** A device was added or removed. */
+  devices: { added?: string; removed?: string };
+  /** Something of a device changed: `what` as in DeviceEvents.state, or 'counters'. */
+  changed: { dev: string; what: string };
+  /** A kernel log line of any device. */
+  log: { dev: string; line: string; level: 'info' | 'warn' | 'err' };
+}
+
+export interface CommandResult extends EthtoolResult {}
+
+export class Lab {
+  readonly events = new Emitter<LabEvents>();
+  private readonly byName = new Map<string, NetvscDevice>();
+  private readonly unsubscribe = new Map<string, (() => void)[]>();
+
+  get devices(): NetvscDevice[] { return [...this.byName.values()]; }
+
+  device(name: string): NetvscDevice | undefined { return this.byName.get(name); }
+
+  /** The next free `ethN` name. */
+  nextName(): string {
+    for (let i = 0; ; i++) if (!this.byName.has(`eth${i}`)) return `eth${i}`;
+  }
+
+  /** Probes a new netvsc device (as a hot-added synthetic NIC would be). */
+  addDevice(opts: { host?: HostProfileName; cpus?: number; ifname?: string; mtu?: number } = {}): NetvscDevice {
+    const ifname = opts.ifname ?? this.nextName();
+    if (this.byName.has(ifname)) throw new Error(`device ${ifname} already exists`);
+    // Distinct seeds give each device its own MAC and VMBus instance id, as on a real VM.
+    const d = new NetvscDevice({ host: opts.host, cpus: opts.cpus, mtu: opts.mtu, ifname, options: { seed: 1 + this.byName.size } });
+    d.ifindex = 2 + this.byName.size * 2;
+    this.byName.set(ifname, d);
+    this.unsubscribe.set(ifname, [
+      d.events.on('state', (e) => this.events.emit('changed', { dev: ifname, what: e.what })),
+      d.events.on('counters', () => this.events.emit('changed', { dev: ifname, what: 'counters' })),
+      d.events.on('log', (e) => this.events.emit('log', { dev: e.dev, line: e.line, level: e.level })),
+    ]);
+    this.events.emit('devices', { added: ifname });
+    return d;
+  }
+
+  removeDevice(name: string): boolean {
+    if (!this.byName.delete(name)) return false;
+    for (const off of this.unsubscribe.get(name) ?? []) off();
+    this.unsubscribe.delete(name);
+    this.events.emit('devices', { removed: name });
+    return true;
+  }
+
+  /**
+   * Zeroes a device's counters, as unloading and reloading hv_netvsc would (ethtool itself has no
+   * way to do it); the configuration stays.
+   */
+  resetCounters(name: string): boolean {
+    const d = this.byName.get(name);
+    if (!d) return false;
+    d.stats = new NetvscStats(d.cpus, d.numChn);
+    this.events.emit('changed', { dev: name, what: 'counters' });
+    return true;
+  }
+
+  /**
+   * Runs one command line as a shell would hand it to ethtool: the output, the error text and the
+   * exit status the real tool gives. Unknown programs answer like bash does.
+   */
+  run(line: string): CommandResult {
+    const tokens = tokenizeLine(line);
+    if (tokens.length === 0) return { stdout: '', stderr: '', exit: 0 };
+    const [prog, ...rest] = tokens;
+    if (prog.text === 'ethtool') {
+      const parsed = parseEthtool(rest);
+      const dev = parsed.request && 'dev' in parsed.request ? parsed.request.dev : undefined;
+      // ethtool answers "no such device" itself; any device can stand in to say so.
+      const target = (dev && this.byName.get(dev)) || this.devices[0];
+      if (!target) return { stdout: '', stderr: `Cannot get device settings: No such device\n`, exit: 75 };
+      return runEthtool(target, rest);
+    }
+    return { stdout: '', stderr: `${prog.text}: command not found\n`, exit: 127 };
+  }
+}

@@ -1,0 +1,75 @@
+// Every command of the extension, registered from one table. Actions that change a device run
+// the equivalent ethtool/ip command line through the lab and echo it in the console.
+import * as vscode from 'vscode';
+import type { NetvscConsole } from './console';
+import type { DeviceTreeProvider } from './deviceTree';
+import type { Devices } from './devices';
+
+const HOST_PROFILES: { label: string; description: string }[] = [
+  { label: 'azure', description: 'Azure (newest host: RSC, 64 queues)' },
+  { label: 'ws2022', description: 'Windows Server 2022' },
+  { label: 'ws2019', description: 'Windows Server 2019 (RSC)' },
+  { label: 'ws2016', description: 'Windows Server 2016 (TCP+UDP checksum, IPv4+IPv6)' },
+  { label: 'ws2012r2', description: 'Windows Server 2012 R2' },
+  { label: 'ws2012', description: 'Windows Server 2012 (NVSP 4, one channel, TCP-only checksum)' },
+];
+
+/** The device named by a tree node id (`eth0/offloads/…`), or eth0 when run from the palette. */
+const deviceOf = (id: unknown): string => (typeof id === 'string' ? id.split('/')[0] : 'eth0');
+
+export function registerCommands(devices: Devices, tree: DeviceTreeProvider, console: NetvscConsole): vscode.Disposable[] {
+  /** Runs a command line, echoes it in the console, and shows a refusal as the tool's error. */
+  const run = async (line: string): Promise<boolean> => {
+    const r = (await devices.lab()).run(line);
+    await console.echo(line, r);
+    if (r.exit !== 0 || r.stderr) void vscode.window.showErrorMessage(`${line}: ${r.stderr.trim() || `exit ${r.exit}`}`);
+    return r.exit === 0 && !r.stderr;
+  };
+
+  const table: Record<string, (...args: unknown[]) => unknown> = {
+    'netvsc.addDevice': async () => {
+      const pick = await vscode.window.showQuickPick(HOST_PROFILES, { title: 'Host profile of the new netvsc device' });
+      if (!pick) return;
+      const lab = await devices.lab();
+      const d = lab.addDevice({ host: pick.label as never, cpus: vscode.workspace.getConfiguration('netvsc.device').get('cpus', 8) });
+      return d.ifname;
+    },
+    'netvsc.removeDevice': async (id) => { (await devices.lab()).removeDevice(deviceOf(id)); },
+    'netvsc.showDriverInfo': async (id) => {
+      const r = (await devices.lab()).run(`ethtool -i ${deviceOf(id)}`);
+      const doc = await vscode.workspace.openTextDocument({ content: r.stdout || r.stderr, language: 'plaintext' });
+      await vscode.window.showTextDocument(doc, { preview: true });
+    },
+    'netvsc.resetCounters': async (id) => {
+      const lab = await devices.lab();
+      const names = typeof id === 'string' ? [deviceOf(id)] : lab.devices.map((d) => d.ifname);
+      for (const n of names) lab.resetCounters(n);
+    },
+    'netvsc.refresh': () => tree.refresh(),
+    'netvsc.openConsole': () => console.show(),
+    'netvsc.toggleOffload': async (id) => {
+      if (typeof id !== 'string') return;
+      const [dev, , group, member] = id.split('/');
+      const node = (await import('../core/view/deviceTree')).DeviceTreeModel;
+      const on = new node(await devices.lab()).node(id)?.contextValue === 'offload-on';
+      return run(`ethtool -K ${dev} ${member ?? group} ${on ? 'off' : 'on'}`);
+    },
+    'netvsc.setChannels': async (id) => {
+      const dev = deviceOf(id);
+      const d = (await devices.lab()).device(dev);
+      const v = await vscode.window.showInputBox({ title: `Combined channels for ${dev}`, value: String(d?.numChn ?? 1), prompt: `1 to ${d?.maxChn ?? 1}` });
+      if (v !== undefined) return run(`ethtool -L ${dev} combined ${v.trim()}`);
+    },
+    'netvsc.setFlowHash': async (id) => {
+      if (typeof id !== 'string') return;
+      const [dev, , key] = id.split('/');
+      const flow = key.replace(/^flow-/, '');
+      const pick = await vscode.window.showQuickPick([
+        { label: 'sdfn', description: 'L4: IP addresses and ports' },
+        { label: 'sd', description: 'L3: IP addresses only (keeps fragments of one datagram on one TX queue)' },
+      ], { title: `rx-flow-hash ${flow} on ${dev}` });
+      if (pick) return run(`ethtool -N ${dev} rx-flow-hash ${flow} ${pick.label}`);
+    },
+  };
+  return Object.entries(table).map(([name, fn]) => vscode.commands.registerCommand(name, fn));
+}

@@ -1,0 +1,29 @@
+// Owns the lab of emulated devices for this window. The engine loads on first use (the first
+// time the view is shown or a command runs), not at activation.
+import * as vscode from 'vscode';
+import type { Lab } from '../core/lab/lab';
+import type { HostProfileName } from '../core/netvsc/hostProfile';
+
+export class Devices implements vscode.Disposable {
+  private labPromise: Promise<Lab> | undefined;
+  private readonly offs: (() => void)[] = [];
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  lab(): Promise<Lab> {
+    this.labPromise ??= import('../core/lab/lab').then(({ Lab }) => {
+      const lab = new Lab();
+      this.offs.push(lab.events.on('log', (e) => {
+        if (e.level === 'info') this.log.info(e.line); else if (e.level === 'warn') this.log.warn(e.line); else this.log.error(e.line);
+      }));
+      const cfg = vscode.workspace.getConfiguration('netvsc.device');
+      lab.addDevice({ host: cfg.get<HostProfileName>('hostProfile', 'azure'), cpus: cfg.get<number>('cpus', 8) });
+      return lab;
+    });
+    return this.labPromise;
+  }
+
+  dispose(): void {
+    for (const off of this.offs) off();
+  }
+}

@@ -1,0 +1,28 @@
+// Activation: only wiring, and as little of it as possible before the first use. Heavy modules
+// (the device model, the eBPF engine) load when a view or command first needs them.
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { NetvscConsole } from './console';
+import { DeviceTreeProvider } from './deviceTree';
+import { Devices } from './devices';
+
+export interface NetvscLabApi {
+  /** How long activate() took, in milliseconds (measured inside it). */
+  activationMs: number;
+  devices: Devices;
+}
+
+export function activate(context: vscode.ExtensionContext): NetvscLabApi {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('NetVSC', { log: true });
+  const devices = new Devices(log);
+  const tree = new DeviceTreeProvider(devices);
+  const console = new NetvscConsole(devices);
+  const view = vscode.window.createTreeView('netvsc.devices', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(log, devices, tree, view, console, ...registerCommands(devices, tree, console));
+  const activationMs = performance.now() - t0;
+  log.info(`NetVSC Lab activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs, devices };
+}
+
+export function deactivate(): void {}

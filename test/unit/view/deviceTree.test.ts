@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from '../../../extension/core/lab/lab';
+import { DeviceTreeModel } from '../../../extension/core/view/deviceTree';
+
+function setup(host: 'azure' | 'ws2012' = 'azure') {
+  const lab = new Lab();
+  lab.addDevice({ host, cpus: 8 });
+  return { lab, tree: new DeviceTreeModel(lab) };
+}
+
+test('roots are the devices; a device has the seven sections the issue names', () => {
+  const { lab, tree } = setup();
+  assert.deepEqual(tree.children(), ['eth0']);
+  assert.deepEqual(tree.children('eth0').map((id) => tree.node(id)!.label),
+    ['Host', 'Channels & queues', 'Offloads', 'RSS', 'Buffers', 'SR-IOV VF', 'XDP']);
+  lab.addDevice({ host: 'ws2016' });
+  assert.deepEqual(tree.children(), ['eth0', 'eth1']);
+  assert.match(tree.node('eth1')!.description!, /^ws2016 · /);
+  lab.removeDevice('eth0');
+  assert.deepEqual(tree.children(), ['eth1']);
+  assert.equal(tree.node('eth0'), undefined);
+});
+
+test('queues: one per channel (8 vCPUs on Azure -> 8 channels), with live counters', () => {
+  const { lab, tree } = setup();
+  assert.equal(tree.children('eth0/queues').length, 8);
+  assert.match(tree.node('eth0/queues')!.description!, /^8 of 8 /);
+  // counters live in the stats arrays the pipeline bumps: rx_queue_3_packets is field 3 of queue 3
+  const d = lab.device('eth0')!;
+  d.stats.queues[3 * 8 + 3] = 42;
+  assert.match(tree.node('eth0/queues/3')!.description!, /^rx 42 /);
+  lab.resetCounters('eth0');
+  assert.match(tree.node('eth0/queues/3')!.description!, /^rx 0 /);
+});
+
+test('offloads mirror ethtool -k: LRO on by default on Azure (RSC), VLAN offloads fixed, toggle through ethtool', () => {
+  const { lab, tree } = setup();
+  const lro = tree.node('eth0/offloads/large-receive-offload')!;
+  assert.equal(lro.description, 'on');
+  assert.equal(lro.contextValue, 'offload-on');
+  assert.equal(tree.node('eth0/offloads/rx-vlan-offload')!.contextValue, 'offload-fixed');
+  assert.equal(tree.node('eth0/offloads/rx-vlan-offload')!.description, 'on [fixed]');
+  // tx-checksumming is a group: its members are children, as the tab-indented lines of -k
+  assert.deepEqual(tree.children('eth0/offloads/tx-checksumming').map((id) => id.split('/').pop()),
+    ['tx-checksum-ipv4', 'tx-checksum-ip-generic', 'tx-checksum-ipv6', 'tx-checksum-fcoe-crc', 'tx-checksum-sctp']);
+  assert.equal(lab.run('ethtool -K eth0 lro off').exit, 0);
+  assert.equal(tree.node('eth0/offloads/large-receive-offload')!.description, 'off');
+});
+
+test('ws2012 (NVSP 4) has one channel, no RSS table, and LRO off [fixed]', () => {
+  const { tree } = setup('ws2012');
+  assert.equal(tree.children('eth0/queues').length, 1);
+  assert.equal(tree.node('eth0/rss')!.description, 'one channel: not programmed');
+  assert.equal(tree.node('eth0/offloads/large-receive-offload')!.description, 'off [fixed]');
+  assert.match(tree.node('eth0/host/nvsp')!.description!, /^4\.0 /);
+});
+
+test('RSS: the default key and table, and rx-flow-hash levels that follow ethtool -N', () => {
+  const { lab, tree } = setup();
+  assert.equal(tree.node('eth0/rss/key')!.description,
+    '6d:5a:56:da:25:5b:0e:c2:41:67:25:3d:43:a3:8f:b0:d0:ca:2b:cb:ae:7b:30:b4:77:cb:2d:a3:80:30:f2:0c:6a:42:b7:3b:be:ac:01:fa');
+  const rows = tree.children('eth0/rss/indir');
+  assert.equal(rows.length, 128 / 8);
+  assert.equal(tree.node(rows[0])!.description, '0 1 2 3 4 5 6 7'); // default fill: i % channels
+  assert.match(tree.node('eth0/rss/flow-udp4')!.description!, /^sdfn/);
+  lab.run('ethtool -N eth0 rx-flow-hash udp4 sd');
+  assert.match(tree.node('eth0/rss/flow-udp4')!.description!, /^sd /);
+});
+
+test('VF and XDP sections are empty until a VF or a program is there', () => {
+  const { lab, tree } = setup();
+  assert.deepEqual(tree.children('eth0/vf'), []);
+  assert.equal(tree.node('eth0/vf')!.description, 'none');
+  lab.device('eth0')!.addVf();
+  assert.match(tree.node('eth0/vf')!.description!, /^enP1s1 up, data path VF$/);
+  assert.ok(tree.children('eth0/vf').includes('eth0/vf/vf_rx_packets'));
+  assert.equal(tree.node('eth0/xdp')!.description, 'not attached');
+});
+
+test('the lab routes commands to the device they name and answers unknown programs like a shell', () => {
+  const { lab } = setup();
+  lab.addDevice({ host: 'ws2012' });
+  assert.match(lab.run('ethtool -l eth1').stdout, /Combined:\t1\n$/);
+  assert.match(lab.run('ethtool -l eth0').stdout, /Combined:\t8\n$/);
+  const r = lab.run('tcpdump -i eth0');
+  assert.deepEqual(r, { stdout: '', stderr: 'tcpdump: command not found\n', exit: 127 });
+});
