@@ -45,6 +45,7 @@ export class LineEditor {
     let i = 0;
     while (i < data.length) {
       const rest = data.slice(i);
+      // eslint-disable-next-line no-control-regex -- terminal escape sequences are what this parses
       const esc = /^\x1b(\[[0-9;]*[A-Za-z~]|O[A-Za-z])/.exec(rest);
       if (esc) { this.escape(esc[1]); i += esc[0].length; continue; }
       const ch = data[i++];

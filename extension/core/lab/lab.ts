@@ -17,7 +17,7 @@ export interface LabEvents {
   log: { dev: string; line: string; level: 'info' | 'warn' | 'err' };
 }
 
-export interface CommandResult extends EthtoolResult {}
+export type CommandResult = EthtoolResult;
 
 export class Lab {
   readonly events = new Emitter<LabEvents>();
