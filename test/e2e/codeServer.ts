@@ -2,7 +2,7 @@
 // through Debian's Chromium with playwright-core. Each CodeServer lives in its own temp folder
 // (user data, extensions, workspaces, logs) and is stopped WHATEVER happens: an explicit stop(),
 // the test process exiting or being signalled, and, should the test process be SIGKILLed, a small
-// watchdog shell that kills the server's process group once its parent is gone.
+// small Node watchdog process that kills the server's process group once its parent is gone.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,18 @@ export interface OpenOptions {
   /** Called with the code the workbench passes to `window.codeAutomationExit` when the tests end. */
   onAutomationExit?: (code: number) => void;
 }
+
+/** The watchdog (plain Node, argv: test pid, server pgid, temp root): once the test process is
+ *  gone, kill the server's process group and remove its temp folder. */
+const WATCHDOG = `
+const [parent, pgid, root] = process.argv.slice(1);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (alive(Number(parent))) return;
+  try { process.kill(-Number(pgid), 'SIGKILL'); } catch {}
+  require('node:fs').rmSync(root, { recursive: true, force: true });
+  process.exit(0);
+}, 500);`;
 
 const live = new Set<CodeServer>();
 let exitHooksInstalled = false;
@@ -147,8 +159,7 @@ export class CodeServer {
       '--vscode-option', 'enable-smoke-test-driver', // lets the workbench honour a test `payload`
     ], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     // The watchdog outlives a SIGKILLed test process and takes the server's group down with it.
-    const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL -- -${proc.pid} 2>/dev/null`],
-      { detached: true, stdio: 'ignore' });
+    const watchdog = spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), String(proc.pid), root], { detached: true, stdio: 'ignore' });
     watchdog.unref();
 
     let text = '';
