@@ -1,7 +1,7 @@
 // The end-to-end harness: a real VS Code (code-server, from npm, on Node 24) on 127.0.0.1, driven
 // through Debian's Chromium with playwright-core. Each CodeServer lives in its own temp folder
 // (user data, extensions, workspaces, logs) and is stopped WHATEVER happens: an explicit stop(),
-// the test process exiting or being signalled, and, should the test process be SIGKILLed, a small
+// the test process exiting or being signalled, and, should the test process be SIGKILLed, a
 // small Node watchdog process that kills the server's process group once its parent is gone.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
