@@ -272,7 +272,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     }
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
-  emit(`case ${n}: default: xk = ${XK_BAD}; break L;`);
+  emit(`case ${n}: pc = ${n}; xk = ${XK_BAD}; break L;`);
+  emit(`default: xk = ${XK_BAD}; break L;`);
 
   const regDecl = ALL.map((r) => `${L(r)} = lo[${r}], ${H(r)} = hi[${r}]`).join(', ');
   const body = [
