@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assemble } from '../../../extension/core/ebpf/asm';
+import { parseConformance, runWithMem, testProgram, CONFORMANCE_HELPERS } from '../../../extension/core/ebpf/conformance';
+import { interpreter } from '../../../extension/core/ebpf/interpreter';
+import { assertSafeSource, compiled, jit } from '../../../extension/core/ebpf/jit';
+import { REGION_PACKET, XDP_PACKET_HEADROOM } from '../../../extension/core/ebpf/memory';
+import { Machine, ST_EXIT, ST_FAULT, VmMapRef } from '../../../extension/core/ebpf/vm';
+
+const HOSTILE = "x'); globalThis.pwned = 1; (\"`${globalThis.pwned = 2}`";
+
+test('names from the object never reach the generated code: a hostile program and map names inject nothing', () => {
+  const value = new Uint8Array(8);
+  const map: VmMapRef = { index: 0, type: 2, name: HOSTILE, directValue: () => ({ bytes: value, writable: true }) };
+  // r1 = &map value; *(u64 *)(r1 + 0) = 7; r0 = *(u64 *)(r1 + 0); exit
+  const insns = Uint8Array.from([
+    0x18, 0x21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0x7a, 0x01, 0, 0, 7, 0, 0, 0,
+    0x79, 0x10, 0, 0, 0, 0, 0, 0,
+    0x95, 0, 0, 0, 0, 0, 0, 0,
+  ]);
+  const m = new Machine({ helpers: new Map([[1, { name: HOSTILE, fn: (vm) => vm.retNumber(1) }]]) });
+  const p = m.load({ insns, maps: [map], name: HOSTILE });
+  assert.equal(m.run(p, jit), ST_EXIT);
+  assert.equal(m.r0(), 7n);
+  const src = compiled(p).source;
+  assert.ok(!src.includes('pwned') && !/['"`$]/.test(src), 'only numbers and fixed templates');
+  assert.equal((globalThis as { pwned?: number }).pwned, undefined);
+  // A fault message may name the region (it is data, not code).
+  insns[16 + 2] = 8; // store at +8: past the 8-byte value
+  const m2 = new Machine();
+  assert.equal(m2.run(m2.load({ insns, maps: [map] }), jit), ST_FAULT);
+  assert.equal(m2.fault?.access?.region, HOSTILE);
+});
+
+test('the source check refuses anything outside the template alphabet', () => {
+  assert.doesNotThrow(() => assertSafeSource('r1l = (r1l + -5) | 0; if (r2h >>> 0 > 3) { pc = 4; continue; }'));
+  for (const bad of ["a = 'x'", 'a = "x"', 'a = `x`', 'a = $x', 'a = \\u0041', 'a = x@y', 'a = #x']) {
+    assert.throws(() => assertSafeSource(bad), /unexpected characters/, bad);
+  }
+});
+
+test('the compiled function itself runs every fixture to the end (no hand-over to the interpreter)', () => {
+  const dir = join(__dirname, 'fixtures');
+  let ran = 0;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.data'))) {
+    const t = parseConformance(readFileSync(join(dir, f), 'utf8'));
+    if (t.result === undefined) continue;
+    const m = new Machine({ helpers: CONFORMANCE_HELPERS });
+    const p = m.load({ insns: testProgram(t), maps: [] });
+    m.packet.load(t.mem ?? new Uint8Array(0));
+    m.reset(p);
+    if (t.mem) { m.lo[1] = XDP_PACKET_HEADROOM; m.hi[1] = REGION_PACKET; m.lo[2] = t.mem.length; }
+    else m.lo[1] = m.hi[1] = 0;
+    assert.equal(compiled(p).run(m), ST_EXIT, f);
+    assert.equal(m.r0(), t.result, f);
+    // and the instruction count equals the interpreter's
+    const m2 = new Machine({ helpers: CONFORMANCE_HELPERS });
+    runWithMem(m2, m2.load({ insns: testProgram(t), maps: [] }), interpreter, t.mem);
+    assert.equal(m.insnCount, m2.insnCount, `${f}: instructions counted`);
+    ran++;
+  }
+  assert.ok(ran >= 10);
+});
+
+test('a budget that runs out inside a block faults at the same instruction as the interpreter', () => {
+  const insns = assemble('mov %r0, 0\nl:\nadd %r0, 1\nadd %r0, 2\nadd %r0, 3\nja l\nexit').insns;
+  for (const budget of [1, 2, 5, 6, 7, 100, 1001]) {
+    const r = [interpreter, jit].map((engine) => {
+      const m = new Machine({ insnBudget: budget });
+      const st = m.run(m.load({ insns, maps: [] }), engine);
+      return { st, pc: m.fault?.insn, r0: m.r0(), count: m.insnCount };
+    });
+    assert.deepEqual(r[1], r[0], `budget ${budget}`);
+    assert.equal(r[0].st, ST_FAULT);
+  }
+});
+
+test('resuming in the middle of a block (after single steps) continues correctly on the JIT', () => {
+  const insns = assemble('mov %r0, 1\nadd %r0, 2\nlsh %r0, 4\nadd %r0, 5\nexit').insns;
+  const m = new Machine();
+  const p = m.load({ insns, maps: [] });
+  m.reset(p);
+  m.resume(jit, 2); // two single steps: pc = 2, mid-block
+  assert.equal(m.pc, 2);
+  assert.equal(m.resume(jit, Infinity), ST_EXIT);
+  assert.equal(m.r0(), ((1n + 2n) << 4n) + 5n);
+});
