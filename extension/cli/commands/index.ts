@@ -1,10 +1,25 @@
 import type { CliCommand } from '../io';
+import { ethtoolCommand } from './ethtool';
+import { ipCommand } from './ip';
+import { runCommand } from './run';
+import { rssHashCommand } from './rssHash';
 import { bpfExecCommand } from './bpfExec';
+import { bpfRunCommand } from './bpfRun';
+import { bpfVerifyCommand } from './bpfVerify';
+import { bpfDumpCommand } from './bpfDump';
+import { bpfCompileCommand } from './bpfCompile';
+import { dissectCommand } from './dissect';
 
 /**
  * Every subcommand of `netvsc-lab`, in the order `--help` lists them.
  * Each lives in its own module beside this one; add one line here per command.
  */
 export const COMMANDS: CliCommand[] = [
+  ethtoolCommand, ipCommand, runCommand, rssHashCommand,
   bpfExecCommand,
+  bpfRunCommand,
+  bpfVerifyCommand,
+  bpfDumpCommand,
+  bpfCompileCommand,
+  dissectCommand,
 ];

@@ -4,6 +4,7 @@
 // packet from data_meta to data_end, printk lines, the map changes and the average duration.
 import { checkHelperCalls, HelperState, XDP_ACTION_NAMES, xdpHelpers, type XdpRedirect } from './helpers';
 import { interpreter } from './interpreter';
+import { jit } from './jit';
 import type { BpfObject } from './loader';
 import { ArrayMap, BpfMap, createMaps, type MapOptions } from './maps';
 import { SKB_SHARED_INFO_SIZE, XDP_FRAME_SIZE, XDP_PACKET_HEADROOM } from './memory';
@@ -12,8 +13,8 @@ import { Machine, SeededEnv, ST_EXIT, VmLoadError, type HelperTable, type Loaded
 
 export type EngineName = 'interpreter' | 'jit';
 
-/** Engines by name. The JIT registers itself here when its module is loaded (see `registerEngine`). */
-const ENGINES = new Map<string, VmEngine>([['interpreter', interpreter]]);
+/** Engines by name; `registerEngine` adds more (e.g. an instrumented one for tests). */
+const ENGINES = new Map<string, VmEngine>([['interpreter', interpreter], ['jit', jit]]);
 export function registerEngine(name: string, engine: VmEngine): void { ENGINES.set(name, engine); }
 export function engineByName(name: string): VmEngine {
   const e = ENGINES.get(name);

@@ -232,7 +232,8 @@ export class NetvscDevice {
     return 0;
   }
 
-  private setRssKey(key: Uint8Array): void {
+  /** rndis_dev->rss_key after a successful RSS set (also used when restoring a state file). */
+  setRssKey(key: Uint8Array): void {
     this.rssKey = Uint8Array.from(key);
     this.toeplitz = new ToeplitzKey(this.rssKey);
   }
@@ -270,6 +271,9 @@ export class NetvscDevice {
     this.gsoMaxSize = gso;
     this.rscEnabled = rsc && (this.features & NETIF_F_LRO) !== 0n;
   }
+
+  /** Attach with the current requests (restoring a saved device). */
+  restoreAttach(): number { return this.attach(false); }
 
   /** Detach + attach as the driver does for MTU/ring/channel changes (link bounces). */
   private reattach(): number {

@@ -266,16 +266,15 @@ export class NetvscPipeline {
     const sink = this.sink;
     const qs = d.stats.queues;
     const qb = q * PER_QUEUE;
-    let frame = buf, foff = off, flen = len;
+    let frame = buf, flen = len;
     if (d.xdp) {
       const prog = d.xdp;
-      let act: number;
       if (len > d.mtu + ETH_HLEN) {
         sink.report(Stage.Xdp, id, Decision.Drop, Reason.None, Counter.RxQueueXdpDrop, XDP_DROP);
         if (!vf) qs[qb + Q_RX_XDP_DROP]++;
         return;
       }
-      act = prog.run(buf, off, len, vf && d.vf ? d.vf.ifindex : d.ifindex, q);
+      const act = prog.run(buf, off, len, vf && d.vf ? d.vf.ifindex : d.ifindex, q);
       const o = prog.out;
       if (o.printk.length && this.printk.length < 10000) for (const l of o.printk) this.printk.push(l);
       const adjusted = o.dataEnd - o.data !== len || o.data !== 256 ? 0x100 : 0;
@@ -288,7 +287,7 @@ export class NetvscPipeline {
       switch (act) {
         case XDP_PASS:
           sink.report(Stage.Xdp, id, Decision.XdpPass, Reason.None, Counter.None, act | adjusted);
-          if (adjusted) { frame = o.page; foff = o.data; flen = o.dataEnd - o.data; k = dissectFlow(frame, foff, flen, this.keys2); }
+          if (adjusted) { frame = o.page; flen = o.dataEnd - o.data; k = dissectFlow(frame, o.data, flen, this.keys2); }
           break;
         case XDP_TX: {
           sink.report(Stage.Xdp, id, Decision.XdpTx, Reason.None, Counter.RxQueueXdpTx, act | adjusted);
