@@ -1,0 +1,140 @@
+/**
+ * A capture file opened for reading: the packet index (typed arrays, built by one streaming pass)
+ * and random access to any packet's bytes, comments and interface. Format parsing lives in
+ * `pcap.ts` and `pcapng.ts`; file access is behind `ByteSource` (`fileSource.ts` for Node files,
+ * `memorySource` here for bytes), so this module runs in a browser too.
+ *
+ * API
+ *   openCapture(src: ByteSource, opts?) -> Capture      never throws on bad data: a fatal fault is
+ *       reported in `capture.error` (message with the byte offset) after every packet before it is
+ *       indexed; recoverable oddities go to `capture.warnings`.
+ *   memorySource(bytes) -> ByteSource
+ *   Capture: format, interfaces[], count, index (PacketIndex), packet(i) -> Uint8Array,
+ *       linkType(i), timestamp(i) -> { sec, nsec }, comments(i) -> string[], indexBytes()
+ *   PacketIndex columns: dataOffset (Float64Array, file offset of the packet bytes), capLen, origLen
+ *       (Uint32Array), tsSec (Float64Array), tsNsec (Uint32Array), iface (Uint16Array), block (Uint8Array:
+ *       BLOCK_* kind, tells where the options are) — 31 bytes per packet after `trim()`.
+ *   CaptureFormatError: thrown by `openCaptureOrThrow` for callers that want an exception.
+ */
+
+export interface ByteSource {
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Up to `length` bytes at `offset` (shorter only at the end of the source). */
+  read(offset: number, length: number): Uint8Array;
+  /** A name for messages (file path). */
+  readonly name: string;
+}
+
+export function memorySource(bytes: Uint8Array, name = '<memory>'): ByteSource {
+  return { size: bytes.length, name, read: (o, l) => bytes.subarray(o, Math.min(o + l, bytes.length)) };
+}
+
+export interface CaptureInterface {
+  linkType: number;
+  snaplen: number;
+  /** Timestamp units per second (1e6 for µs pcap, 1e9 for ns, 10^n or 2^n from if_tsresol). */
+  tsUnitsPerSecond: number;
+  /** if_tsoffset, seconds added to every timestamp. */
+  tsOffset: number;
+  name?: string;
+  description?: string;
+  /** pcapng section number this interface belongs to. */
+  section: number;
+}
+
+export interface CaptureWarning { offset: number; message: string }
+
+/** Block kinds in `PacketIndex.block`. */
+export const BLOCK_PCAP = 0;
+export const BLOCK_EPB = 1;
+export const BLOCK_SPB = 2;
+export const BLOCK_PB = 3;
+
+export class PacketIndex {
+  count = 0;
+  dataOffset = new Float64Array(1024);
+  capLen = new Uint32Array(1024);
+  origLen = new Uint32Array(1024);
+  tsSec = new Float64Array(1024);
+  tsNsec = new Uint32Array(1024);
+  iface = new Uint16Array(1024);
+  block = new Uint8Array(1024);
+
+  push(dataOffset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, iface: number, block: number): void {
+    if (this.count === this.capLen.length) this.resize(this.count * 2);
+    const i = this.count++;
+    this.dataOffset[i] = dataOffset; this.capLen[i] = capLen; this.origLen[i] = origLen;
+    this.tsSec[i] = tsSec; this.tsNsec[i] = tsNsec; this.iface[i] = iface; this.block[i] = block;
+  }
+
+  private resize(n: number): void {
+    const grow = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n); b.set(a.subarray(0, Math.min(a.length, n))); return b;
+    };
+    this.dataOffset = grow(this.dataOffset, (k) => new Float64Array(k));
+    this.capLen = grow(this.capLen, (k) => new Uint32Array(k));
+    this.origLen = grow(this.origLen, (k) => new Uint32Array(k));
+    this.tsSec = grow(this.tsSec, (k) => new Float64Array(k));
+    this.tsNsec = grow(this.tsNsec, (k) => new Uint32Array(k));
+    this.iface = grow(this.iface, (k) => new Uint16Array(k));
+    this.block = grow(this.block, (k) => new Uint8Array(k));
+  }
+
+  /** Drops the spare capacity once the index is complete. */
+  trim(): void { if (this.capLen.length !== this.count) this.resize(Math.max(this.count, 1)); }
+
+  /** Bytes held by the index columns. */
+  byteLength(): number {
+    return this.dataOffset.byteLength + this.capLen.byteLength + this.origLen.byteLength + this.tsSec.byteLength
+      + this.tsNsec.byteLength + this.iface.byteLength + this.block.byteLength;
+  }
+}
+
+export class CaptureFormatError extends Error {
+  constructor(readonly offset: number, message: string) { super(message); }
+}
+
+/**
+ * Sequential reader over a ByteSource in bounded chunks, so a 4 GB file is scanned with a few MB
+ * of memory. `view(offset, length)` returns the bytes (a subarray of the chunk when possible).
+ */
+export class ChunkedReader {
+  private chunk: Uint8Array = new Uint8Array(0);
+  private base = 0;
+  constructor(readonly src: ByteSource, private readonly chunkSize = 4 << 20) {}
+
+  /** `length` bytes at `offset`, or null when the source ends first. */
+  view(offset: number, length: number): Uint8Array | null {
+    if (offset + length > this.src.size) return null;
+    if (offset >= this.base && offset + length <= this.base + this.chunk.length) {
+      return this.chunk.subarray(offset - this.base, offset - this.base + length);
+    }
+    if (length > this.chunkSize) return this.src.read(offset, length);
+    this.chunk = this.src.read(offset, Math.min(this.chunkSize, this.src.size - offset));
+    this.base = offset;
+    return this.chunk.subarray(0, length);
+  }
+}
+
+export interface ScanResult {
+  format: 'pcap' | 'pcapng';
+  interfaces: CaptureInterface[];
+  warnings: CaptureWarning[];
+  error?: CaptureFormatError;
+  /** pcapng: little-endian per section (by section number); pcap: one entry. */
+  sectionLittleEndian: boolean[];
+  /** Name resolution records from NRBs (address text -> name). */
+  names: Map<string, string>;
+}
+
+export interface Capture extends ScanResult {
+  readonly source: ByteSource;
+  readonly index: PacketIndex;
+  readonly count: number;
+  packet(i: number): Uint8Array;
+  linkType(i: number): number;
+  comments(i: number): string[];
+  /** Custom options (pcapng option codes 2988/2989/19372/19373) of packet i: PEN and data. */
+  customOptions(i: number): { code: number; pen: number; data: Uint8Array }[];
+}
