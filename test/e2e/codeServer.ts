@@ -125,6 +125,7 @@ export class CodeServer {
 
   static async start(opts: StartOptions): Promise<CodeServer> {
     const install = ensureCodeServer({ quiet: true });
+    rmSync(join(RESULTS_DIR, opts.label), { recursive: true, force: true }); // only this run's failures
     const root = mkdtempSync(join(tmpdir(), `netvsc-e2e-${opts.label}-`));
     const userDataDir = join(root, 'user-data');
     const extensionsDir = join(root, 'extensions');

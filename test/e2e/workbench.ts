@@ -18,9 +18,11 @@ export class Workbench {
     if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
   }
 
-  /** A row of a tree view, by its accessible name. */
-  treeItem(name: string | RegExp): Locator {
-    return this.page.getByRole('treeitem', { name, exact: typeof name === 'string' });
+  /** A row of a tree view by its label (the item's description, shown beside the label, is
+   *  part of the row's accessible name, so the label element is matched instead). */
+  treeItem(label: string): Locator {
+    return this.page.locator('.monaco-list-row[role="treeitem"]')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) });
   }
 
   /** Label texts of the visible tree rows at one depth (1 = roots), in display order. */
