@@ -1,0 +1,137 @@
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runScript, ScriptError } from '../../core/ethtool/script';
+import { openCaptureFile } from '../../core/packet/fileSource';
+import { PcapngWriter } from '../../core/packet/pcapng';
+import { captureSource, Replayer, type PacketSource } from '../../core/netvsc/replay';
+import { buildScenario, checkScenario, ScenarioError } from '../../core/netvsc/scenario';
+import type { NetvscDevice } from '../../core/netvsc/device';
+import { UsageError, type CliCommand } from '../io';
+import { cliXdpLoader, openDevice, parseDeviceArgs, saveDevice, withDevice } from './ethtool';
+
+const VALUE_OPTS = ['--pcap', '--scenario', '--script', '--xdp', '--section', '--vf', '-o', '--json'];
+
+export const replayCommand: CliCommand = {
+  name: 'replay',
+  summary: 'Send a capture or a scenario through the device and summarise what happened to each packet',
+  usage: 'Usage: netvsc-lab replay (--pcap F | --scenario F) [--state FILE] [--host PROFILE] [--cpus N]\n' +
+    '         [--script S.ethtool] [--xdp OBJ_OR_C [--section SEC]] [--vf up|down|none] [-o out.pcapng] [--json report.json]\n' +
+    '  Capture frames whose source MAC is the device\'s are sent by the guest (TX); the rest are received.\n' +
+    '  Scenario: JSON { "flows": [ { "dir": "rx"|"tx", "proto": "tcp"|"udp", "src", "dst", "sport", "dport", "packets", "payload", "mtu" } ] }',
+  run(args, io) {
+    const d = parseDeviceArgs(args, VALUE_OPTS);
+    if (d.rest.length) throw new UsageError(`unexpected argument '${d.rest[0]}'`);
+    const o = d.extra;
+    if (o.has('--pcap') === o.has('--scenario')) throw new UsageError('give exactly one of --pcap or --scenario');
+    const vf = o.get('--vf');
+    if (vf !== undefined && !['up', 'down', 'none'].includes(vf)) throw new UsageError(`--vf must be up, down or none, got '${vf}'`);
+    if (o.has('--section') && !o.has('--xdp')) throw new UsageError('--section needs --xdp');
+    return withDevice(io, () => {
+      const dev = openDevice(d, io);
+      if (o.has('--script')) {
+        const path = o.get('--script')!;
+        let text: string;
+        try { text = readFileSync(resolve(io.cwd, path), 'utf8'); } catch { io.err(`netvsc-lab replay: cannot read ${path}\n`); return 1; }
+        try {
+          const r = runScript(dev, text, { file: path, loadXdp: cliXdpLoader(io.cwd) });
+          if (r.failed) io.err(`netvsc-lab replay: ${r.failed} command(s) of ${path} failed:\n${r.steps.filter((s) => s.exit).map((s) => `  line ${s.line}: ${s.command}: ${s.stderr.trim()}`).join('\n')}\n`);
+        } catch (e) {
+          if (e instanceof ScriptError) { io.err(`netvsc-lab replay: ${e.message}\n`); return 2; }
+          throw e;
+        }
+      }
+      if (vf === 'none' && dev.vf) dev.removeVf();
+      if (vf === 'up' || vf === 'down') {
+        if (!dev.vf) dev.addVf({ up: vf === 'up' });
+        else dev.setVfUp(vf === 'up');
+      }
+      if (o.has('--xdp')) {
+        const prog = cliXdpLoader(io.cwd)(o.get('--xdp')!, o.get('--section'));
+        const r = dev.setXdp(prog);
+        if (r.err) { io.err(`netvsc-lab replay: cannot attach ${o.get('--xdp')}: Error: ${r.extack ?? r.err}\n`); return 1; }
+      }
+      let source: PacketSource;
+      let capClose: (() => void) | undefined;
+      let captureBytes: ((i: number) => Uint8Array) | undefined;
+      if (o.has('--pcap')) {
+        const path = resolve(io.cwd, o.get('--pcap')!);
+        let cap;
+        try { cap = openCaptureFile(path); } catch (e) { io.err(`netvsc-lab replay: ${o.get('--pcap')}: ${(e as Error).message}\n`); return 1; }
+        if (cap.error) { io.err(`netvsc-lab replay: ${o.get('--pcap')}: ${cap.error.message} (at byte ${cap.error.offset})\n`); cap.close(); return 1; }
+        source = captureSource(cap, dev.mac);
+        capClose = () => cap.close();
+        captureBytes = (i) => cap.packet(i);
+      } else {
+        const path = o.get('--scenario')!;
+        let json: unknown;
+        try { json = JSON.parse(readFileSync(resolve(io.cwd, path), 'utf8')); } catch (e) { io.err(`netvsc-lab replay: ${path}: ${(e as Error).message}\n`); return 1; }
+        try {
+          const sc = checkScenario(json, path);
+          sc.guestMac ??= dev.mac;
+          const arena = buildScenario(sc);
+          source = arena;
+          captureBytes = (i) => arena.arena.subarray(arena.offsets[i], arena.offsets[i] + arena.lengths[i]);
+        } catch (e) {
+          if (e instanceof ScenarioError) { io.err(`netvsc-lab replay: ${e.message}\n`); return 1; }
+          throw e;
+        }
+      }
+      const t0 = process.hrtime.bigint();
+      const rep = new Replayer(dev, source);
+      rep.runAll();
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      io.out(replaySummaryText(rep, dev, secs));
+      const trace = rep.trace!;
+      if (o.has('-o')) writePcapng(resolve(io.cwd, o.get('-o')!), rep, captureBytes!, source);
+      if (o.has('--json')) {
+        const report = { device: { host: dev.host.name, cpus: dev.cpus, channels: dev.numChn, ethtoolStats: Object.fromEntries(dev.stats.ethtoolStats()) }, hostRecvBufferDrops: rep.pipeline.hostRecvBufferDrops, xdpPrintk: rep.pipeline.printk.slice(0, 1000), trace: trace.toJSON({ stages: true }) };
+        atomicWrite(resolve(io.cwd, o.get('--json')!), JSON.stringify(report) + '\n');
+      }
+      capClose?.();
+      saveDevice(d, dev, io);
+      return 0;
+    });
+  },
+};
+
+function atomicWrite(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+function writePcapng(path: string, rep: Replayer, bytes: (i: number) => Uint8Array, src: PacketSource): void {
+  const w = new PcapngWriter();
+  const parts: Uint8Array[] = [w.shb('netvsc-lab replay'), w.idb({ linkType: 1, name: 'eth0' })];
+  const trace = rep.trace!;
+  for (let i = 0; i < trace.count; i++) {
+    const t = src.time(i);
+    const sec = Math.floor(t / 1e9);
+    parts.push(w.epb({ iface: 0, tsSec: sec, tsNsec: Math.round(t - sec * 1e9), data: bytes(i), comments: [trace.comment(i)], flags: src.isTx(i) ? 2 : 1 }));
+  }
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) { out.set(p, off); off += p.length; }
+  atomicWrite(path, out);
+}
+
+/** The replay summary: per-queue packets/bytes, XDP verdicts, drops by reason, RSC/GRO merges, VF vs synthetic. */
+export function replaySummaryText(rep: Replayer, dev: NetvscDevice, secs?: number): string {
+  const s = rep.trace!.summary();
+  const lines: string[] = [];
+  lines.push(`replayed ${s.packets} packets (${s.rx} rx, ${s.tx} tx, ${s.bytes} bytes)${secs !== undefined ? ` in ${secs.toFixed(3)} s` : ''} on ${dev.host.name}, ${dev.numChn} channel(s)`);
+  lines.push('per queue (wire packets):', '  queue  rx_packets    rx_bytes  tx_packets    tx_bytes');
+  for (const q of s.perQueue) lines.push(`  ${String(q.queue).padStart(5)}  ${String(q.rxPackets).padStart(10)}  ${String(q.rxBytes).padStart(10)}  ${String(q.txPackets).padStart(10)}  ${String(q.txBytes).padStart(10)}`);
+  const kv = (o: Record<string, number>) => Object.keys(o).length ? Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
+  lines.push(`XDP verdicts: ${dev.xdp || Object.keys(s.xdpVerdicts).length ? kv(s.xdpVerdicts) : 'no program'}`);
+  lines.push(`drops: ${kv(s.drops)}`);
+  lines.push(`RSC: ${s.rscCoalesced} coalesced packets from ${s.rscSegments} segments`);
+  lines.push(`GRO: ${s.groMerged} packets merged`);
+  lines.push(`path: synthetic ${s.synthetic}, vf ${s.vf}`);
+  if (rep.pipeline.hostRecvBufferDrops) lines.push(`host receive-buffer drops: ${rep.pipeline.hostRecvBufferDrops} (not counted by the guest driver)`);
+  return lines.join('\n') + '\n';
+}
+
+export default replayCommand;
