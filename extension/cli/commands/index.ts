@@ -3,6 +3,7 @@ import { ethtoolCommand } from './ethtool';
 import { ipCommand } from './ip';
 import { runCommand } from './run';
 import { rssHashCommand } from './rssHash';
+import { replayCommand } from './replay';
 import { bpfExecCommand } from './bpfExec';
 import { bpfRunCommand } from './bpfRun';
 import { bpfVerifyCommand } from './bpfVerify';
@@ -15,7 +16,7 @@ import { dissectCommand } from './dissect';
  * Each lives in its own module beside this one; add one line here per command.
  */
 export const COMMANDS: CliCommand[] = [
-  ethtoolCommand, ipCommand, runCommand, rssHashCommand,
+  ethtoolCommand, ipCommand, runCommand, rssHashCommand, replayCommand,
   bpfExecCommand,
   bpfRunCommand,
   bpfVerifyCommand,
