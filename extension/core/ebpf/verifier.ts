@@ -320,6 +320,8 @@ class Verifier {
       if (cls === 5 || cls === 6) {
         const jop = op & 0xf0;
         if (jop === 0x90) continue; // exit
+        // Prune points as the kernel's visit_insn marks them: conditional jumps themselves, the
+        // targets of unconditional jumps, callee entries and the insns after calls.
         if (jop === 0x80) { // call
           if (c.src[i] === 1) { visit(i + 1 + c.imm[i]); this.prunePoint[i + 1 + c.imm[i]] = 1; }
           this.prunePoint[i + 1] = 1;
@@ -327,9 +329,10 @@ class Verifier {
           continue;
         }
         const target = jop === 0x00 ? i + 1 + (cls === 6 ? c.imm[i] : c.off[i]) : i + 1 + c.off[i];
-        this.prunePoint[target] = 1;
+        if (jop === 0x00) this.prunePoint[target] = 1;
+        else this.prunePoint[i] = 1;
         visit(target);
-        if (jop !== 0x00) { this.prunePoint[i + 1] = 1; visit(i + 1); }
+        if (jop !== 0x00) visit(i + 1);
         continue;
       }
       visit(i + 1);
