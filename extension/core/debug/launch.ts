@@ -1,0 +1,163 @@
+/**
+ * A `netvsc` launch configuration turned into what the runtime runs: the XDP program (a `.c`
+ * compiled with clang, or a `.o`), its section, the packets (a pcap/pcapng trace), the host
+ * profile, the VF state and the ethtool setup script. Every mistake becomes one LaunchError
+ * naming the attribute and the file (and line, for scripts and compile errors).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { BpfObjectError } from '../ebpf/elf';
+import { loadObject } from '../ebpf/loader';
+import type { BpfProgram } from '../ebpf/program';
+import { runEthtool } from '../ethtool/executor';
+import { compileBpf } from '../lsp/clangRun';
+import { NetvscDevice } from '../netvsc/device';
+import { HOST_PROFILE_NAMES, type HostProfileName } from '../netvsc/hostProfile';
+import { openCaptureFile } from '../packet/fileSource';
+import { compilePacketCondition } from './packetCondition';
+import type { DebugTarget, PacketSource, RunOptions } from './runtime';
+import { STAGE_ALIASES } from './pipelineStages';
+
+/** The launch attributes (CONTRIBUTES.json declares the same with their JSON schema). */
+export interface NetvscLaunchArguments {
+  /** The XDP program: a C file (compiled with clang -O2 -g -target bpf) or an object file. */
+  program: string;
+  /** ELF section (SEC name) or program name; default: the first XDP program. */
+  section?: string;
+  trace?: string;
+  scenario?: string;
+  host?: string;
+  setupScript?: string;
+  vf?: 'none' | 'up' | 'down';
+  stopOnEntry?: boolean;
+  stopAtPacket?: number | string;
+  stopAtStage?: string;
+  /** Base for relative paths (the workspace folder). */
+  cwd?: string;
+  /** clang to use (default: `clang` on PATH). */
+  clangPath?: string;
+  /** Seed of the virtual environment (bpf_get_prandom_u32). */
+  seed?: number;
+  cpus?: number;
+}
+
+export class LaunchError extends Error {}
+
+export interface PreparedLaunch {
+  target: DebugTarget;
+  options: RunOptions;
+  /** Things worth telling the user in the Debug Console. */
+  notes: string[];
+}
+
+function fileFor(attr: string, p: string, cwd: string): string {
+  const abs = isAbsolute(p) ? p : resolve(cwd, p);
+  if (!existsSync(abs)) throw new LaunchError(`${attr}: ${abs} does not exist`);
+  return abs;
+}
+
+/** Packets of a capture file, read on demand. */
+export function capturePackets(path: string): PacketSource & { close(): void } {
+  const cap = openCaptureFile(path);
+  if (cap.error && cap.count === 0) { cap.close(); throw new LaunchError(`trace: ${path}: ${cap.error.message} (byte ${cap.error.offset})`); }
+  const idx = cap.index;
+  return {
+    name: path.split(/[\\/]/).pop() ?? path,
+    count: cap.count,
+    packet: (i) => cap.packet(i),
+    timeNs: (i) => idx.tsSec[i] * 1e9 + idx.tsNsec[i],
+    close: () => cap.close(),
+  };
+}
+
+/** Runs an ethtool script on a device; the first failing line is an error naming it. */
+export function applySetupScript(dev: NetvscDevice, text: string, where: string): void {
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, k) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) return;
+    const words = line.split(/\s+/);
+    if (words[0] === 'ethtool') words.shift();
+    const r = runEthtool(dev, words);
+    if (r.exit !== 0) throw new LaunchError(`setupScript: ${where}:${k + 1}: ${line}: ${r.stderr.trim() || `exit ${r.exit}`}`);
+  });
+}
+
+export async function prepareLaunch(args: NetvscLaunchArguments): Promise<PreparedLaunch> {
+  const cwd = args.cwd ?? process.cwd();
+  const notes: string[] = [];
+  if (!args.program) throw new LaunchError('program: missing (the XDP .c or .o file to debug)');
+  const progPath = fileFor('program', args.program, cwd);
+  let bytes: Uint8Array;
+  let sourcePath: string | undefined;
+  if (progPath.endsWith('.c')) {
+    const out = join(tmpdir(), 'netvsc-lab-debug', `${progPath.split(/[\\/]/).pop()!.replace(/\.c$/, '')}-${process.pid}-${Date.now()}.o`);
+    const r = await compileBpf({ clangPath: args.clangPath ?? 'clang', sourcePath: progPath, outPath: out });
+    if (r.toolError) throw new LaunchError(`program: cannot run clang (${r.toolError}); install the Debian package clang`);
+    if (!r.object) {
+      const e = r.messages.find((m) => m.severity === 'error' || m.severity === 'fatal error') ?? r.messages[0];
+      throw new LaunchError(e ? `program: ${e.file || progPath}:${e.line}:${e.col}: ${e.severity}: ${e.message}` : `program: clang failed (exit ${r.exitCode})`);
+    }
+    bytes = r.object;
+    sourcePath = progPath;
+    notes.push(`compiled ${progPath} with clang -O2 -g -target bpf`);
+  } else {
+    bytes = readFileSync(progPath);
+  }
+  let program: BpfProgram;
+  try {
+    const obj = loadObject(bytes, { fileName: progPath.replace(/\.c$/, '.o') });
+    notes.push(...obj.warnings);
+    const xdp = obj.programs.filter((p) => p.progType === 'xdp');
+    if (!xdp.length) throw new LaunchError(`program: ${progPath} has no XDP program (sections: ${obj.programs.map((p) => p.section).join(', ') || 'none'})`);
+    const pick = args.section ? xdp.find((p) => p.section === args.section || p.name === args.section) : xdp[0];
+    if (!pick) throw new LaunchError(`section: '${args.section}' is not an XDP program of ${progPath} (XDP programs: ${xdp.map((p) => `${p.section} (${p.name})`).join(', ')})`);
+    program = pick;
+  } catch (e) {
+    if (e instanceof BpfObjectError) throw new LaunchError(`program: ${progPath}: ${e.message}`);
+    throw e;
+  }
+  if (!sourcePath) {
+    // A .o: find its source through the line info's file name.
+    const f = program.lineInfo.find((l) => l.file)?.file;
+    if (f) {
+      const cand = isAbsolute(f) ? f : resolve(dirname(progPath), f);
+      if (existsSync(cand)) sourcePath = cand;
+      else if (existsSync(resolve(cwd, f))) sourcePath = resolve(cwd, f);
+    }
+  }
+
+  if (args.scenario) throw new LaunchError('scenario: traffic scenario files are not supported by the debugger yet; record the scenario to a .pcapng and use "trace"');
+  if (!args.trace) throw new LaunchError('trace: missing (a .pcap or .pcapng file with the packets to debug)');
+  const packets = capturePackets(fileFor('trace', args.trace, cwd));
+  if (packets.count === 0) throw new LaunchError(`trace: ${args.trace} has no packets`);
+
+  const host = (args.host ?? 'azure') as HostProfileName;
+  if (!HOST_PROFILE_NAMES.includes(host)) throw new LaunchError(`host: '${args.host}' is not a host profile (${HOST_PROFILE_NAMES.join(', ')})`);
+  if (args.vf !== undefined && !['none', 'up', 'down'].includes(args.vf)) throw new LaunchError(`vf: '${args.vf}' must be none, up or down`);
+
+  let setupDevice: ((d: NetvscDevice) => void) | undefined;
+  if (args.setupScript) {
+    const sp = fileFor('setupScript', args.setupScript, cwd);
+    const text = readFileSync(sp, 'utf8');
+    applySetupScript(new NetvscDevice({ host, cpus: args.cpus ?? 8 }), text, sp); // fail at launch, not later
+    setupDevice = (d) => applySetupScript(d, text, sp);
+  }
+
+  const sap = args.stopAtPacket;
+  if (typeof sap === 'number' && (!Number.isInteger(sap) || sap < 1)) throw new LaunchError(`stopAtPacket: ${sap} is not a packet number (1..${packets.count})`);
+  if (typeof sap === 'number' && sap > packets.count) throw new LaunchError(`stopAtPacket: ${sap} is past the last packet of the trace (${packets.count})`);
+  if (typeof sap === 'string') {
+    try { compilePacketCondition(sap); } catch (e) { throw new LaunchError(`stopAtPacket: '${sap}': ${(e as Error).message}`); }
+  }
+  if (args.stopAtStage !== undefined && !STAGE_ALIASES[args.stopAtStage]) {
+    throw new LaunchError(`stopAtStage: '${args.stopAtStage}' is not a stage (${Object.keys(STAGE_ALIASES).join(', ')})`);
+  }
+
+  return {
+    target: { program, packets, sourcePath, host, vf: args.vf ?? 'none', seed: args.seed, cpus: args.cpus, setupDevice },
+    options: { stopOnEntry: args.stopOnEntry, stopAtPacket: sap, stopAtStage: args.stopAtStage },
+    notes,
+  };
+}

@@ -1,0 +1,1156 @@
+/**
+ * The debug runtime (the "mock runtime" of vscode-mock-debug): packets go through the receive
+ * path one stage at a time, the XDP program runs under the program stepper, and the runtime
+ * reports stops through a listener. It knows nothing of DAP; the session in
+ * `extension/vscode/debug/` only translates.
+ *
+ * Speed: a packet no stop can happen in runs at full speed (one interpreter run, no records). A
+ * packet that may stop (a breakpoint without a packet filter, a filter that matches, the packet
+ * asked for by `stopAtPacket`, a stage breakpoint) runs under the stepper with undo records.
+ * When a fast packet ends in something that must stop (a fault, XDP_ABORTED, a drop, per the
+ * exception filters) the world is rebuilt and replayed to that packet, which then runs recorded:
+ * the device is deterministic, so the replay reaches the same state exactly.
+ */
+import { formatInsn } from '../ebpf/disasm';
+import { helperName } from '../ebpf/helperNames';
+import { HelperState, xdpHelpers, XDP_ACTION_NAMES } from '../ebpf/helpers';
+import { interpreter } from '../ebpf/interpreter';
+import { createMaps, type BpfMap } from '../ebpf/maps';
+import {
+  FIRST_DYNAMIC_REGION, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGION_PACKET, REGION_STACK, STACK_SIZE,
+} from '../ebpf/memory';
+import { MAX_BPF_STACK } from '../ebpf/isa';
+import { lineInfoAt, type BpfProgram, type LineInfo } from '../ebpf/program';
+import { Machine, SeededEnv, ST_FAULT, VmLoadError, type LoadedProgram, type VmFault } from '../ebpf/vm';
+import { NetvscDevice } from '../netvsc/device';
+import type { HostProfileName } from '../netvsc/hostProfile';
+import { evaluate, EvalError, type EvalContext, type EvalResult } from './expression';
+import { compilePacketCondition, isPacketCondition, type PacketPredicate } from './packetCondition';
+import { dissectPacket, packetSummary, type FieldNode } from './packetFields';
+import {
+  rssOf, STAGE_ALIASES, STAGE_NAMES, stagesAfterXdp, stagesBeforeXdp, type RssResult, type StageId, type StageStop,
+} from './pipelineStages';
+import { ProgramStepper } from './programStepper';
+
+// ---------------------------------------------------------------------------------------------
+// What the runtime is given and what it reports
+
+/** The packets of a trace (or a scenario), read on demand. */
+export interface PacketSource {
+  readonly name: string;
+  readonly count: number;
+  packet(i: number): Uint8Array;
+  /** Capture time in ns (the virtual clock bpf_ktime_get_ns reads). */
+  timeNs(i: number): number;
+}
+
+export interface DebugTarget {
+  program: BpfProgram;
+  packets: PacketSource;
+  /** Absolute path of the C source; line info is matched to it by file name. */
+  sourcePath?: string;
+  host?: HostProfileName;
+  cpus?: number;
+  vf?: 'none' | 'up' | 'down';
+  seed?: number;
+  /** Applies the launch's ethtool setup script to a new device (the replay calls it again). */
+  setupDevice?: (dev: NetvscDevice) => void;
+  /** The verifier's register types per instruction (kernel notation), when a verifier ran. */
+  verifierTypes?: (insn: number) => readonly (string | undefined)[] | undefined;
+  /** A verifier rejection found at launch: message and instruction. */
+  rejection?: { message: string; insn: number };
+}
+
+export interface RunOptions {
+  stopOnEntry?: boolean;
+  /** 1-based packet number, or a display filter. */
+  stopAtPacket?: number | string;
+  /** Stage id where a `stopOnEntry`/`stopAtPacket` stop lands (default: the first stage). */
+  stopAtStage?: string;
+}
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'exception' | 'pause';
+
+export interface StopInfo {
+  reason: StopReason;
+  description: string;
+  /** Exception text (the kernel's message), for `exceptionInfo`. */
+  text?: string;
+  exceptionId?: string;
+  hitBreakpointIds?: number[];
+}
+
+export interface RuntimeListener {
+  stopped(s: StopInfo): void;
+  output(category: 'console' | 'stdout' | 'stderr', text: string): void;
+  terminated(): void;
+}
+
+export interface BreakpointResult { id: number; verified: boolean; line?: number; message?: string; insn?: number }
+
+export interface BreakpointSpec { condition?: string; hitCondition?: string; logMessage?: string }
+
+export const EXCEPTION_FILTERS = [
+  { filter: 'verifier', label: 'Verifier rejection', description: 'Stop at the source line the verifier rejects, with its message', default: true },
+  { filter: 'fault', label: 'Out-of-bounds access (fault)', description: 'Stop where the program faults (a load or store outside the packet, stack or a map value)', default: true },
+  { filter: 'aborted', label: 'XDP_ABORTED', description: 'Stop when a program returns XDP_ABORTED', default: false },
+  { filter: 'drop', label: 'Any drop', description: 'Stop whenever a packet is dropped (XDP_DROP, XDP_ABORTED, fault)', default: false },
+] as const;
+
+/** A node of the VARIABLES view (the session turns children into variable references). */
+export interface VarNode {
+  name: string;
+  value: string;
+  type?: string;
+  evaluateName?: string;
+  memoryReference?: string;
+  children?: () => VarNode[];
+  /** Sets the value from text; returns the new display value. Throws with a message on bad input. */
+  set?: (text: string) => string;
+}
+
+export interface FrameInfo {
+  name: string;
+  kind: 'program' | 'stage';
+  /** Program frames: call depth and instruction. */
+  depth?: number;
+  insn?: number;
+  line?: LineInfo;
+  stage?: StageStop;
+}
+
+export interface ScopeInfo { name: string; hint?: 'registers' | 'locals' | 'arguments'; vars: () => VarNode[]; memoryReference?: string }
+
+export interface DisassembledInsn { insn: number; address: string; text: string; bytes: string; line?: LineInfo }
+
+// ---------------------------------------------------------------------------------------------
+// Breakpoints
+
+interface Breakpoint {
+  id: number;
+  condition?: string;
+  /** Display-filter condition (compiled), or undefined for an expression. */
+  filter?: PacketPredicate;
+  hitCondition?: string;
+  logMessage?: string;
+  hits: number;
+  kind: 'line' | 'instruction' | 'function';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The world: everything a replay rebuilds
+
+/** printk output through the virtual clock's environment, forwarded with the packet number. */
+class DebugEnv extends SeededEnv {
+  onPrintk: ((line: string) => void) | undefined;
+  override printk(line: string): void { this.onPrintk?.(line); }
+}
+
+class World {
+  readonly device: NetvscDevice;
+  readonly maps: BpfMap[];
+  readonly machine: Machine;
+  readonly loaded: LoadedProgram;
+  readonly helperState = new HelperState();
+  readonly env: DebugEnv;
+  readonly scratch = new Uint8Array(40);
+
+  constructor(t: DebugTarget) {
+    this.device = new NetvscDevice({ host: t.host ?? 'azure', cpus: t.cpus ?? 8 });
+    if (t.vf && t.vf !== 'none') this.device.addVf({ up: t.vf === 'up' });
+    t.setupDevice?.(this.device);
+    this.maps = createMaps(t.program.maps, { btf: t.program.btf });
+    this.env = new DebugEnv(t.seed ?? 1);
+    this.machine = new Machine({ helpers: xdpHelpers(this.helperState), env: this.env });
+    this.loaded = this.machine.load({ insns: t.program.insns, maps: this.maps, name: t.program.name });
+  }
+}
+
+/** One packet under the debugger. */
+interface PacketRun {
+  index: number;
+  frame: Uint8Array;
+  rss: RssResult;
+  stops: StageStop[];
+  /** Index in `stops` of the stop we are at. */
+  at: number;
+  /** The recorded program run (undefined for a packet stopped after a fast run). */
+  prog: ProgramStepper;
+  inProgram: boolean;
+  /** The program has run to its end (exit or fault). */
+  xdpDone: boolean;
+  verdict?: number;
+  fault?: VmFault;
+  entryTree: FieldNode[];
+}
+
+type Motion = 'continue' | 'stage' | 'packet-end' | 'to-end';
+
+const SLICE_MS = 25;
+
+export class DebugRuntime {
+  private world!: World;
+  private pkt: PacketRun | undefined;
+  private lineBps = new Map<number, Breakpoint[]>(); // insn -> line breakpoints
+  private insnBps = new Map<number, Breakpoint[]>();
+  private funcBps = new Map<StageId, Breakpoint[]>();
+  private exceptionFilters = new Set<string>(EXCEPTION_FILTERS.filter((f) => f.default).map((f) => f.filter));
+  private nextId = 1;
+  private pausing = false;
+  private silent = false;
+  private ended = false;
+  private busy = false;
+  private stopAtPacketFilter: PacketPredicate | undefined;
+  private readonly printk: { packet: number; text: string }[] = [];
+  private entryArmed: boolean;
+  private readonly insnEntries: number[] = [];
+  /** Counters for the packets run at full speed since the last summary line. */
+  private fastCounts = new Int32Array(5);
+  private fastFirst = -1;
+  private readonly loadError: VmLoadError | undefined;
+
+  constructor(readonly target: DebugTarget, readonly options: RunOptions, private readonly listener: RuntimeListener) {
+    try {
+      this.world = new World(target);
+    } catch (e) {
+      if (!(e instanceof VmLoadError)) throw e;
+      this.loadError = e;
+    }
+    if (typeof options.stopAtPacket === 'string') this.stopAtPacketFilter = compilePacketCondition(options.stopAtPacket);
+    if (options.stopAtStage !== undefined && !STAGE_ALIASES[options.stopAtStage]) {
+      throw new Error(`stopAtStage '${options.stopAtStage}' is not a stage (one of ${Object.keys(STAGE_NAMES).join(', ')})`);
+    }
+    this.entryArmed = !!options.stopOnEntry;
+    const code = target.program.insns;
+    for (let i = 0; i * 8 < code.length; i++) { this.insnEntries.push(i); if (code[i * 8] === 0x18) i++; }
+  }
+
+  get program(): BpfProgram { return this.target.program; }
+  get maps(): readonly BpfMap[] { return this.world?.maps ?? []; }
+  get packetNumber(): number | undefined { return this.pkt ? this.pkt.index + 1 : undefined; }
+  get threadName(): string {
+    const p = this.pkt;
+    return p ? `Packet ${p.index + 1}: ${packetSummary(p.entryTree)}` : `XDP ${this.program.name} on ${this.target.packets.name}`;
+  }
+
+  // -- breakpoints -----------------------------------------------------------------------------
+
+  private makeBp(kind: Breakpoint['kind'], spec: BreakpointSpec): Breakpoint {
+    const bp: Breakpoint = { id: this.nextId++, kind, hits: 0, condition: spec.condition?.trim() || undefined, hitCondition: spec.hitCondition?.trim() || undefined, logMessage: spec.logMessage };
+    if (bp.condition && isPacketCondition(bp.condition)) bp.filter = compilePacketCondition(bp.condition);
+    return bp;
+  }
+
+  /** Lines of `file` that have code (line info records, line 0 skipped), with their first instructions. */
+  private codeLines(file: string): Map<number, number[]> {
+    const base = basename(file);
+    const out = new Map<number, number[]>();
+    const li = this.program.lineInfo;
+    for (let k = 0; k < li.length; k++) {
+      const r = li[k];
+      if (r.line === 0 || basename(r.file) !== base) continue;
+      const prev = k > 0 ? li[k - 1] : undefined;
+      if (prev && prev.line === r.line && prev.file === r.file) continue; // same line continues
+      let list = out.get(r.line);
+      if (!list) out.set(r.line, list = []);
+      list.push(r.insn);
+    }
+    return out;
+  }
+
+  /** Source breakpoints for one file: each moves to the next line with code, reported back. */
+  setLineBreakpoints(file: string, lines: ({ line: number } & BreakpointSpec)[]): BreakpointResult[] {
+    for (const [insn, list] of this.lineBps) {
+      const keep = list.filter((b) => (b as Breakpoint & { file?: string }).file !== basename(file));
+      if (keep.length) this.lineBps.set(insn, keep); else this.lineBps.delete(insn);
+    }
+    const code = this.codeLines(file);
+    const sorted = [...code.keys()].sort((a, b) => a - b);
+    return lines.map((l) => {
+      const bp = this.makeBp('line', l) as Breakpoint & { file?: string };
+      bp.file = basename(file);
+      const line = sorted.find((x) => x >= l.line);
+      if (line === undefined) return { id: bp.id, verified: false, message: sorted.length ? `no code at or after line ${l.line} in ${basename(file)}` : `${basename(file)} has no line info in this program (compile with -g)` };
+      const insns = code.get(line)!;
+      for (const i of insns) { const list = this.lineBps.get(i) ?? []; list.push(bp); this.lineBps.set(i, list); }
+      return { id: bp.id, verified: true, line, insn: insns[0], message: line !== l.line ? `moved to line ${line}, the next line with code` : undefined };
+    });
+  }
+
+  setInstructionBreakpoints(list: ({ insn: number } & BreakpointSpec)[]): BreakpointResult[] {
+    this.insnBps.clear();
+    const n = this.program.insns.length / 8;
+    return list.map((b) => {
+      const bp = this.makeBp('instruction', b);
+      if (!Number.isInteger(b.insn) || b.insn < 0 || b.insn >= n) return { id: bp.id, verified: false, message: `instruction ${b.insn} is outside the program (0..${n - 1})` };
+      const l = this.insnBps.get(b.insn) ?? [];
+      l.push(bp);
+      this.insnBps.set(b.insn, l);
+      return { id: bp.id, verified: true, insn: b.insn, line: this.lineOf(b.insn)?.line };
+    });
+  }
+
+  setFunctionBreakpoints(list: ({ name: string } & BreakpointSpec)[]): BreakpointResult[] {
+    this.funcBps.clear();
+    return list.map((b) => {
+      const bp = this.makeBp('function', b);
+      const id = STAGE_ALIASES[b.name.trim().toLowerCase()];
+      if (!id) return { id: bp.id, verified: false, message: `'${b.name}' is not a stage; use one of ${Object.keys(STAGE_NAMES).join(', ')}` };
+      const l = this.funcBps.get(id) ?? [];
+      l.push(bp);
+      this.funcBps.set(id, l);
+      return { id: bp.id, verified: true };
+    });
+  }
+
+  setExceptionFilters(filters: readonly string[]): void { this.exceptionFilters = new Set(filters); }
+
+  /** Evaluates a breakpoint's condition, hit count and log message. True: stop. */
+  private hit(bp: Breakpoint): boolean {
+    if (bp.condition) {
+      let ok: boolean;
+      try {
+        ok = bp.filter ? bp.filter(this.pkt!.entryTree) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n;
+      } catch (e) {
+        this.out('stderr', `breakpoint condition '${bp.condition}': ${(e as Error).message}\n`);
+        ok = true; // a broken condition stops, so the user sees it
+      }
+      if (!ok) return false;
+    }
+    bp.hits++;
+    if (bp.hitCondition && !hitConditionMet(bp.hitCondition, bp.hits)) return false;
+    if (bp.logMessage !== undefined) {
+      this.out('console', this.interpolate(bp.logMessage) + '\n');
+      return false;
+    }
+    return true;
+  }
+
+  private interpolate(msg: string): string {
+    return msg.replace(/\{([^}]+)\}/g, (_, e: string) => {
+      try { return evaluate(e, this.evalContext()).text; } catch (err) { return `<${(err as Error).message}>`; }
+    });
+  }
+
+  private hitIds: number[] = [];
+  private hitKind: StopReason = 'breakpoint';
+
+  /** The stepper's breakpoint test at instruction `insn` (not yet executed). */
+  private readonly isBreak = (insn: number): boolean => {
+    const a = this.lineBps.get(insn), b = this.insnBps.get(insn);
+    if (!a && !b) return false;
+    this.hitIds = [];
+    for (const bp of a ?? []) if (this.hit(bp)) { this.hitIds.push(bp.id); this.hitKind = 'breakpoint'; }
+    for (const bp of b ?? []) if (this.hit(bp)) { this.hitIds.push(bp.id); this.hitKind = 'instruction breakpoint'; }
+    return this.hitIds.length > 0;
+  };
+
+  // -- running -----------------------------------------------------------------------------------
+
+  /** Starts the run after configuration: a verifier stop, an entry stop, or continue. */
+  async start(): Promise<void> {
+    if (this.loadError || this.target.rejection) {
+      const insn = this.loadError?.insn ?? this.target.rejection!.insn;
+      const msg = this.loadError?.message ?? this.target.rejection!.message;
+      const li = this.lineOf(insn);
+      const where = li ? `; ${li.text.trim()} @ ${basename(li.file)}:${li.line}` : `insn ${insn}`;
+      this.out('stderr', `verifier: ${msg}\n${where}\n`);
+      if (this.exceptionFilters.has('verifier')) {
+        this.rejectedAt = insn;
+        this.listener.stopped({ reason: 'exception', exceptionId: 'verifier', description: 'Verifier rejection', text: msg });
+        return;
+      }
+      this.end();
+      return;
+    }
+    await this.continue();
+  }
+
+  private rejectedAt: number | undefined;
+
+  async continue(): Promise<void> { await this.forward('continue'); }
+
+  /** Step over: by instruction, by source line inside the program, or to the next stage. */
+  async next(granularity: 'instruction' | 'line' = 'line'): Promise<void> {
+    const p = this.pkt;
+    if (p?.inProgram) { this.programStep(granularity === 'instruction' ? 'insn' : 'over'); return; }
+    await this.forward('stage');
+  }
+
+  async stepIn(granularity: 'instruction' | 'line' = 'line'): Promise<void> {
+    const p = this.pkt;
+    if (p?.inProgram) { this.programStep(granularity === 'instruction' ? 'insn' : 'into'); return; }
+    if (p && p.stops[p.at].id === 'xdp' && !p.xdpDone) {
+      p.inProgram = true;
+      this.stop({ reason: 'step', description: `entered ${this.program.name}` });
+      return;
+    }
+    await this.forward('stage');
+  }
+
+  async stepOut(): Promise<void> {
+    const p = this.pkt;
+    if (p?.inProgram) { this.programStep('out'); return; }
+    await this.forward('packet-end');
+  }
+
+  pause(): void { this.pausing = true; }
+
+  private stop(s: StopInfo): void {
+    this.flushFast();
+    if (!this.silent) this.listener.stopped(s);
+  }
+
+  private out(category: 'console' | 'stdout' | 'stderr', text: string): void {
+    if (!this.silent) this.listener.output(category, text);
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.flushFast();
+    this.ended = true;
+    this.pkt = undefined;
+    this.out('console', `end of ${this.target.packets.name}: ${this.target.packets.count} packets\n`);
+    this.listener.terminated();
+  }
+
+  /** A step inside the program; leaving it moves on to the next stage. */
+  private programStep(kind: 'insn' | 'over' | 'into' | 'out'): void {
+    const p = this.pkt!;
+    if (p.xdpDone) { this.afterProgram(p); this.stop({ reason: 'step', description: 'program finished' }); return; }
+    let r: string;
+    if (kind === 'insn') {
+      r = p.prog.stepInsn();
+      if (r === 'stepped' && this.isBreak(p.prog.pc)) r = 'breakpoint';
+    } else r = p.prog.stepLine(kind, this.isBreak);
+    if (r === 'breakpoint') { this.stop({ reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds }); return; }
+    if (r === 'stepped' || r === 'step') { this.stop({ reason: 'step', description: 'step' }); return; }
+    const s = this.programEnded(p);
+    if (s) { this.stop(s); return; }
+    this.stop({ reason: 'step', description: `${STAGE_NAMES[p.stops[p.at].id]}` });
+  }
+
+  /** After the program's last instruction: a fault stop, or the stages after XDP. */
+  private programEnded(p: PacketRun): StopInfo | undefined {
+    p.xdpDone = true;
+    const m = this.world.machine;
+    if (p.prog.status === 'fault') {
+      p.fault = m.fault;
+      if (this.exceptionFilters.has('fault')) {
+        return { reason: 'exception', exceptionId: 'fault', description: 'Out-of-bounds access', text: this.faultText(m.fault!) };
+      }
+    }
+    this.afterProgram(p);
+    return this.stageStop(p);
+  }
+
+  private faultText(f: VmFault): string {
+    const li = this.lineOf(f.insn);
+    return `${f.message}${li && li.line ? ` — ${basename(li.file)}:${li.line}: ${li.text.trim()}` : ''}`;
+  }
+
+  /** Leaves the program: appends the stages the verdict leads to and moves to the first. */
+  private afterProgram(p: PacketRun): void {
+    const m = this.world.machine;
+    p.inProgram = false;
+    p.verdict = p.prog.status === 'fault' ? 0 : m.lo[0] >>> 0;
+    if (p.verdict > 4) p.verdict = 0; // an unknown action is handled as XDP_ABORTED (bpf_warn_invalid_xdp_action)
+    const xdpAt = p.stops.findIndex((s) => s.id === 'xdp');
+    p.stops[xdpAt] = { id: 'xdp', decision: `${XDP_ACTION_NAMES[p.verdict]}${p.fault ? ` (fault: ${p.fault.message})` : ''}` };
+    p.stops.length = xdpAt + 1;
+    p.stops.push(...stagesAfterXdp(p.verdict, p.rss.queue, p.fault?.message));
+    p.at = xdpAt + 1;
+    this.out('console', `packet ${p.index + 1}: ${XDP_ACTION_NAMES[p.verdict]} (${packetSummary(p.entryTree)})\n`);
+  }
+
+  /** Stop checks when arriving at stage `p.at`. */
+  private stageStop(p: PacketRun): StopInfo | undefined {
+    const st = p.stops[p.at];
+    if (st.id === 'drop' && p.verdict === 0 && this.exceptionFilters.has('aborted')) {
+      return { reason: 'exception', exceptionId: 'aborted', description: 'XDP_ABORTED', text: st.decision };
+    }
+    if (st.id === 'drop' && this.exceptionFilters.has('drop')) {
+      return { reason: 'exception', exceptionId: 'drop', description: 'Packet dropped', text: st.decision };
+    }
+    const bps = this.funcBps.get(st.id);
+    if (bps) {
+      const ids = bps.filter((b) => this.hit(b)).map((b) => b.id);
+      if (ids.length) return { reason: 'function breakpoint', description: `${STAGE_NAMES[st.id]}: ${st.decision}`, hitBreakpointIds: ids };
+    }
+    return undefined;
+  }
+
+  /** Starts packet `i` under the stepper, at its first stage. */
+  private beginPacket(i: number): PacketRun {
+    const w = this.world;
+    const frame = this.target.packets.packet(i);
+    const rss = rssOf(w.device, frame, w.scratch);
+    this.loadFrame(i, frame, rss.queue);
+    const prog = new ProgramStepper(w.machine, w.loaded, this.program);
+    const p: PacketRun = {
+      index: i, frame, rss, stops: stagesBeforeXdp(w.device, frame, rss), at: 0, prog, inProgram: false, xdpDone: false,
+      entryTree: dissectPacket(frame, i + 1),
+    };
+    this.pkt = p;
+    return p;
+  }
+
+  private loadFrame(i: number, frame: Uint8Array, queue: number): void {
+    const w = this.world, m = w.machine;
+    if (!m.packet.load(frame)) throw new Error(`packet ${i + 1} (${frame.length} bytes) does not fit an XDP frame`);
+    m.packet.setRxInfo(w.device.ifindex, queue);
+    w.env.nowNs = this.target.packets.timeNs(i);
+    w.env.cpuId = queue % (this.target.cpus ?? 8);
+    w.helperState.reset();
+    w.env.onPrintk = (line) => {
+      this.printk.push({ packet: i + 1, text: line });
+      if (this.printk.length > 10_000) this.printk.shift();
+      this.out('stdout', `[packet ${i + 1}] ${line}\n`);
+    };
+  }
+
+  /** Could packet `i` stop anywhere? (decides full speed vs recorded) */
+  private mayStop(i: number): boolean {
+    if (this.entryArmed) return true;
+    const sp = this.options.stopAtPacket;
+    if (typeof sp === 'number' && sp === i + 1) return true;
+    if (this.funcBps.size) return true;
+    let tree: FieldNode[] | undefined;
+    const treeOf = (): FieldNode[] => (tree ??= dissectPacket(this.target.packets.packet(i), i + 1));
+    if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(treeOf())) return true;
+    for (const m of [this.lineBps, this.insnBps]) {
+      for (const list of m.values()) {
+        for (const bp of list) {
+          if (!bp.filter) return true;
+          if (bp.filter(treeOf())) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private stopAtDone = false;
+
+  /** Is this packet the one `stopOnEntry`/`stopAtPacket` asks for? */
+  private isRequestedPacket(p: PacketRun): boolean {
+    if (this.entryArmed) return true;
+    const sp = this.options.stopAtPacket;
+    if (typeof sp === 'number') return sp === p.index + 1;
+    return !!this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(p.entryTree);
+  }
+
+  /** Forward motion through stages and packets until a stop (or the end of the trace). */
+  private async forward(motion: Motion): Promise<void> {
+    if (this.busy || this.ended) return;
+    this.busy = true;
+    try {
+      const s = await this.forwardInner(motion);
+      if (s) this.stop(s); else if (!this.silent) this.end();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async forwardInner(motion: Motion): Promise<StopInfo | undefined> {
+    const p = this.pkt;
+    if (p) {
+      const s = this.advance(p, motion, true);
+      if (s) return s;
+    }
+    let i = p ? p.index + 1 : 0;
+    const n = this.target.packets.count;
+    let sliceStart = Date.now();
+    for (; i < n; i++) {
+      if (this.pausing) {
+        this.pausing = false;
+        this.beginPacket(i);
+        return { reason: 'pause', description: `paused at packet ${i + 1}` };
+      }
+      if (motion === 'stage' || motion === 'packet-end' || this.mayStop(i)) {
+        const q = this.beginPacket(i);
+        if (this.isRequestedPacket(q)) {
+          this.stopAtDone = true;
+          const first = this.entryArmed;
+          this.entryArmed = false;
+          const want = this.options.stopAtStage ? STAGE_ALIASES[this.options.stopAtStage] : undefined;
+          if (!want || want === q.stops[0].id) return { reason: first ? 'entry' : 'step', description: `packet ${i + 1}` };
+          const s = this.advanceToStage(q, want);
+          if (s) return s;
+        }
+        if (motion === 'stage') return { reason: 'step', description: `packet ${i + 1}` };
+        const s0 = this.stageStop(q);
+        if (s0) return s0;
+        const s = this.advance(q, motion, false);
+        if (s) return s;
+        continue;
+      }
+      const stop = this.fastPacket(i);
+      if (stop) return stop;
+      if ((i & 255) === 0 && Date.now() - sliceStart > SLICE_MS) {
+        await new Promise((r) => setTimeout(r, 0));
+        sliceStart = Date.now();
+      }
+    }
+    this.pkt = undefined;
+    return undefined;
+  }
+
+  /** Moves the packet forward to stage `want` (stops on the way still count). */
+  private advanceToStage(p: PacketRun, want: StageId): StopInfo | undefined {
+    while (p.stops[p.at].id !== want) {
+      if (p.stops[p.at].id === 'xdp' && !p.xdpDone) {
+        p.inProgram = true;
+        const r = p.prog.run(this.isBreak);
+        if (r === 'breakpoint') return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
+        const s = this.programEnded(p);
+        if (s) return s;
+        continue;
+      }
+      if (p.at >= p.stops.length - 1) return undefined;
+      p.at++;
+    }
+    return { reason: 'step', description: `${STAGE_NAMES[want]} of packet ${p.index + 1}` };
+  }
+
+  /**
+   * Advances within the packet. 'stage': to the next stop; 'packet-end': to the last stage;
+   * 'continue': to a stop or the end of the packet (undefined); 'to-end': ignoring stops.
+   * `fromStop`: we are at a stop now (do not re-report it).
+   */
+  private advance(p: PacketRun, motion: Motion, fromStop: boolean): StopInfo | undefined {
+    const quiet = motion === 'to-end';
+    const isBreak = quiet ? () => false : this.isBreak;
+    void fromStop;
+    for (;;) {
+      if (p.inProgram || (p.stops[p.at].id === 'xdp' && !p.xdpDone)) {
+        if (!p.inProgram) {
+          p.inProgram = true;
+          if (!quiet && this.isBreak(0)) return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
+        }
+        if (p.xdpDone) { this.afterProgram(p); } else {
+          const r = p.prog.run(isBreak);
+          if (r === 'breakpoint') return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
+          const s = this.programEnded(p);
+          if (s && !quiet) return s;
+          if (p.inProgram) { // fault stop ignored in quiet mode
+            this.afterProgram(p);
+          }
+        }
+        if (motion === 'stage') return { reason: 'step', description: STAGE_NAMES[p.stops[p.at].id] };
+        continue;
+      }
+      if (p.at >= p.stops.length - 1) {
+        return undefined;
+      }
+      p.at++;
+      const last = p.at === p.stops.length - 1;
+      if (!quiet) {
+        const s = this.stageStop(p);
+        if (s) return s;
+      }
+      if (motion === 'stage') return { reason: 'step', description: STAGE_NAMES[p.stops[p.at].id] };
+      if (motion === 'packet-end' && last) return { reason: 'step', description: STAGE_NAMES[p.stops[p.at].id] };
+      if (motion === 'to-end' && last) return undefined;
+    }
+  }
+
+  /** Runs packet `i` at full speed. Returns a stop if its outcome must be shown (after a replay). */
+  private fastPacket(i: number): StopInfo | undefined {
+    const w = this.world, m = w.machine;
+    const frame = this.target.packets.packet(i);
+    const rss = rssOf(w.device, frame, w.scratch);
+    this.loadFrame(i, frame, rss.queue);
+    const st = m.run(w.loaded, interpreter);
+    let action = st === ST_FAULT ? 0 : m.lo[0] >>> 0;
+    if (action > 4) action = 0;
+    if (this.fastFirst < 0) this.fastFirst = i;
+    this.fastCounts[action]++;
+    const f = this.exceptionFilters;
+    if ((st === ST_FAULT && f.has('fault')) || (action === 0 && f.has('aborted')) || ((action === 0 || action === 1) && f.has('drop'))) {
+      return this.replayTo(i, 'continue');
+    }
+    return undefined;
+  }
+
+  private flushFast(): void {
+    if (this.fastFirst < 0) return;
+    const c = this.fastCounts;
+    const parts = XDP_ACTION_NAMES.map((n, k) => (c[k] ? `${c[k]} ${n}` : '')).filter(Boolean).join(', ');
+    const total = c.reduce((a, b) => a + b, 0);
+    this.out('console', `packets ${this.fastFirst + 1}–${this.fastFirst + total}: ${parts}\n`);
+    this.fastCounts.fill(0);
+    this.fastFirst = -1;
+  }
+
+  /**
+   * Rebuilds the world and runs packets 0..i-1 at full speed (silently), then packet i recorded
+   * with `motion` ('continue': to its first stop; 'to-end': to its last stage).
+   */
+  private replayTo(i: number, motion: 'continue' | 'to-end'): StopInfo | undefined {
+    this.flushFast();
+    const wasSilent = this.silent;
+    this.silent = true;
+    try {
+      this.world = new World(this.target);
+      for (let k = 0; k < i; k++) {
+        const w = this.world, frame = this.target.packets.packet(k);
+        const rss = rssOf(w.device, frame, w.scratch);
+        this.loadFrame(k, frame, rss.queue);
+        w.machine.run(w.loaded, interpreter);
+      }
+      this.printk.length = 0;
+    } finally {
+      this.silent = wasSilent;
+    }
+    const p = this.beginPacket(i);
+    if (motion === 'to-end') {
+      const was = this.silent;
+      this.silent = true;
+      try { this.advance(p, 'to-end', false); } finally { this.silent = was; }
+      return { reason: 'step', description: `end of packet ${i + 1}` };
+    }
+    return this.stageStop(p) ?? this.advance(p, 'continue', false) ?? { reason: 'step', description: `end of packet ${i + 1}` };
+  }
+
+  // -- backwards -------------------------------------------------------------------------------
+
+  /** Step back by instruction, source line, or stage; at a packet's start, to the previous packet's end. */
+  stepBack(granularity: 'instruction' | 'line' = 'line'): void {
+    const p = this.pkt;
+    if (!p) { this.stop({ reason: 'step', description: 'nothing to step back to' }); return; }
+    if (p.inProgram) {
+      if (granularity === 'instruction') {
+        if (!p.prog.stepBack()) p.inProgram = false;
+      } else this.lineBack(p);
+      p.xdpDone = false;
+      this.stop({ reason: 'step', description: 'step back' });
+      return;
+    }
+    this.stageBack(p);
+    this.stop({ reason: 'step', description: 'step back' });
+  }
+
+  private stageBack(p: PacketRun): void {
+    const cur = p.stops[p.at];
+    const xdpAt = p.stops.findIndex((s) => s.id === 'xdp');
+    if (p.at === xdpAt + 1 && p.xdpDone) {
+      // Back into the program, at its last instruction.
+      p.inProgram = true;
+      p.at = xdpAt;
+      p.prog.stepBack();
+      p.xdpDone = false;
+      p.fault = undefined;
+      p.stops.length = xdpAt + 1;
+      p.stops[xdpAt] = stagesBeforeXdp(this.world.device, p.frame, p.rss)[xdpAt];
+      return;
+    }
+    void cur;
+    if (p.at > 0) { p.at--; return; }
+    if (p.index === 0) return;
+    this.replayTo(p.index - 1, 'to-end');
+  }
+
+  /** Back to the first instruction of the previous source line (skipping line 0 and deeper frames). */
+  private lineBack(p: PacketRun): void {
+    const prog = p.prog;
+    const startDepth = prog.depth;
+    const startLine = prog.lineAt(prog.pc)?.line ?? 0;
+    const hist = prog.stepper.history;
+    // Back until a different non-zero line at this depth or shallower.
+    for (;;) {
+      if (!prog.stepBack()) { p.inProgram = false; return; }
+      const li = prog.lineAt(prog.pc);
+      if (li && li.line !== 0 && li.line !== startLine && prog.depth <= startDepth) break;
+      if (li && li.line !== 0 && prog.depth < startDepth) break;
+    }
+    // Then to the first instruction of that line's run.
+    const line = prog.lineAt(prog.pc)!.line, depth = prog.depth;
+    while (hist.length) {
+      const prev = hist[hist.length - 1];
+      const pl = prog.lineAt(prev.insn);
+      if (prev.depth !== depth || !pl || (pl.line !== line && pl.line !== 0)) break;
+      if (pl.line === 0) break;
+      prog.stepBack();
+    }
+  }
+
+  /** Backwards until a breakpoint (instruction or stage) or the start of the packet. */
+  reverseContinue(): void {
+    const p = this.pkt;
+    if (!p) { this.stop({ reason: 'step', description: 'nothing to run back to' }); return; }
+    for (;;) {
+      if (p.inProgram) {
+        if (!p.prog.stepBack()) { p.inProgram = false; continue; }
+        p.xdpDone = false;
+        if (this.breakHereBackwards(p.prog.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
+        continue;
+      }
+      if (p.at === 0) { this.stop({ reason: 'step', description: `start of packet ${p.index + 1}` }); return; }
+      this.stageBack(p);
+      if (!p.inProgram) {
+        const ids = (this.funcBps.get(p.stops[p.at].id) ?? []).map((b) => b.id);
+        if (ids.length) { this.stop({ reason: 'function breakpoint', description: STAGE_NAMES[p.stops[p.at].id], hitBreakpointIds: ids }); return; }
+      } else if (this.breakHereBackwards(p.prog.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
+    }
+  }
+
+  /** Breakpoint test going backwards: conditions apply, hit counts and logpoints do not. */
+  private breakHereBackwards(insn: number): boolean {
+    this.hitIds = [];
+    for (const [m, kind] of [[this.lineBps, 'breakpoint'], [this.insnBps, 'instruction breakpoint']] as const) {
+      for (const bp of m.get(insn) ?? []) {
+        if (bp.logMessage !== undefined) continue;
+        let ok = true;
+        if (bp.condition) {
+          try { ok = bp.filter ? bp.filter(this.pkt!.entryTree) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n; } catch { ok = true; }
+        }
+        if (ok) { this.hitIds.push(bp.id); this.hitKind = kind; }
+      }
+    }
+    return this.hitIds.length > 0;
+  }
+
+  // -- inspection ------------------------------------------------------------------------------
+
+  lineOf(insn: number): LineInfo | undefined { return lineInfoAt(this.program, insn); }
+
+  /** Frames, innermost first: program frames (when inside it), then the packet's stages so far. */
+  stack(): FrameInfo[] {
+    const out: FrameInfo[] = [];
+    if (this.rejectedAt !== undefined) {
+      const li = this.lineOf(this.rejectedAt);
+      return [{ name: `${this.program.name} (rejected by the verifier)`, kind: 'program', depth: 0, insn: this.rejectedAt, line: li }];
+    }
+    const p = this.pkt;
+    if (!p) return out;
+    if (p.inProgram) {
+      for (const f of p.prog.frames()) out.push({ name: f.depth === 0 ? `${f.func} (XDP)` : f.func, kind: 'program', depth: f.depth, insn: f.insn, line: f.line });
+    }
+    for (let k = p.at; k >= 0; k--) {
+      const s = p.stops[k];
+      out.push({ name: `${STAGE_NAMES[s.id]}: ${s.decision}`, kind: 'stage', stage: s });
+    }
+    return out;
+  }
+
+  /** The packet as the program sees it now (after its rewrites), or as it arrived. */
+  currentPacket(): Uint8Array {
+    const p = this.pkt;
+    if (!p) return new Uint8Array(0);
+    const xdpAt = p.stops.findIndex((s) => s.id === 'xdp');
+    const started = p.inProgram || p.xdpDone || p.at > xdpAt;
+    return started ? this.world.machine.packet.contents() : p.frame;
+  }
+
+  private reg64(i: number): bigint {
+    const m = this.world.machine;
+    return (BigInt(m.hi[i] >>> 0) << 32n) | BigInt(m.lo[i] >>> 0);
+  }
+
+  evalContext(): EvalContext {
+    const inProg = !!this.pkt?.inProgram;
+    return {
+      reg: (i) => (inProg ? this.reg64(i) : undefined),
+      memory: this.world?.machine.memory,
+      packetTree: () => dissectPacket(this.currentPacket(), this.packetNumber ?? 0),
+      maps: this.maps,
+    };
+  }
+
+  /** Evaluates for WATCH / hover / REPL. Throws EvalError with the column of the problem. */
+  evaluate(expr: string): { result: EvalResult; node?: VarNode } {
+    const r = evaluate(expr, this.evalContext());
+    if (r.mapValue) {
+      const { map, key, bytes } = r.mapValue;
+      return { result: r, node: this.mapEntryNode(map, key, bytes, expr) };
+    }
+    return { result: r };
+  }
+
+  /** Verifier-style type of a register value: `pkt(off=14)`, `ctx`, `fp-8`, `map_value(...)`, `scalar`. */
+  regType(hi: number, lo: number, fp: number): string {
+    const m = this.world.machine, pk = m.packet;
+    switch (hi) {
+      case REGION_CTX: return lo === 0 ? 'ctx' : `ctx(off=${lo})`;
+      case REGION_PACKET:
+        if (lo === pk.dataEnd) return 'pkt_end';
+        if (lo < pk.data) return `pkt_meta(off=${lo - pk.dataMeta})`;
+        return `pkt(off=${lo - pk.data})`;
+      case REGION_STACK: return `fp${lo - fp === 0 ? '0' : lo - fp}`;
+      case REGION_MAP_HANDLE: return `map_ptr(${this.maps[lo]?.name ?? lo})`;
+      case REGION_CODE: return `func(insn ${lo})`;
+    }
+    if (hi >= FIRST_DYNAMIC_REGION && hi < m.memory.count) {
+      const name = m.memory.names[hi];
+      const map = this.maps.find((x) => x.name === name);
+      if (map) return `map_value(map=${name},ks=${map.keySize},vs=${map.valueSize},off=${lo % Math.max(1, map.valueSize)})`;
+      return `mem(${name},off=${lo})`;
+    }
+    return 'scalar';
+  }
+
+  /** A memory reference for a pointer value, or undefined. */
+  private memRefOf(hi: number, lo: number): string | undefined {
+    const m = this.world.machine;
+    if (hi === REGION_PACKET) return `pkt+${lo - m.packet.data}`;
+    if (hi === REGION_STACK) return `stack+${lo}`;
+    if (hi === REGION_CTX) return `ctx+${lo}`;
+    const map = hi >= FIRST_DYNAMIC_REGION ? this.maps.findIndex((x) => x.name === m.memory.names[hi]) : -1;
+    if (map >= 0) return `map:${map}+${lo}`;
+    return undefined;
+  }
+
+  private regNode(i: number, lo: number, hi: number, fp: number, verifierType: string | undefined, live: boolean): VarNode {
+    const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    const type = verifierType ?? this.regType(hi, lo, fp);
+    const isPtr = type !== 'scalar';
+    const value = isPtr ? `${type === 'scalar' ? '' : type} ${this.world.machine.memory.describe(hi, lo)}` : `${BigInt.asIntN(64, v)} (0x${v.toString(16)})`;
+    const node: VarNode = { name: `r${i}`, value: value.trim(), type, evaluateName: `r${i}`, memoryReference: this.memRefOf(hi, lo) };
+    if (live && i !== 10) {
+      node.set = (text) => {
+        const r = evaluate(text, this.evalContext());
+        if (r.value === undefined) throw new EvalError(`'${text}' is not a number`, -1);
+        const m = this.world.machine;
+        m.lo[i] = Number(r.value & 0xffffffffn) | 0;
+        m.hi[i] = Number(r.value >> 32n) | 0;
+        return this.regNode(i, m.lo[i], m.hi[i], fp, undefined, true).value;
+      };
+    }
+    return node;
+  }
+
+  /** Scopes of frame `index` in `stack()`. */
+  scopes(index: number): ScopeInfo[] {
+    const frames = this.stack();
+    const f = frames[index];
+    if (!f) return [];
+    const out: ScopeInfo[] = [];
+    if (this.rejectedAt !== undefined) return out;
+    if (f.kind === 'program') {
+      const m = this.world.machine, depth = f.depth!, top = depth === m.depth;
+      const fp = STACK_SIZE - MAX_BPF_STACK * depth;
+      out.push({
+        name: 'Registers', hint: 'registers', vars: () => {
+          const vt = top ? this.target.verifierTypes?.(m.pc) : undefined;
+          const regs: VarNode[] = [];
+          if (top) for (let i = 0; i <= 10; i++) regs.push(this.regNode(i, m.lo[i], m.hi[i], fp, vt?.[i], true));
+          else {
+            // A caller's r6..r9 are what its callee saved; r10 is its frame pointer.
+            const o = depth * 8;
+            for (let i = 6; i <= 9; i++) regs.push(this.regNode(i, m.frameSaved[o + (i - 6) * 2], m.frameSaved[o + (i - 6) * 2 + 1], fp, undefined, false));
+            regs.push(this.regNode(10, fp, REGION_STACK, fp, undefined, false));
+          }
+          return regs;
+        },
+      });
+      out.push({ name: 'Stack', hint: 'locals', memoryReference: `stack+${fp - MAX_BPF_STACK}`, vars: () => this.stackSlots(fp) });
+      out.push({ name: 'xdp_md', vars: () => this.xdpMd() });
+    } else {
+      out.push({ name: 'Stage', vars: () => [{ name: STAGE_NAMES[f.stage!.id], value: f.stage!.decision, type: f.stage!.id }] });
+    }
+    out.push({ name: 'Packet', memoryReference: 'pkt', vars: () => this.packetVars() });
+    out.push({ name: 'Maps', vars: () => this.mapVars() });
+    out.push({ name: 'printk', vars: () => this.printk.map((l, k) => ({ name: `[${k}] packet ${l.packet}`, value: l.text })) });
+    return out;
+  }
+
+  private stackSlots(fp: number): VarNode[] {
+    const b = this.world.machine.memory.bytes[REGION_STACK];
+    const out: VarNode[] = [];
+    for (let off = 8; off <= MAX_BPF_STACK; off += 8) {
+      const o = fp - off;
+      let v = 0n, any = false;
+      for (let k = 7; k >= 0; k--) { v = (v << 8n) | BigInt(b[o + k]); if (b[o + k]) any = true; }
+      if (!any) continue;
+      const bytes = Array.from(b.subarray(o, o + 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
+      out.push({ name: `fp-${off}`, value: `0x${v.toString(16).padStart(16, '0')}  [${bytes}]`, type: 'u64', evaluateName: `*(u64 *)(r10 - ${off})`, memoryReference: `stack+${o}` });
+    }
+    if (!out.length) out.push({ name: '(empty)', value: 'no non-zero 8-byte slot in this frame' });
+    return out;
+  }
+
+  private xdpMd(): VarNode[] {
+    const c = this.world.machine.memory.bytes[REGION_CTX];
+    const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+    const pk = this.world.machine.packet;
+    const names = ['data', 'data_end', 'data_meta', 'ingress_ifindex', 'rx_queue_index', 'egress_ifindex'];
+    return names.map((n, k) => {
+      const v = dv.getUint32(k * 4, true);
+      if (k < 3) return { name: n, value: `pkt+0x${v.toString(16)} (${k === 1 ? `data + ${v - pk.data}` : k === 2 ? `data - ${pk.data - v}` : 'headroom 256'})`, type: '__u32', evaluateName: `ctx->${n}`, memoryReference: k === 0 ? 'pkt' : undefined };
+      return { name: n, value: String(v), type: '__u32', evaluateName: `ctx->${n}` };
+    });
+  }
+
+  private packetVars(): VarNode[] {
+    const bytes = this.currentPacket();
+    const tree = dissectPacket(bytes, this.packetNumber ?? 0);
+    const toNode = (n: FieldNode): VarNode => ({
+      name: n.children ? n.label : n.name,
+      value: n.children ? '' : (n.text ?? ''),
+      type: n.children ? n.name : n.value?.kind,
+      evaluateName: n.children ? undefined : n.name,
+      memoryReference: `pkt+${n.offset}`,
+      children: n.children ? () => n.children!.map(toNode) : undefined,
+    });
+    const hex = Array.from(bytes.subarray(0, 64), (x) => x.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 64 ? ' …' : '');
+    return [
+      { name: 'bytes', value: `${bytes.length} bytes: ${hex}`, type: 'u8[]', memoryReference: 'pkt' },
+      ...tree.map(toNode),
+    ];
+  }
+
+  private mapEntryNode(map: BpfMap, key: Uint8Array, value: Uint8Array, evaluateName?: string): VarNode {
+    const btf = this.program.btf;
+    const valueTypeId = map.def.valueTypeId;
+    const keyText = map.formatKey(key);
+    const mapIndex = this.maps.indexOf(map);
+    const off = map.lookupOffset(key, 0, 0);
+    const node: VarNode = {
+      name: `[${keyText}]`, value: map.formatValue(value), type: btf && valueTypeId ? btf.typeName(valueTypeId) : `u8[${map.valueSize}]`,
+      evaluateName, memoryReference: off >= 0 ? `map:${mapIndex}+${off}` : undefined,
+      set: (text) => {
+        const bytes = parseValueBytes(text, map.valueSize);
+        const r = map.update(key, bytes);
+        if (r < 0) throw new Error(`bpf_map_update_elem failed: ${r}`);
+        return map.formatValue(map.lookup(key)!);
+      },
+    };
+    if (btf && valueTypeId) {
+      const d = btf.describe(valueTypeId, value, 0);
+      if (d.children) {
+        const conv = (n: typeof d): VarNode => ({ name: n.name, value: n.value ?? '', type: n.typeName, children: n.children ? () => n.children!.map(conv) : undefined });
+        node.children = () => d.children!.map(conv);
+      }
+    }
+    return node;
+  }
+
+  private mapVars(): VarNode[] {
+    return this.maps.map((map) => ({
+      name: map.name,
+      value: `${map.typeName}, key ${map.keySize} B, value ${map.valueSize} B, max_entries ${map.maxEntries}`,
+      type: map.typeName,
+      evaluateName: map.name,
+      children: () => {
+        const entries = map.entries();
+        const shown = entries.filter((e) => map.type === 1 || map.type === 9 || map.type === 5 || map.type === 10 || map.type === 11 || e.values.some((v) => v.some((x) => x !== 0)) || map.def.origin === 'global');
+        const nodes = shown.slice(0, 1000).map((e) => this.mapEntryNode(map, e.key, e.values[0]));
+        if (!nodes.length) nodes.push({ name: '(empty)', value: map.type === 2 ? `all ${map.maxEntries} elements are zero` : 'no elements' });
+        return nodes;
+      },
+    }));
+  }
+
+  // -- memory ----------------------------------------------------------------------------------
+
+  /** Resolves a memory reference (`pkt`, `pkt+14`, `stack+4088`, `ctx`, `map:0+8`) to bytes and a base. */
+  private memRef(ref: string): { bytes: Uint8Array; base: number; lo: number; hi: number; name: string } {
+    const m = /^(pkt|stack|ctx|map:(\d+))(?:\+(-?\d+))?$/.exec(ref.trim());
+    if (!m) throw new Error(`unknown memory reference '${ref}' (expected pkt, stack, ctx or map:N, with an optional +offset)`);
+    const add = m[3] ? Number(m[3]) : 0;
+    const mach = this.world.machine;
+    if (m[1] === 'pkt') { const pk = mach.packet; return { bytes: pk.buffer, base: pk.data + add, lo: pk.dataMeta, hi: pk.dataEnd, name: 'packet' }; }
+    if (m[1] === 'stack') return { bytes: mach.memory.bytes[REGION_STACK], base: add, lo: 0, hi: STACK_SIZE, name: 'stack' };
+    if (m[1] === 'ctx') return { bytes: mach.memory.bytes[REGION_CTX], base: add, lo: 0, hi: 24, name: 'xdp_md' };
+    const map = this.maps[Number(m[2])];
+    if (!map) throw new Error(`memory reference '${ref}' names map ${m[2]}, which does not exist`);
+    return { bytes: map.values, base: add, lo: 0, hi: map.values.length, name: map.name };
+  }
+
+  /** Reads `count` bytes at reference + offset; bytes outside the accessible window are unreadable. */
+  readMemory(ref: string, offset: number, count: number): { address: string; data: Uint8Array; unreadable: number } {
+    const r = this.memRef(ref);
+    const start = r.base + offset;
+    const from = Math.max(start, r.lo), to = Math.min(start + count, r.hi);
+    if (from >= to || from !== start) return { address: `0x${Math.max(0, start).toString(16)}`, data: new Uint8Array(0), unreadable: count };
+    return { address: `0x${start.toString(16)}`, data: r.bytes.slice(from, to), unreadable: count - (to - from) };
+  }
+
+  /** Writes bytes at reference + offset (within the accessible window). Returns bytes written. */
+  writeMemory(ref: string, offset: number, data: Uint8Array): number {
+    const r = this.memRef(ref);
+    const start = r.base + offset;
+    if (start < r.lo || start + data.length > r.hi) throw new Error(`write of ${data.length} bytes at offset ${offset} is outside the ${r.name} (${r.hi - r.lo} bytes)`);
+    r.bytes.set(data, start);
+    return data.length;
+  }
+
+  // -- disassembly -----------------------------------------------------------------------------
+
+  /** Instruction entries (one per instruction, ld_imm64 taking two slots). */
+  disassemble(firstEntry: number, count: number): DisassembledInsn[] {
+    const out: DisassembledInsn[] = [];
+    const raw = this.program.insns;
+    for (let k = firstEntry; k < firstEntry + count; k++) {
+      if (k < 0 || k >= this.insnEntries.length) { out.push({ insn: -1, address: insnAddress(Math.max(0, k)), text: '<no instruction>', bytes: '' }); continue; }
+      const i = this.insnEntries[k];
+      const len = raw[i * 8] === 0x18 ? 16 : 8;
+      out.push({
+        insn: i, address: insnAddress(i), text: formatInsn(raw, i) + this.insnNote(i),
+        bytes: Array.from(raw.subarray(i * 8, i * 8 + len), (x) => x.toString(16).padStart(2, '0')).join(' '), line: this.lineOf(i),
+      });
+    }
+    return out;
+  }
+
+  /** What objdump cannot know: the map an ld_imm64 names, the helper a call calls. */
+  private insnNote(i: number): string {
+    const raw = this.program.insns, o = i * 8, src = raw[o + 1] >> 4;
+    const imm = raw[o + 4] | (raw[o + 5] << 8) | (raw[o + 6] << 16) | (raw[o + 7] << 24);
+    if (raw[o] === 0x18 && src !== 0) return `  ; ${src === 1 || src === 5 ? 'map' : 'map value of'} ${this.program.maps[imm]?.name ?? `#${imm}`}`;
+    if (raw[o] === 0x85 && src === 0) return `  ; ${helperName(imm)}`;
+    if (raw[o] === 0x85 && src === 1) return `  ; ${this.program.funcInfo.find((f) => f.insn === i + 1 + imm)?.name ?? `insn ${i + 1 + imm}`}`;
+    return '';
+  }
+
+  /** Entry index of instruction `insn` (for the disassembly request's base address). */
+  entryOf(insn: number): number {
+    let lo = 0, hi = this.insnEntries.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (this.insnEntries[mid] <= insn) lo = mid; else hi = mid - 1; }
+    return lo;
+  }
+}
+
+/** Instruction index -> the address shown in the DISASSEMBLY view (byte offset, 8 per slot). */
+export function insnAddress(insn: number): string { return `0x${(insn * 8).toString(16).padStart(8, '0')}`; }
+
+/** The DISASSEMBLY view's address (or an instruction reference + byte offset) -> instruction index. */
+export function insnOfAddress(address: string, byteOffset = 0): number {
+  const n = Number(BigInt(address.trim()) + BigInt(byteOffset));
+  return Math.floor(n / 8);
+}
+
+function basename(p: string): string { return p.split(/[\\/]/).pop() ?? p; }
+
+/** VS Code's hit conditions: `5` (the 5th hit and after), `>= 5`, `== 5`, `> 5`, `% 5`. */
+export function hitConditionMet(cond: string, hits: number): boolean {
+  const m = /^\s*(>=|==|>|<=|<|%)?\s*(\d+)\s*$/.exec(cond);
+  if (!m) return true;
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '==': return hits === n;
+    case '>': return hits > n;
+    case '<': return hits < n;
+    case '<=': return hits <= n;
+    case '%': return n > 0 && hits % n === 0;
+    default: return hits >= n;
+  }
+}
+
+/** A map value typed by the user: a number (little-endian, value_size bytes) or hex bytes. */
+export function parseValueBytes(text: string, size: number): Uint8Array {
+  const t = text.trim();
+  const out = new Uint8Array(size);
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(t)) {
+    let v = BigInt(t);
+    if (v >= 1n << BigInt(size * 8)) throw new Error(`${t} does not fit ${size} bytes`);
+    for (let i = 0; i < size; i++) { out[i] = Number(v & 0xffn); v >>= 8n; }
+    return out;
+  }
+  const bytes = t.split(/[\s:]+/).filter(Boolean);
+  if (bytes.length !== size || bytes.some((b) => !/^[0-9a-f]{1,2}$/i.test(b))) {
+    throw new Error(`expected a number or ${size} hex bytes (e.g. ${Array(size).fill('00').join(' ')})`);
+  }
+  bytes.forEach((b, i) => { out[i] = parseInt(b, 16); });
+  return out;
+}

@@ -1,0 +1,355 @@
+// The `netvsc` debug adapter over DAP: DebugClient (from @vscode/debugadapter-testsupport)
+// drives the standalone adapter `node dist/debugAdapter.js` on XDP programs compiled with clang
+// in the test. Expected lines come from the fixture sources (found by their text) and from
+// llvm-objdump's own line table (DWARF), never from the adapter.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildPacket, type PacketSpec } from '../../extension/core/packet/build';
+import { PcapWriter } from '../../extension/core/packet/pcap';
+
+const ROOT = resolve(__dirname, '../..');
+const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
+const FIXTURES = join(ROOT, 'test/fixtures/debug');
+const DEBUG_C = join(FIXTURES, 'xdp_debug.c');
+const OOB_C = join(FIXTURES, 'xdp_oob.c');
+
+/** 1-based number of the first line of `file` containing `text`. */
+function lineOf(file: string, text: string): number {
+  const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text));
+  assert.ok(i >= 0, `'${text}' is not in ${file}`);
+  return i + 1;
+}
+
+function tool(name: string, args: string[], pkg: string): string {
+  try {
+    return execFileSync(name, args, { encoding: 'utf8' });
+  } catch (e) {
+    throw new Error(`${name} failed (${(e as Error).message}); install the Debian package ${pkg}`, { cause: e });
+  }
+}
+
+/** Lines llvm-objdump's DWARF line table attributes code to in `section` (the oracle for "has code"). */
+function dwarfLines(obj: string, section: string): Set<number> {
+  const text = tool('llvm-objdump', ['-d', '-l', '--no-show-raw-insn', `--section=${section}`, obj], 'llvm');
+  const out = new Set<number>();
+  for (const m of text.matchAll(/^; \S+\.c:(\d+)$/gm)) if (Number(m[1]) > 0) out.add(Number(m[1]));
+  return out;
+}
+
+let tmp: string;
+let dwarf: Set<number>;
+/** llvm-objdump -dr of the xdp section: instruction text and the relocation against it, if any. */
+let objdumpXdp: { text: string; reloc?: string }[];
+
+const udp = (src: string, dport: number, payload = 18): PacketSpec => ({
+  eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip: { src, dst: '10.0.0.2' }, l4: { udp: { sport: 40000, dport } }, payload,
+});
+const tcp = (dport: number): PacketSpec => ({
+  eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip: { src: '10.0.0.1', dst: '10.0.0.2' }, l4: { tcp: { sport: 40001, dport, flags: 0x02 } }, payload: 0,
+});
+
+function writeTrace(name: string, frames: Uint8Array[]): string {
+  const w = new PcapWriter(1);
+  const parts = [w.header(), ...frames.map((f, i) => w.record(f, 1700000000 + i, 0))];
+  const path = join(tmp, name);
+  writeFileSync(path, Buffer.concat(parts));
+  return path;
+}
+
+const FRAMES = [udp('10.0.0.1', 1000), buildPacket(tcp(80)), udp('10.0.0.1', 53), udp('10.0.0.9', 53)].map((f) => (f instanceof Uint8Array ? f : buildPacket(f)));
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'netvsc-dap-'));
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'extension/vscode/debug/debugAdapter.ts')], outfile: ADAPTER, bundle: true, platform: 'node',
+    target: 'node20', format: 'cjs', external: ['vscode'], sourcemap: true, logLevel: 'error',
+  });
+  const obj = join(tmp, 'xdp_debug.o');
+  tool('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', DEBUG_C, '-o', obj], 'clang');
+  dwarf = dwarfLines(obj, 'xdp');
+  objdumpXdp = [];
+  for (const l of tool('llvm-objdump', ['-dr', '--no-show-raw-insn', '--section=xdp', obj], 'llvm').split('\n')) {
+    const rel = /^\s+[0-9a-f]+:\s+(R_BPF_\w+)\s+(\S+)/.exec(l);
+    if (rel) { objdumpXdp[objdumpXdp.length - 1].reloc = `${rel[1]} ${rel[2]}`; continue; }
+    const insn = /^\s*\d+:\s+(.*)$/.exec(l);
+    if (insn) objdumpXdp.push({ text: insn[1].replace(/ <\w+>$/, '').trim() });
+  }
+});
+
+after(() => { rmSync(tmp, { recursive: true, force: true }); });
+
+async function withClient(fn: (dc: DebugClient) => Promise<void>): Promise<void> {
+  const dc = new DebugClient('node', ADAPTER, 'netvsc');
+  dc.defaultTimeout = 20_000;
+  await dc.start();
+  try { await fn(dc); } finally { await dc.stop(); }
+}
+
+/** initialize, launch, configure (breakpoints etc.), configurationDone. */
+async function launch(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<void> = async () => {}): Promise<void> {
+  await dc.initializeRequest({ adapterID: 'netvsc', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  const init = dc.waitForEvent('initialized');
+  await dc.launchRequest({ program: DEBUG_C, trace: writeTrace('t.pcap', FRAMES), ...args } as DebugProtocol.LaunchRequestArguments);
+  await init;
+  await configure();
+  await dc.configurationDoneRequest();
+}
+
+async function top(dc: DebugClient): Promise<DebugProtocol.StackFrame[]> {
+  return (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+}
+
+async function act(dc: DebugClient, what: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const ev = dc.waitForEvent('stopped');
+  await what();
+  return (await ev) as DebugProtocol.StoppedEvent;
+}
+
+async function scope(dc: DebugClient, frameId: number, name: string): Promise<DebugProtocol.Variable[]> {
+  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
+  const s = scopes.find((x) => x.name === name);
+  assert.ok(s, `no scope '${name}' in ${scopes.map((x) => x.name).join(', ')}`);
+  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+}
+
+async function children(dc: DebugClient, v: DebugProtocol.Variable): Promise<DebugProtocol.Variable[]> {
+  assert.ok(v.variablesReference > 0, `${v.name} has no children`);
+  return (await dc.variablesRequest({ variablesReference: v.variablesReference })).body.variables;
+}
+
+async function registers(dc: DebugClient): Promise<Record<string, string>> {
+  const regs = await scope(dc, 0, 'Registers');
+  return Object.fromEntries(regs.map((r) => [r.name, r.value]));
+}
+
+describe('netvsc debug adapter (DAP, standalone)', () => {
+  it('moves a breakpoint on a line without code to the next line with code and stops there', async () => {
+    const blank = lineOf(DEBUG_C, 'struct iphdr *ip = (void *)(eth + 1);');
+    const expected = [...dwarf].filter((l) => l >= blank).sort((a, b) => a - b)[0];
+    assert.ok(!dwarf.has(blank), 'fixture assumption: the declaration line has no code of its own');
+    await withClient(async (dc) => {
+      let bps: DebugProtocol.Breakpoint[] = [];
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => {
+        bps = (await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: blank }] })).body.breakpoints;
+      });
+      assert.equal(bps[0].verified, true);
+      assert.equal(bps[0].line, expected);
+      const ev = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(ev.body.reason, 'breakpoint');
+      const frames = await top(dc);
+      assert.equal(frames[0].line, expected);
+      assert.equal(frames[0].source?.path, DEBUG_C);
+      assert.match(frames[0].name, /xdp_debug/);
+      // The packet's stages are the outer frames.
+      assert.ok(frames.some((f) => /^netvsc receive/.test(f.name)) && frames.some((f) => /^RSS/.test(f.name)), frames.map((f) => f.name).join(' | '));
+      const threads = (await dc.threadsRequest()).body.threads;
+      assert.match(threads[0].name, /^Packet 1: 10\.0\.0\.1 → 10\.0\.0\.2 UDP 40000 → 1000/);
+    });
+  });
+
+  it('steps over line by line along the path a UDP packet takes', async () => {
+    const first = lineOf(DEBUG_C, 'if ((void *)(eth + 1) > data_end)');
+    const path = [first, lineOf(DEBUG_C, 'if (eth->h_proto'), lineOf(DEBUG_C, 'if ((void *)(ip + 1) > data_end)'),
+      lineOf(DEBUG_C, '__u32 key = ip->protocol;'), lineOf(DEBUG_C, '__u64 *cnt = bpf_map_lookup_elem'), lineOf(DEBUG_C, 'if (cnt)'),
+      lineOf(DEBUG_C, '*cnt += 1;'), lineOf(DEBUG_C, 'if (ip->protocol != IPPROTO_UDP)'), lineOf(DEBUG_C, 'int dport = udp_dport(ip, data_end);')];
+    const notTaken = [lineOf(DEBUG_C, 'return XDP_ABORTED;'), lineOf(DEBUG_C, 'return XDP_PASS;'), path[2] + 1];
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: first }] }); });
+      await stopped;
+      const seen: number[] = [];
+      for (let n = 0; n < 40; n++) {
+        const f = (await top(dc))[0];
+        if (!f.source) break; // left the program: a stage frame
+        if (seen[seen.length - 1] !== f.line) seen.push(f.line);
+        await act(dc, () => dc.nextRequest({ threadId: 1 }));
+      }
+      let k = 0;
+      for (const l of seen) if (l === path[k]) k++;
+      assert.equal(k, path.length, `visited ${seen.join(',')}; expected ${path.join(',')} in this order`);
+      for (const l of seen) {
+        assert.ok(dwarf.has(l), `stopped at line ${l}, which llvm-objdump says has no code`);
+        assert.ok(!notTaken.includes(l), `stopped at line ${l} of a branch the packet does not take (${seen.join(',')})`);
+      }
+      // After the program: the packet went on to GRO (XDP_PASS for port 1000).
+      const frames = await top(dc);
+      assert.match(frames[0].name, /^GRO/);
+      assert.match(frames[1].name, /^XDP program: XDP_PASS/);
+    });
+  });
+
+  it('steps into the bpf-to-bpf callee and shows it as a frame', async () => {
+    const call = lineOf(DEBUG_C, 'int dport = udp_dport(ip, data_end);');
+    const lo = lineOf(DEBUG_C, 'static __attribute__((noinline)) int udp_dport'), hi = lo + 6;
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: call }] }); });
+      await stopped;
+      await act(dc, () => dc.stepInRequest({ threadId: 1 }));
+      const frames = await top(dc);
+      assert.equal(frames[0].name, 'udp_dport');
+      assert.ok(frames[0].line >= lo && frames[0].line <= hi, `callee line ${frames[0].line} outside ${lo}..${hi}`);
+      assert.match(frames[1].name, /xdp_debug/);
+      assert.equal(frames[1].line, call);
+      await act(dc, () => dc.stepOutRequest({ threadId: 1 }));
+      const back = await top(dc);
+      assert.match(back[0].name, /xdp_debug/);
+    });
+  });
+
+  it('steps back to the previous line with the previous register values', async () => {
+    const line = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line }] }); });
+      await stopped;
+      const before = await registers(dc);
+      // r1 = data + sizeof(ethhdr) + sizeof(iphdr) (the bounds check just made): a packet pointer at 34.
+      assert.match(before.r1, /pkt\(off=34\)/);
+      await act(dc, () => dc.nextRequest({ threadId: 1 }));
+      const moved = (await top(dc))[0].line;
+      assert.notEqual(moved, line);
+      assert.notDeepEqual(await registers(dc), before);
+      await act(dc, () => dc.stepBackRequest({ threadId: 1 }));
+      assert.equal((await top(dc))[0].line, line);
+      assert.deepEqual(await registers(dc), before);
+      // Instruction granularity: one step forward and back is the identity too.
+      await act(dc, () => dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
+      await act(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+      assert.deepEqual(await registers(dc), before);
+    });
+  });
+
+  it('shows the packet as a dissection tree, the map entries, and reads the packet bytes', async () => {
+    const line = lineOf(DEBUG_C, 'if (ip->protocol != IPPROTO_UDP)');
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line }] }); });
+      await stopped;
+      const pkt = await scope(dc, 0, 'Packet');
+      const ip = pkt.find((v) => v.name.startsWith('Internet Protocol Version 4'));
+      assert.ok(ip, pkt.map((v) => v.name).join(' | '));
+      const ipf = await children(dc, ip);
+      assert.equal(ipf.find((v) => v.name === 'ip.src')?.value, '10.0.0.1');
+      assert.equal(ipf.find((v) => v.name === 'ip.proto')?.value, '17');
+      const udpNode = pkt.find((v) => v.name.startsWith('User Datagram Protocol'))!;
+      assert.equal((await children(dc, udpNode)).find((v) => v.name === 'udp.dstport')?.value, '1000');
+      // proto_count[17] was incremented once by this (first) packet.
+      const maps = await scope(dc, 0, 'Maps');
+      const pc = maps.find((v) => v.name === 'proto_count')!;
+      const entries = await children(dc, pc);
+      assert.deepEqual(entries.map((e) => [e.name, e.value]), [['[17]', '1']]);
+      // readMemory on the packet's reference returns the frame the test built.
+      const bytes = pkt.find((v) => v.name === 'bytes')!;
+      assert.equal(bytes.memoryReference, 'pkt');
+      const mem = await dc.customRequest('readMemory', { memoryReference: bytes.memoryReference, offset: 0, count: FRAMES[0].length + 16 });
+      assert.deepEqual(new Uint8Array(Buffer.from(mem.body.data, 'base64')), FRAMES[0]);
+      assert.equal(mem.body.unreadableBytes, 16);
+      // Evaluate: a display-filter field, a load through a cast, a map lookup.
+      assert.equal((await dc.evaluateRequest({ expression: 'ip.dst', context: 'watch' })).body.result, '10.0.0.2');
+      assert.equal((await dc.evaluateRequest({ expression: '*(u16 *)(r8 + 12)', context: 'watch' })).body.result, String(0x0008));
+      assert.equal((await dc.evaluateRequest({ expression: 'proto_count[17]', context: 'watch' })).body.result, '1');
+      // setVariable on a map entry, seen by a later lookup.
+      const ref = pc.variablesReference;
+      await dc.setVariableRequest({ variablesReference: ref, name: '[17]', value: '41' });
+      assert.equal((await dc.evaluateRequest({ expression: 'proto_count[17]', context: 'watch' })).body.result, '41');
+    });
+  });
+
+  it('a display-filter condition stops only on matching packets', async () => {
+    const line = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => {
+        await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line, condition: 'udp.dstport == 53' }] });
+      });
+      await stopped;
+      const names: string[] = [];
+      names.push((await dc.threadsRequest()).body.threads[0].name);
+      await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      names.push((await dc.threadsRequest()).body.threads[0].name);
+      const done = dc.waitForEvent('terminated');
+      await dc.continueRequest({ threadId: 1 });
+      await done;
+      assert.match(names[0], /^Packet 3: 10\.0\.0\.1 → 10\.0\.0\.2 UDP 40000 → 53/);
+      assert.match(names[1], /^Packet 4: 10\.0\.0\.9 → 10\.0\.0\.2 UDP 40000 → 53/);
+    });
+  });
+
+  it('stops on an out-of-bounds read at its source line, with the fault', async () => {
+    const line = lineOf(OOB_C, 'if (data[200] == 7)');
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, { program: OOB_C });
+      const ev = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(ev.body.reason, 'exception');
+      const frames = await top(dc);
+      assert.equal(frames[0].line, line);
+      assert.match(frames[0].name, /xdp_oob/);
+      const info = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      assert.equal(info.exceptionId, 'fault');
+      // A 1-byte load at data + 200 of a 60-byte frame: the packet starts after 256 bytes of headroom.
+      assert.match(info.description ?? '', /invalid read of 1 byte at pkt\+0x1c8/);
+    });
+  });
+
+  it('disassembles like llvm-objdump and stops at an instruction breakpoint', async () => {
+    await withClient(async (dc) => {
+      let callAddr = '';
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => {
+        const d = await dc.customRequest('disassemble', { memoryReference: '0x0', instructionOffset: 0, instructionCount: objdumpXdp.length });
+        const ins = d.body.instructions as DebugProtocol.DisassembledInstruction[];
+        assert.equal(ins.length, objdumpXdp.length);
+        objdumpXdp.forEach((o, k) => {
+          // Relocated instructions differ from the object file by design: the map load names the
+          // map (the loader made it a map reference), the call names the appended callee.
+          if (o.reloc === 'R_BPF_64_64 proto_count') assert.match(ins[k].instruction, /; map proto_count$/);
+          else if (o.reloc === 'R_BPF_64_32 .text') assert.match(ins[k].instruction, /^call \d+\s+; udp_dport$/);
+          else assert.equal(ins[k].instruction.replace(/\s+;.*$/, ''), o.text, `instruction ${k}`);
+        });
+        assert.ok(objdumpXdp.some((o) => o.reloc === 'R_BPF_64_64 proto_count') && objdumpXdp.some((o) => o.reloc === 'R_BPF_64_32 .text'));
+        const call = ins.find((i) => /^call 1\b/.test(i.instruction))!;
+        assert.match(call.instruction, /bpf_map_lookup_elem/);
+        callAddr = call.address;
+        const r = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: callAddr }] });
+        assert.equal(r.body.breakpoints[0].verified, true);
+      });
+      const ev = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(ev.body.reason, 'instruction breakpoint');
+      assert.equal((await top(dc))[0].instructionPointerReference, callAddr);
+    });
+  });
+
+  it('stops at a pipeline stage by function breakpoint, and steps stage by stage', async () => {
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, { stopAtPacket: 3 }, async () => {
+        await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'drop' }] });
+      });
+      const first = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(first.body.reason, 'step');
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 3:/);
+      assert.match((await top(dc))[0].name, /^host RSC/);
+      // Packet 3 is UDP to port 53: the program returns XDP_DROP, so the 'drop' stage breakpoint hits.
+      const ev = await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal(ev.body.reason, 'function breakpoint');
+      const frames = await top(dc);
+      assert.match(frames[0].name, /^dropped: XDP_DROP/);
+      assert.match(frames[1].name, /^XDP program: XDP_DROP/);
+      // Step back from the drop stage lands inside the program, on its last instruction (exit).
+      await act(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+      const inProg = await top(dc);
+      assert.match(inProg[0].name, /xdp_debug/);
+      assert.match((await dc.customRequest('disassemble', { memoryReference: inProg[0].instructionPointerReference!, instructionCount: 1 })).body.instructions[0].instruction, /^exit/);
+    });
+  });
+});
