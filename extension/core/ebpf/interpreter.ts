@@ -6,11 +6,16 @@
  * (the budget is counted anyway), and breakpoints are the debugger's trick of patching the opcode
  * with BREAK_OPCODE in a copy of the code (see `Stepper`).
  */
-import { MAX_BPF_STACK, OP_LDDW } from './isa';
+import { MAX_BPF_STACK } from './isa';
 import { REGION_CODE, REGION_CTX, REGION_PACKET, STACK_SIZE } from './memory';
 import {
   HelperFn, LoadedProgram, Machine, ST_BREAK, ST_EXIT, ST_FAULT, ST_STEP, ST_TAILCALL, VmEngine, VmFault,
 } from './vm';
+
+// Module-local copies: imported bindings are property reads through the module object once
+// transpiled to CommonJS (tsx, esbuild), too slow for the hot loop.
+const CTX: number = REGION_CTX;
+const PKT: number = REGION_PACKET;
 
 /** An opcode no valid program has (ALU64 | 0xf0 | X): the stepper patches it in at breakpoints. */
 export const BREAK_OPCODE = 0xff;
@@ -238,7 +243,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         pc++; continue;
       }
       // ---- lddw and legacy packet loads ----------------------------------------------------
-      case OP_LDDW: lo[d] = p.constLo[pc]; hi[d] = p.constHi[pc]; pc += 2; continue;
+      case 0x18: lo[d] = p.constLo[pc]; hi[d] = p.constHi[pc]; pc += 2; continue;
       case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: {
         t = code[pc];
         const size = (t & 0x18) === 0x10 ? 1 : (t & 0x18) === 0x08 ? 2 : 4;
@@ -246,8 +251,39 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         if (!loadPacketLegacy(m, pc, size, offset)) { m.depth = 0; st = ST_EXIT; break loop; }
         pc++; continue;
       }
-      // ---- loads ---------------------------------------------------------------------------
-      case 0x61: case 0x69: case 0x71: case 0x79: case 0x81: case 0x89: case 0x91: {
+      // ---- loads (one case per size: this is the hot path of packet parsing) ------------------
+      case 0x71:
+        id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
+        if (!(id < nreg && o >= rLo[id] && o + 1 <= rHi[id])) {
+          id = mem.resolve(hi[s], lo[s], offs[pc], 1, false);
+          if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], 1, false); break loop; }
+          o = mem.offset;
+        }
+        lo[d] = bytes[id][o]; hi[d] = 0; pc++; continue;
+      case 0x69: {
+        id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
+        if (!(id < nreg && o >= rLo[id] && o + 2 <= rHi[id])) {
+          id = mem.resolve(hi[s], lo[s], offs[pc], 2, false);
+          if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], 2, false); break loop; }
+          o = mem.offset;
+        }
+        const bb = bytes[id];
+        lo[d] = bb[o] | (bb[o + 1] << 8); hi[d] = 0; pc++; continue;
+      }
+      case 0x61: {
+        id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
+        if (!(id < nreg && o >= rLo[id] && o + 4 <= rHi[id])) {
+          id = mem.resolve(hi[s], lo[s], offs[pc], 4, false);
+          if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], 4, false); break loop; }
+          o = mem.offset;
+        }
+        const bb = bytes[id];
+        lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24);
+        // ctx->data, data_end, data_meta: the verifier's ctx rewrite makes them full packet pointers
+        hi[d] = id === CTX && o < 12 ? PKT : 0;
+        pc++; continue;
+      }
+      case 0x79: case 0x81: case 0x89: case 0x91: {
         t = code[pc];
         const size = (t & 0x18) === 0x00 ? 4 : (t & 0x18) === 0x08 ? 2 : (t & 0x18) === 0x10 ? 1 : 8;
         id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
@@ -258,9 +294,6 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         }
         const bb = bytes[id];
         switch (t) {
-          case 0x61: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = id === REGION_CTX && o < 12 ? REGION_PACKET : 0; break;
-          case 0x69: lo[d] = bb[o] | (bb[o + 1] << 8); hi[d] = 0; break;
-          case 0x71: lo[d] = bb[o]; hi[d] = 0; break;
           case 0x79: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = bb[o + 4] | (bb[o + 5] << 8) | (bb[o + 6] << 16) | (bb[o + 7] << 24); break;
           case 0x81: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = lo[d] >> 31; break;
           case 0x89: lo[d] = ((bb[o] | (bb[o + 1] << 8)) << 16) >> 16; hi[d] = lo[d] >> 31; break;
@@ -305,7 +338,9 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       case 0x5d: pc += lo[d] !== lo[s] || hi[d] !== hi[s] ? 1 + offs[pc] : 1; continue;
       case 0x45: b = imms[pc]; pc += (lo[d] & b) !== 0 || (hi[d] & (b >> 31)) !== 0 ? 1 + offs[pc] : 1; continue;
       case 0x4d: pc += (lo[d] & lo[s]) !== 0 || (hi[d] & hi[s]) !== 0 ? 1 + offs[pc] : 1; continue;
-      case 0x25: case 0x2d: case 0x35: case 0x3d: case 0xa5: case 0xad: case 0xb5: case 0xbd: {
+      case 0x2d: a = hi[d] >>> 0; b = hi[s] >>> 0; pc += a > b || (a === b && (lo[d] >>> 0) > (lo[s] >>> 0)) ? 1 + offs[pc] : 1; continue;
+      case 0x25: b = imms[pc]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; pc += a > u || (a === u && (lo[d] >>> 0) > (b >>> 0)) ? 1 + offs[pc] : 1; continue;
+      case 0x35: case 0x3d: case 0xa5: case 0xad: case 0xb5: case 0xbd: {
         // unsigned 64-bit compares: jgt jge jlt jle
         t = code[pc];
         if (t & 8) { b = lo[s]; u = hi[s]; } else { b = imms[pc]; u = b >> 31; }

@@ -85,7 +85,16 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   };
   const syncOut = (regs: number[]): string => regs.map((r) => `lo[${r}] = ${L(r)}; hi[${r}] = ${H(r)};`).join(' ');
   const syncIn = (regs: number[]): string => regs.map((r) => `${L(r)} = lo[${r}]; ${H(r)} = hi[${r}];`).join(' ');
-  const ALL = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  // Registers the program can touch: only those get locals, loads at entry and stores at exit.
+  // Calls need r0-r5 (helper ABI) and r6-r9 (callee-saved frames): programs with calls keep all.
+  const usedSet = new Set<number>([0, 1, 10]);
+  let hasCalls = false;
+  for (let i = 0; i < n; i++) {
+    usedSet.add(dst[i]); usedSet.add(src[i]);
+    if (code[i] === 0x85 || code[i] === 0x8d || (code[i] & 0xe7) === 0x20 || (code[i] & 0xe7) === 0x40 || code[i] === 0xc3 || code[i] === 0xdb) hasCalls = true;
+    if (code[i] === OP_LDDW) i++;
+  }
+  const ALL = hasCalls ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : [...usedSet].filter((r) => r <= 10).sort((a, b) => a - b);
   const refreshMem = 'bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;';
   const jump = (cond: string, target: number): void => { emit(`if (${cond}) { pc = ${target}; continue; }`); };
 

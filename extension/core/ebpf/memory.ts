@@ -99,6 +99,8 @@ export class Memory {
   /** Marks the current regions as permanent: `resetDynamic` keeps them. */
   markStatic(): void { this.staticCount = this.count; }
 
+  hasDynamic(): boolean { return this.count !== this.staticCount; }
+
   /** Drops regions added since the last `markStatic` (per-run helper regions). */
   resetDynamic(): void {
     for (let i = this.staticCount; i < this.count; i++) { this.bytes[i] = EMPTY; this.names[i] = ''; }

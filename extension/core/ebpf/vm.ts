@@ -12,6 +12,11 @@ import {
 } from './isa';
 import { Memory, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGION_STACK, STACK_SIZE, XdpPacket } from './memory';
 
+// Module-local copies (imported bindings become property reads once transpiled to CommonJS).
+const CTX: number = REGION_CTX;
+const STACK: number = REGION_STACK;
+const STACK_TOP: number = STACK_SIZE;
+
 // ---------------------------------------------------------------------------------------------
 // Programs, maps, helpers
 
@@ -299,14 +304,15 @@ export class Machine implements HelperContext {
    * the stack. The packet and ctx fields are whatever the caller loaded.
    */
   reset(p: LoadedProgram): void {
-    this.lo.fill(0); this.hi.fill(0);
-    this.lo[1] = 0; this.hi[1] = REGION_CTX;
-    this.lo[10] = STACK_SIZE; this.hi[10] = REGION_STACK;
+    const lo = this.lo, hi = this.hi;
+    for (let i = 0; i < 11; i++) { lo[i] = 0; hi[i] = 0; }
+    hi[1] = CTX;
+    lo[10] = STACK_TOP; hi[10] = STACK;
     this.pc = 0; this.depth = 0; this.tailCalls = 0; this.insnCount = 0;
     this.budgetLeft = this.insnBudget;
     this.fault = undefined; this.pending = PENDING_NONE; this.pendingTarget = undefined;
     this.current = p;
-    this.memory.resetDynamic();
+    if (this.memory.hasDynamic()) this.memory.resetDynamic();
   }
 
   /**
