@@ -29,8 +29,10 @@ export interface SuiteReport {
   remoteName?: string;
 }
 
+/** What the suite uses of the extension's API (extension/vscode/extension.ts NetvscLabApi). */
 interface Api {
   activationMs: number;
+  devices: { lab(): Promise<{ devices: { ifname: string }[] }> };
 }
 
 const tests: [string, () => Promise<void>][] = [];
@@ -114,6 +116,24 @@ test('NetVSC: Show Driver Info opens the `ethtool -i eth0` text', async () => {
   assert.equal(lines[6], 'supports-test: no');
   assert.equal(lines[7], 'supports-eeprom-access: no');
   assert.equal(lines[9], 'supports-priv-flags: no');
+});
+
+test('NetVSC: Add Device adds eth1 to the lab (quick pick answered with its first profile)', async () => {
+  const api = extension().exports;
+  let settled = false;
+  const adding = Promise.resolve(vscode.commands.executeCommand<string>('netvsc.addDevice')).finally(() => { settled = true; });
+  // Accept the quick pick's selected (first) row once it is open; accepting before it opens is a no-op.
+  for (let i = 0; i < 100 && !settled; i++) {
+    await sleep(100);
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+  }
+  assert.equal(await adding, 'eth1', 'netvsc.addDevice resolves with the new interface name');
+  const lab = await api.devices.lab();
+  assert.deepEqual(lab.devices.map((d) => d.ifname), ['eth0', 'eth1']);
+});
+
+test('NetVSC: Reset Counters runs on every device without error', async () => {
+  await vscode.commands.executeCommand('netvsc.resetCounters');
 });
 
 async function withTimeout(name: string, fn: () => Promise<void>): Promise<void> {
