@@ -10,6 +10,8 @@ import { bpfVerifyCommand } from './bpfVerify';
 import { bpfDumpCommand } from './bpfDump';
 import { bpfCompileCommand } from './bpfCompile';
 import { dissectCommand } from './dissect';
+import { genCommand } from './gen';
+import { statsCommand } from './stats';
 
 /**
  * Every subcommand of `netvsc-lab`, in the order `--help` lists them.
@@ -23,4 +25,6 @@ export const COMMANDS: CliCommand[] = [
   bpfDumpCommand,
   bpfCompileCommand,
   dissectCommand,
+  genCommand,
+  statsCommand,
 ];

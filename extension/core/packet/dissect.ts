@@ -30,6 +30,7 @@ export interface FrameInfo {
   relSec: number; relNsec: number;
   deltaSec: number; deltaNsec: number;
   capLen: number; origLen: number;
+  /** Interface index (pcapng), -1 for classic pcap (no interface fields). */
   iface: number;
   linkType: number;
   comments?: string[];
@@ -107,7 +108,7 @@ export function dissectFrame(buf: Uint8Array, info: FrameInfo, ctx: DissectConte
   const len = st.capEnd;
   d.add(f.frame, 0, len, 0, 0);
   if (info.comments && info.comments.length) for (const c of info.comments) d.addString(f['frame.comment'], 0, 0, c, 1);
-  d.add(f['frame.interface_id'], 0, 0, info.iface, 1);
+  if (info.iface >= 0) d.add(f['frame.interface_id'], 0, 0, info.iface, 1);
   if (info.interfaceName !== undefined) d.addString(f['frame.interface_name'], 0, 0, info.interfaceName, 1);
   let i = d.add(f['frame.time_epoch'], 0, 0, info.tsSec, 1); d.val2[i] = info.tsNsec;
   i = d.add(f['frame.time_delta'], 0, 0, info.deltaSec, 1); d.val2[i] = info.deltaNsec;

@@ -40,10 +40,12 @@ export class CaptureSession {
     if (i > 0) { diff(ix.tsSec[i], ix.tsNsec[i], ix.tsSec[i - 1], ix.tsNsec[i - 1]); into.deltaSec = D[0]; into.deltaNsec = D[1]; }
     else { into.deltaSec = 0; into.deltaNsec = 0; }
     into.capLen = ix.capLen[i]; into.origLen = ix.origLen[i];
-    into.iface = ix.iface[i];
+    // Classic pcap has no interface records: Wireshark shows no interface fields for it.
+    const pcapng = this.capture.format === 'pcapng';
+    into.iface = pcapng ? ix.iface[i] : -1;
     const ifc = this.capture.interfaces[ix.iface[i]];
     into.linkType = ifc?.linkType ?? 1;
-    into.interfaceName = ifc?.name;
+    into.interfaceName = pcapng ? ifc?.name ?? 'unknown' : undefined;
     into.comments = this.withComments ? this.capture.comments(i) : undefined;
     return into;
   }
