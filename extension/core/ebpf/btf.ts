@@ -198,8 +198,8 @@ function describeValue(btf: Btf, id: number, bytes: Uint8Array, off: number, nam
     case BtfKind.ARRAY: {
       const elem = btf.resolve(t.elemType!);
       const esize = btf.sizeOf(t.elemType!);
-      // char[] that holds text reads best as a string.
-      if (elem.kind === BtfKind.INT && esize === 1 && (elem.encoding! & BTF_INT_CHAR)) {
+      // char[] (clang marks `char` only as signed, by name) reads best as a string.
+      if (elem.kind === BtfKind.INT && esize === 1 && ((elem.encoding! & BTF_INT_CHAR) || elem.name === 'char')) {
         let s = '';
         for (let i = 0; i < t.nelems!; i++) { const c = bytes[off + i] ?? 0; if (c === 0) break; s += String.fromCharCode(c); }
         return { name, typeName, value: JSON.stringify(s) };

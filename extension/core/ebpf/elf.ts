@@ -208,6 +208,8 @@ export function parseElf(input: Uint8Array): ElfFile {
     relocations.set(s.info, (relocations.get(s.info) ?? []).concat(list));
   }
 
+  // Section symbols have no name of their own; tools (and messages) call them by their section's.
+  for (const y of symbols) if (y.type === STT_SECTION && !y.name && y.shndx < sections.length) y.name = sections[y.shndx].name;
   const byName = new Map<string, ElfSection>();
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
   return { sections, symbols, relocations, section: (name) => byName.get(name) };
