@@ -20,6 +20,7 @@ const entries = [
   ['extension/vscode/debug/debugAdapter.ts', 'dist/debugAdapter.js', node],
   ['extension/core/worker/deviceWorker.ts', 'dist/deviceWorker.js', node],
   ['webview/trace/main.ts', 'dist/webview/trace.js', browser],
+  ['webview/trace/trace.css', 'dist/webview/trace.css', browser],
   ['test/suite/index.ts', 'out/test/suite/index.js', node],
 ].filter(([entry]) => existsSync(entry));
 
