@@ -173,6 +173,7 @@ export class NetvscDevice {
     this.features |= NETIF_F_SOFT_FEATURES;
     this.wantedFeatures = this.features & this.hwFeatures;
     this.features = this.fixFeatures(this.features);
+    this.refreshHot();
   }
 
   /** The newest NVSP version both sides speak. */
@@ -229,6 +230,7 @@ export class NetvscDevice {
       this.setRssKey(zero || firstProbe ? Uint8Array.from(NETVSC_HASH_KEY) : this.rssKey);
     }
     this.stats.resetChannels(this.numChn);
+    this.refreshHot();
     return 0;
   }
 
@@ -319,11 +321,23 @@ export class NetvscDevice {
       this.rscEnabled = (next & NETIF_F_LRO) !== 0n;
     }
     this.features = next;
+    this.refreshHot();
     if (this.vf) this.syncVfFeatures();
     if (changed) this.events.emit('state', { what: 'features' });
   }
 
   has(f: bigint): boolean { return (this.features & f) !== 0n; }
+
+  /** Feature bits the packet path reads, as booleans (no BigInt per packet). Refreshed on every change. */
+  readonly hot = { rxcsum: true, gro: true, txCsum4: true, txCsum6: true, rxhash: true };
+  refreshHot(): void {
+    const f = this.features;
+    this.hot.rxcsum = (f & NETIF_F_RXCSUM) !== 0n;
+    this.hot.gro = (f & NETIF_F_GRO) !== 0n;
+    this.hot.txCsum4 = (f & NETIF_F_IP_CSUM) !== 0n;
+    this.hot.txCsum6 = (f & NETIF_F_IPV6_CSUM) !== 0n;
+    this.hot.rxhash = (f & NETIF_F_RXHASH) !== 0n;
+  }
 
   // ---- channels / rings / MTU -----------------------------------------------------------------
 

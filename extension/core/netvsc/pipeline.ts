@@ -2,23 +2,27 @@
 // guest: XDP, checksum status, GRO per NAPI poll) and TX (queue selection, checksum, send
 // buffer batching / page buffers, VF). Every stage reports to one TraceSink. Hot path: no
 // per-packet allocation, flow keys and per-channel state in reused objects and typed arrays.
-import { FLOW_FRAGMENT, FLOW_IPV4, FLOW_IPV6, FLOW_PORTS, FLOW_TCP, FLOW_UDP, FlowKeys, dissectFlow, LINKTYPE_ETHERNET, TCP_FLAG_ACK, TCP_FLAG_PSH } from '../packet/flow';
+import * as flow from '../packet/flow';
+import { FlowKeys, dissectFlow } from '../packet/flow';
 import { onesSum, foldSum } from '../packet/checksum';
-import { Counter, Decision, Reason, Stage } from '../trace/codes';
+import * as codes from '../trace/codes';
 import { NULL_SINK, type TraceSink } from '../trace/sink';
-import {
-  ETH_HLEN, GSO_LEGACY_MAX_SIZE, HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L4HASH, HV_UDP6_L4HASH, MAX_PAGE_BUFFER_COUNT,
-  NAPI_POLL_WEIGHT, NDIS_PPI_SIZE, PAGE_SIZE, RNDIS_MESSAGE_SIZE, TRANSPORT_INFO_IPV4_TCP, TRANSPORT_INFO_IPV4_UDP,
-  TRANSPORT_INFO_IPV6_TCP, TRANSPORT_INFO_IPV6_UDP,
-} from './constants';
+import * as C from './constants';
 import type { NetvscDevice } from './device';
-import { NETIF_F_GRO, NETIF_F_IP_CSUM, NETIF_F_IPV6_CSUM, NETIF_F_RXCSUM, NETIF_F_RXHASH } from './features';
-import {
-  G, PER_QUEUE, Q_RX_BYTES, Q_RX_PACKETS, Q_RX_XDP_DROP, Q_RX_XDP_REDIRECT, Q_RX_XDP_TX, Q_TX_BYTES, Q_TX_PACKETS, VF_PCPU,
-  VF_RX_BYTES, VF_RX_PACKETS, VF_TX_BYTES, VF_TX_PACKETS,
-} from './stats';
+import * as statsMod from './stats';
 import { jhash2 } from './txHash';
-import { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } from './xdp';
+import * as xdpMod from './xdp';
+
+// Module-local copies of imported constants: the hot path reads plain locals, not import
+// bindings (which module loaders such as tsx compile to getters, a call per access).
+const { Stage, Decision, Reason, Counter } = { Stage: { ...codes.Stage }, Decision: { ...codes.Decision }, Reason: { ...codes.Reason }, Counter: { ...codes.Counter } };
+const { FLOW_FRAGMENT, FLOW_IPV4, FLOW_IPV6, FLOW_PORTS, FLOW_TCP, FLOW_UDP, LINKTYPE_ETHERNET, TCP_FLAG_ACK, TCP_FLAG_PSH } = { ...flow };
+const { ETH_HLEN, GSO_LEGACY_MAX_SIZE, HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L4HASH, HV_UDP6_L4HASH, MAX_PAGE_BUFFER_COUNT,
+  NAPI_POLL_WEIGHT, NDIS_PPI_SIZE, PAGE_SIZE, RNDIS_MESSAGE_SIZE, TRANSPORT_INFO_IPV4_TCP, TRANSPORT_INFO_IPV4_UDP,
+  TRANSPORT_INFO_IPV6_TCP, TRANSPORT_INFO_IPV6_UDP } = { ...C };
+const { G, PER_QUEUE, Q_RX_BYTES, Q_RX_PACKETS, Q_RX_XDP_DROP, Q_RX_XDP_REDIRECT, Q_RX_XDP_TX, Q_TX_BYTES, Q_TX_PACKETS, VF_PCPU,
+  VF_RX_BYTES, VF_RX_PACKETS, VF_TX_BYTES, VF_TX_PACKETS } = { ...statsMod };
+const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } = { ...xdpMod };
 
 export interface PipelineOptions {
   /** Virtual time between NAPI polls (interrupt moderation): packets arriving within it share a poll. */
@@ -322,7 +326,7 @@ export class NetvscPipeline {
     let csum: number = Decision.NoCsum;
     let creason: number = Reason.NoCsumInfo;
     const st = k.status;
-    if (!(d.features & NETIF_F_RXCSUM)) creason = Reason.RxcsumOff;
+    if (!d.hot.rxcsum) creason = Reason.RxcsumOff;
     else if (vf) { csum = Decision.Unnecessary; creason = Reason.HostVerified; }
     else if (!(st & FLOW_FRAGMENT) && (st & (FLOW_TCP | FLOW_UDP))) {
       const v6 = (st & FLOW_IPV6) !== 0;
@@ -334,9 +338,9 @@ export class NetvscPipeline {
       }
     }
     sink.report(Stage.Checksum, id, csum, creason, Counter.None, 0);
-    void hashed; void hash; void NETIF_F_RXHASH;
+    void hashed; void hash;
     // GRO (napi_gro_receive) on this channel's NAPI.
-    if (d.features & NETIF_F_GRO) this.groReceive(id, q, k, hash, flen, frame);
+    if (d.hot.gro) this.groReceive(id, q, k, hash, flen, frame);
     else { sink.report(Stage.Gro, id, Decision.GroOff, Reason.None, Counter.None, 0); sink.report(Stage.Deliver, id, Decision.Delivered, Reason.None, Counter.None, 0); }
   }
 
@@ -499,7 +503,7 @@ export class NetvscPipeline {
     const gso = (st & FLOW_TCP) !== 0 && len > d.mtu + ETH_HLEN;
     if ((st & (FLOW_TCP | FLOW_UDP)) && !(st & FLOW_FRAGMENT)) {
       const v6 = (st & FLOW_IPV6) !== 0;
-      const partial = (d.features & (v6 ? NETIF_F_IPV6_CSUM : NETIF_F_IP_CSUM)) !== 0n;
+      const partial = v6 ? d.hot.txCsum6 : d.hot.txCsum4;
       const tcp = (st & FLOW_TCP) !== 0;
       const maskBit = tcp ? (v6 ? TRANSPORT_INFO_IPV6_TCP : TRANSPORT_INFO_IPV4_TCP) : (v6 ? TRANSPORT_INFO_IPV6_UDP : TRANSPORT_INFO_IPV4_UDP);
       if (!partial) sink.report(Stage.TxChecksum, id, Decision.None, Reason.NotPartial, Counter.None, 0);

@@ -19,8 +19,8 @@ export interface ScenarioFlow {
   intervalNs?: number;
   /** Set PSH on every Nth TCP segment (ends RSC/GRO runs). */
   pushEvery?: number;
-  /** Guest MAC (TX source / RX destination). */
-  guestMac?: string;
+  /** Packets the flow sends back to back before the next flow's turn (default 1: round robin). */
+  burst?: number;
 }
 
 export interface Scenario { seed?: number; flows: ScenarioFlow[]; guestMac?: string }
@@ -74,7 +74,9 @@ export function buildScenario(s: Scenario): ArenaSource {
     let best = -1, bestT = Infinity;
     for (let i = 0; i < tpls.length; i++) {
       if (next[i] >= tpls[i].flow.packets) continue;
-      const t = next[i] * (tpls[i].flow.intervalNs ?? 1000) + i;
+      const b = tpls[i].flow.burst ?? 1;
+      const n = next[i];
+      const t = Math.floor(n / b) * b * (tpls[i].flow.intervalNs ?? 1000) + i * 0.01 + (n % b) * 1e-5;
       if (t < bestT) { bestT = t; best = i; }
     }
     const t = tpls[best];

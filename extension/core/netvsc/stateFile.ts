@@ -84,6 +84,7 @@ export function deserializeDevice(j: unknown, where: string, loadXdp?: (objectPa
     d.l4Hash = num(s.l4Hash, 'l4Hash', 0, 15);
     if (!Array.isArray(s.txTable) || s.txTable.length !== 16) bad("field 'txTable' must hold 16 entries");
     s.txTable.forEach((q, i) => { d.txTable[i] = num(q, `txTable[${i}]`, 0, 63); });
+    d.refreshHot();
     d.rscEnabled = d.host.rsc && (d.features & (1n << 15n)) !== 0n;
     if (s.vf) d.vf = { ...s.vf, features: featuresFromNames(s.vf.features) };
     d.dataPathIsVf = !!s.dataPathIsVf;

@@ -2,10 +2,12 @@
 // TraceSink interface. 29 bytes a packet, allocated in fixed chunks (no doubling waste), so a
 // million-packet replay keeps its trace on at full speed. Random access by packet index,
 // per-stage decisions of one packet, summary counters, JSON and pcapng-comment export.
-import {
-  Counter, COUNTER_NAMES, Decision, DECISION_NAMES, Drop, DROP_NAMES, FLAG_NAMES, NO_XDP, PF, Reason, REASON_NAMES, Stage,
-  STAGE_NAMES,
-} from './codes';
+import * as codes from './codes';
+import { COUNTER_NAMES, DECISION_NAMES, DROP_NAMES, FLAG_NAMES, REASON_NAMES, STAGE_NAMES } from './codes';
+
+const NO_XDP = codes.NO_XDP;
+// Local copies: report() runs ~10 times a packet and must not go through import bindings.
+const { Decision, Drop, PF, Reason, Stage } = { Decision: { ...codes.Decision }, Drop: { ...codes.Drop }, PF: { ...codes.PF }, Reason: { ...codes.Reason }, Stage: { ...codes.Stage } };
 import type { StageEvent, TraceSink } from './sink';
 
 const CHUNK_BITS = 16;
@@ -152,7 +154,7 @@ export class PacketTrace implements TraceSink {
     const [c, k] = this.at(i);
     const f = c.flags[k];
     const out: { stage: string; decision: string; detail: string }[] = [];
-    const add = (s: Stage, d: string, detail = '') => out.push({ stage: STAGE_NAMES[s], decision: d, detail });
+    const add = (s: number, d: string, detail = '') => out.push({ stage: STAGE_NAMES[s], decision: d, detail });
     const hex = (h: number) => `0x${h.toString(16).padStart(8, '0')}`;
     if (r.direction === 'rx') {
       add(Stage.Wire, 'rx', `${r.length} bytes`);
@@ -233,4 +235,4 @@ export function describeEvents(events: readonly StageEvent[]): string[] {
   return events.map((e) => `${STAGE_NAMES[e.stage]}: ${DECISION_NAMES[e.decision]}${e.reason ? ` — ${REASON_NAMES[e.reason]}` : ''}${e.counter ? ` [${COUNTER_NAMES[e.counter]}]` : ''}`);
 }
 
-export { Counter, Decision, Drop, Reason, Stage };
+
