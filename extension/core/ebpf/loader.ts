@@ -210,12 +210,13 @@ function btfMaps(elf: ElfFile, sec: ElfSection, btf: Btf): { offset: number; def
     const def = parseBtfMapDef(btf, v.type, v.name, 0);
     // `.values` initialisers come as relocations in .rel.maps against programs (prog_array).
     const relocs = elf.relocations.get(sec.index) ?? [];
-    const structSize = btf.sizeOf(v.type);
     const valuesMember = btf.resolve(v.type).members?.find((m) => m.name === 'values');
     if (valuesMember) {
+      // `values` is a flexible array: its slots run past the struct, up to the next map.
       const base = offset + valuesMember.bitOffset / 8;
+      const end = Math.min(sec.size, ...syms.filter((y) => y.value > offset).map((y) => y.value));
       for (const r of relocs) {
-        if (r.offset < base || r.offset >= offset + structSize) continue;
+        if (r.offset < base || r.offset >= end) continue;
         const target = elf.symbols[r.symbol];
         const slot = (r.offset - base) / 8;
         if (def.type === BpfMapType.PROG_ARRAY) (def.initialPrograms ??= new Map()).set(slot, target.name);
