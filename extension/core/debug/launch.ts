@@ -14,6 +14,7 @@ import { runEthtool } from '../ethtool/executor';
 import { compileBpf } from '../lsp/clangRun';
 import { NetvscDevice } from '../netvsc/device';
 import { HOST_PROFILE_NAMES, type HostProfileName } from '../netvsc/hostProfile';
+import { ChunkedReader } from '../packet/capture';
 import { openCaptureFile } from '../packet/fileSource';
 import { compilePacketCondition } from './packetCondition';
 import type { DebugTarget, PacketSource, RunOptions } from './runtime';
@@ -62,10 +63,12 @@ export function capturePackets(path: string): PacketSource & { close(): void } {
   const cap = openCaptureFile(path);
   if (cap.error && cap.count === 0) { cap.close(); throw new LaunchError(`trace: ${path}: ${cap.error.message} (byte ${cap.error.offset})`); }
   const idx = cap.index;
+  // Sequential runs read through 4 MB chunks, not one read per packet.
+  const reader = new ChunkedReader(cap.source);
   return {
     name: path.split(/[\\/]/).pop() ?? path,
     count: cap.count,
-    packet: (i) => cap.packet(i),
+    packet: (i) => reader.view(idx.dataOffset[i], idx.capLen[i]) ?? cap.packet(i),
     timeNs: (i) => idx.tsSec[i] * 1e9 + idx.tsNsec[i],
     close: () => cap.close(),
   };

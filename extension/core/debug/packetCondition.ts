@@ -14,7 +14,18 @@ export class FilterSyntaxError extends Error {
   constructor(message: string, readonly column: number) { super(`${message} (column ${column + 1})`); }
 }
 
-export type PacketPredicate = (tree: readonly FieldNode[]) => boolean;
+/** A field's occurrences in the packet (an empty list when the packet has no such field). */
+export type FieldLookup = (name: string) => readonly FieldValue[];
+export type PacketPredicate = (fields: FieldLookup) => boolean;
+
+/** Field lookup over a dissection tree. Protocol names (`udp`) yield one boolean when present. */
+export function treeLookup(tree: readonly FieldNode[]): FieldLookup {
+  return (name) => {
+    const occ = fieldOccurrences(tree, name);
+    if (occ.length) return occ.map((n) => n.value ?? { kind: 'bool', b: true });
+    return tree.some((n) => n.name === name) ? [{ kind: 'bool', b: true }] : [];
+  };
+}
 
 interface Tok { t: string; pos: number }
 
@@ -89,7 +100,7 @@ export function compilePacketCondition(text: string): PacketPredicate {
       const tests = lits.map((l) => comparer(field, '==', l, tok.pos));
       return (t) => tests.some((f) => f(t));
     }
-    if (!op) return (t) => fieldOccurrences(t, field).length > 0 || t.some((n) => n.name === field);
+    if (!op) return (t) => t(field).length > 0;
     p++;
     const lit = toks[p];
     if (!lit) return fail(`expected a value after '${op}'`);
@@ -111,9 +122,9 @@ function comparer(field: string, op: string, lit: string, pos: number): PacketPr
   const cmp = (v: FieldValue): number | undefined => compareValue(v, lit, pos);
   const test = (c: number): boolean => op === '==' ? c === 0 : op === '!=' ? c !== 0 : op === '>' ? c > 0 : op === '<' ? c < 0 : op === '>=' ? c >= 0 : c <= 0;
   return (t) => {
-    const occ = fieldOccurrences(t, field);
-    if (op === '!=') return occ.length > 0 && occ.every((n) => { const c = n.value ? cmp(n.value) : undefined; return c !== undefined && c !== 0; });
-    return occ.some((n) => { const c = n.value ? cmp(n.value) : undefined; return c !== undefined && test(c); });
+    const occ = t(field);
+    if (op === '!=') return occ.length > 0 && occ.every((v) => { const c = cmp(v); return c !== undefined && c !== 0; });
+    return occ.some((v) => { const c = cmp(v); return c !== undefined && test(c); });
   };
 }
 

@@ -7,6 +7,7 @@
  * current bytes at every stop, so fields follow the program's rewrites.
  */
 import { formatIPv4, formatIPv6, formatMac } from '../packet/addr';
+import { dissectFlow, FLOW_IPV4, FLOW_TCP, FLOW_UDP, FlowKeys } from '../packet/flow';
 
 /** A field's value in the form display filters compare. */
 export type FieldValue =
@@ -205,4 +206,50 @@ export function packetSummary(tree: readonly FieldNode[]): string {
   if (f('icmp.type')) return `${src} → ${dst} ICMP type ${f('icmp.type')}`;
   if (f('arp.opcode')) return `ARP ${f('arp.opcode') === '1' ? 'who-has' : 'reply'} ${f('arp.dst.proto_ipv4')}`;
   return `${src} → ${dst} ${f('eth.type') ?? ''}`.trim();
+}
+
+/**
+ * Field lookup for breakpoint filters on the fast path: the common fields come straight from the
+ * flow dissector (no tree, no strings); anything else falls back to the full dissection.
+ */
+export class FastFields {
+  private readonly keys = new FlowKeys();
+  private frame: Uint8Array = new Uint8Array(0);
+  private number = 0;
+  private tree: FieldNode[] | undefined;
+
+  reset(frame: Uint8Array, number: number): void {
+    this.frame = frame; this.number = number; this.tree = undefined;
+    dissectFlow(frame, 0, frame.length, this.keys);
+  }
+
+  readonly lookup = (name: string): readonly FieldValue[] => {
+    const k = this.keys, st = k.status;
+    const v4 = (st & FLOW_IPV4) !== 0, udp = (st & FLOW_UDP) !== 0, tcp = (st & FLOW_TCP) !== 0;
+    const u = (n: number): FieldValue[] => [{ kind: 'uint', n }];
+    switch (name) {
+      case 'frame': return [{ kind: 'bool', b: true }];
+      case 'frame.number': return u(this.number);
+      case 'frame.len': return u(this.frame.length);
+      case 'ip': return v4 ? [{ kind: 'bool', b: true }] : [];
+      case 'ip.src': return v4 ? [{ kind: 'ipv4', n: k.src[0] }] : [];
+      case 'ip.dst': return v4 ? [{ kind: 'ipv4', n: k.dst[0] }] : [];
+      case 'ip.addr': return v4 ? [{ kind: 'ipv4', n: k.src[0] }, { kind: 'ipv4', n: k.dst[0] }] : [];
+      case 'ip.proto': return v4 ? u(this.frame[k.l3Offset + 9]) : [];
+      case 'ip.ttl': return v4 ? u(k.ttl) : [];
+      case 'udp': return udp ? [{ kind: 'bool', b: true }] : [];
+      case 'tcp': return tcp ? [{ kind: 'bool', b: true }] : [];
+      case 'udp.srcport': return udp ? u(k.srcPort) : [];
+      case 'udp.dstport': return udp ? u(k.dstPort) : [];
+      case 'udp.port': return udp ? [...u(k.srcPort), ...u(k.dstPort)] : [];
+      case 'tcp.srcport': return tcp ? u(k.srcPort) : [];
+      case 'tcp.dstport': return tcp ? u(k.dstPort) : [];
+      case 'tcp.port': return tcp ? [...u(k.srcPort), ...u(k.dstPort)] : [];
+      case 'tcp.flags': return tcp ? u(k.tcpFlags) : [];
+    }
+    const tree = (this.tree ??= dissectPacket(this.frame, this.number));
+    const occ = fieldOccurrences(tree, name);
+    if (occ.length) return occ.map((n) => n.value ?? { kind: 'bool', b: true });
+    return tree.some((n) => n.name === name) ? [{ kind: 'bool', b: true }] : [];
+  };
 }

@@ -4,9 +4,10 @@
  * reports stops through a listener. It knows nothing of DAP; the session in
  * `extension/vscode/debug/` only translates.
  *
- * Speed: a packet no stop can happen in runs at full speed (one interpreter run, no records). A
+ * Speed: a packet no stop can happen in runs at full speed (one JIT run, no records). A
  * packet that may stop (a breakpoint without a packet filter, a filter that matches, the packet
- * asked for by `stopAtPacket`, a stage breakpoint) runs under the stepper with undo records.
+ * asked for by `stopAtPacket`, a stage breakpoint) runs under the interpreter's stepper with undo
+ * records (the JIT and the interpreter agree instruction for instruction: conformance suite).
  * When a fast packet ends in something that must stop (a fault, XDP_ABORTED, a drop, per the
  * exception filters) the world is rebuilt and replayed to that packet, which then runs recorded:
  * the device is deterministic, so the replay reaches the same state exactly.
@@ -14,7 +15,7 @@
 import { formatInsn } from '../ebpf/disasm';
 import { helperName } from '../ebpf/helperNames';
 import { HelperState, xdpHelpers, XDP_ACTION_NAMES } from '../ebpf/helpers';
-import { interpreter } from '../ebpf/interpreter';
+import { jit } from '../ebpf/jit';
 import { createMaps, type BpfMap } from '../ebpf/maps';
 import {
   FIRST_DYNAMIC_REGION, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGION_PACKET, REGION_STACK, STACK_SIZE,
@@ -25,8 +26,8 @@ import { Machine, SeededEnv, ST_FAULT, VmLoadError, type LoadedProgram, type VmF
 import { NetvscDevice } from '../netvsc/device';
 import type { HostProfileName } from '../netvsc/hostProfile';
 import { evaluate, EvalError, type EvalContext, type EvalResult } from './expression';
-import { compilePacketCondition, isPacketCondition, type PacketPredicate } from './packetCondition';
-import { dissectPacket, packetSummary, type FieldNode } from './packetFields';
+import { compilePacketCondition, isPacketCondition, treeLookup, type FieldLookup, type PacketPredicate } from './packetCondition';
+import { dissectPacket, FastFields, packetSummary, type FieldNode } from './packetFields';
 import {
   rssOf, STAGE_ALIASES, STAGE_NAMES, stagesAfterXdp, stagesBeforeXdp, type RssResult, type StageId, type StageStop,
 } from './pipelineStages';
@@ -39,6 +40,7 @@ import { ProgramStepper } from './programStepper';
 export interface PacketSource {
   readonly name: string;
   readonly count: number;
+  /** The bytes of packet i: a view that may be reused by the next call (copy it to keep it). */
   packet(i: number): Uint8Array;
   /** Capture time in ns (the virtual clock bpf_ktime_get_ns reads). */
   timeNs(i: number): number;
@@ -182,6 +184,7 @@ interface PacketRun {
   verdict?: number;
   fault?: VmFault;
   entryTree: FieldNode[];
+  entryFields: FieldLookup;
 }
 
 type Motion = 'continue' | 'stage' | 'packet-end' | 'to-end';
@@ -310,7 +313,7 @@ export class DebugRuntime {
     if (bp.condition) {
       let ok: boolean;
       try {
-        ok = bp.filter ? bp.filter(this.pkt!.entryTree) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n;
+        ok = bp.filter ? bp.filter(this.pkt!.entryFields) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n;
       } catch (e) {
         this.out('stderr', `breakpoint condition '${bp.condition}': ${(e as Error).message}\n`);
         ok = true; // a broken condition stops, so the user sees it
@@ -483,13 +486,14 @@ export class DebugRuntime {
   /** Starts packet `i` under the stepper, at its first stage. */
   private beginPacket(i: number): PacketRun {
     const w = this.world;
-    const frame = this.target.packets.packet(i);
+    const frame = this.target.packets.packet(i).slice();
     const rss = rssOf(w.device, frame, w.scratch);
     this.loadFrame(i, frame, rss.queue);
     const prog = new ProgramStepper(w.machine, w.loaded, this.program);
+    const entryTree = dissectPacket(frame, i + 1);
     const p: PacketRun = {
       index: i, frame, rss, stops: stagesBeforeXdp(w.device, frame, rss), at: 0, prog, inProgram: false, xdpDone: false,
-      entryTree: dissectPacket(frame, i + 1),
+      entryTree, entryFields: treeLookup(entryTree),
     };
     this.pkt = p;
     return p;
@@ -502,12 +506,17 @@ export class DebugRuntime {
     w.env.nowNs = this.target.packets.timeNs(i);
     w.env.cpuId = queue % (this.target.cpus ?? 8);
     w.helperState.reset();
-    w.env.onPrintk = (line) => {
-      this.printk.push({ packet: i + 1, text: line });
-      if (this.printk.length > 10_000) this.printk.shift();
-      this.out('stdout', `[packet ${i + 1}] ${line}\n`);
-    };
+    this.runningPacket = i;
+    w.env.onPrintk ??= this.onPrintk;
   }
+
+  private runningPacket = 0;
+  private readonly onPrintk = (line: string): void => {
+    const n = this.runningPacket + 1;
+    this.printk.push({ packet: n, text: line });
+    if (this.printk.length > 10_000) this.printk.shift();
+    this.out('stdout', `[packet ${n}] ${line}\n`);
+  };
 
   /** Could packet `i` stop anywhere? (decides full speed vs recorded) */
   private mayStop(i: number): boolean {
@@ -515,14 +524,18 @@ export class DebugRuntime {
     const sp = this.options.stopAtPacket;
     if (typeof sp === 'number' && sp === i + 1) return true;
     if (this.funcBps.size) return true;
-    let tree: FieldNode[] | undefined;
-    const treeOf = (): FieldNode[] => (tree ??= dissectPacket(this.target.packets.packet(i), i + 1));
-    if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(treeOf())) return true;
+    let ready = false;
+    const f = this.fastFields;
+    const fields = (): FieldLookup => {
+      if (!ready) { f.reset(this.target.packets.packet(i), i + 1); ready = true; }
+      return f.lookup;
+    };
+    if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(fields())) return true;
     for (const m of [this.lineBps, this.insnBps]) {
       for (const list of m.values()) {
         for (const bp of list) {
           if (!bp.filter) return true;
-          if (bp.filter(treeOf())) return true;
+          if (bp.filter(fields())) return true;
         }
       }
     }
@@ -530,13 +543,14 @@ export class DebugRuntime {
   }
 
   private stopAtDone = false;
+  private readonly fastFields = new FastFields();
 
   /** Is this packet the one `stopOnEntry`/`stopAtPacket` asks for? */
   private isRequestedPacket(p: PacketRun): boolean {
     if (this.entryArmed) return true;
     const sp = this.options.stopAtPacket;
     if (typeof sp === 'number') return sp === p.index + 1;
-    return !!this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(p.entryTree);
+    return !!this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(p.entryFields);
   }
 
   /** Forward motion through stages and packets until a stop (or the end of the trace). */
@@ -660,7 +674,7 @@ export class DebugRuntime {
     const frame = this.target.packets.packet(i);
     const rss = rssOf(w.device, frame, w.scratch);
     this.loadFrame(i, frame, rss.queue);
-    const st = m.run(w.loaded, interpreter);
+    const st = m.run(w.loaded, jit);
     let action = st === ST_FAULT ? 0 : m.lo[0] >>> 0;
     if (action > 4) action = 0;
     if (this.fastFirst < 0) this.fastFirst = i;
@@ -696,7 +710,7 @@ export class DebugRuntime {
         const w = this.world, frame = this.target.packets.packet(k);
         const rss = rssOf(w.device, frame, w.scratch);
         this.loadFrame(k, frame, rss.queue);
-        w.machine.run(w.loaded, interpreter);
+        w.machine.run(w.loaded, jit);
       }
       this.printk.length = 0;
     } finally {
@@ -802,7 +816,7 @@ export class DebugRuntime {
         if (bp.logMessage !== undefined) continue;
         let ok = true;
         if (bp.condition) {
-          try { ok = bp.filter ? bp.filter(this.pkt!.entryTree) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n; } catch { ok = true; }
+          try { ok = bp.filter ? bp.filter(this.pkt!.entryFields) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n; } catch { ok = true; }
         }
         if (ok) { this.hitIds.push(bp.id); this.hitKind = kind; }
       }
