@@ -41,6 +41,8 @@ export interface CaptureInterface {
   description?: string;
   /** pcapng section number this interface belongs to. */
   section: number;
+  /** Index within its section (what EPBs refer to and what tshark prints as frame.interface_id). */
+  localIndex: number;
 }
 
 export interface CaptureWarning { offset: number; message: string }

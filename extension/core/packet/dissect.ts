@@ -26,6 +26,8 @@ export interface FrameInfo {
   /** 1-based frame number. */
   number: number;
   tsSec: number; tsNsec: number;
+  /** False for records without a timestamp (pcapng simple packet blocks): no time fields. */
+  hasTime: boolean;
   /** Time since the first frame and since the previous frame (seconds + nanoseconds, same sign). */
   relSec: number; relNsec: number;
   deltaSec: number; deltaNsec: number;
@@ -110,9 +112,11 @@ export function dissectFrame(buf: Uint8Array, info: FrameInfo, ctx: DissectConte
   if (info.comments && info.comments.length) for (const c of info.comments) d.addString(f['frame.comment'], 0, 0, c, 1);
   if (info.iface >= 0) d.add(f['frame.interface_id'], 0, 0, info.iface, 1);
   if (info.interfaceName !== undefined) d.addString(f['frame.interface_name'], 0, 0, info.interfaceName, 1);
-  let i = d.add(f['frame.time_epoch'], 0, 0, info.tsSec, 1); d.val2[i] = info.tsNsec;
-  i = d.add(f['frame.time_delta'], 0, 0, info.deltaSec, 1); d.val2[i] = info.deltaNsec;
-  i = d.add(f['frame.time_relative'], 0, 0, info.relSec, 1); d.val2[i] = info.relNsec;
+  if (info.hasTime) {
+    let i = d.add(f['frame.time_epoch'], 0, 0, info.tsSec, 1); d.val2[i] = info.tsNsec;
+    i = d.add(f['frame.time_delta'], 0, 0, info.deltaSec, 1); d.val2[i] = info.deltaNsec;
+    i = d.add(f['frame.time_relative'], 0, 0, info.relSec, 1); d.val2[i] = info.relNsec;
+  }
   d.add(f['frame.number'], 0, 0, info.number, 1);
   d.add(f['frame.len'], 0, 0, info.origLen, 1);
   d.add(f['frame.cap_len'], 0, 0, info.capLen, 1);

@@ -32,7 +32,7 @@ export function scanPcap(reader: ChunkedReader, index: PacketIndex): ScanResult 
   if (major !== 2) res.warnings.push({ offset: 4, message: `pcap version ${major}.${dv.getUint16(6, little)} (expected 2.4)` });
   const snaplen = dv.getUint32(16, little);
   const linkType = dv.getUint32(20, little) & 0x03ffffff; // upper bits: FCS length flags
-  res.interfaces.push({ linkType, snaplen, tsUnitsPerSecond: ns ? 1e9 : 1e6, tsOffset: dv.getInt32(8, little), section: 0 });
+  res.interfaces.push({ linkType, snaplen, tsUnitsPerSecond: ns ? 1e9 : 1e6, tsOffset: dv.getInt32(8, little), section: 0, localIndex: 0 });
   const size = reader.src.size;
   let off = 24;
   const nsMul = ns ? 1 : 1000;

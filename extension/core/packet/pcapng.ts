@@ -151,7 +151,7 @@ export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResul
         if (len < 20) return fail(off + 4, `interface description at byte ${off}: total length ${len} is smaller than 20`);
         const b = reader.view(off, len)!;
         const dv = new DataView(b.buffer, b.byteOffset, len);
-        const ifc: CaptureInterface = { linkType: dv.getUint16(8, little), snaplen: dv.getUint32(12, little), tsUnitsPerSecond: 1e6, tsOffset: 0, section };
+        const ifc: CaptureInterface = { linkType: dv.getUint16(8, little), snaplen: dv.getUint32(12, little), tsUnitsPerSecond: 1e6, tsOffset: 0, section, localIndex: res.interfaces.length - sectionBase };
         for (const o of options(b, 16, len - 4, little)) {
           if (o.code === OPT_IF_NAME) ifc.name = utf8.decode(b.subarray(o.start, o.start + o.len));
           else if (o.code === OPT_IF_DESCRIPTION) ifc.description = utf8.decode(b.subarray(o.start, o.start + o.len));

@@ -11,7 +11,7 @@
  *     prepare()                               the capture-order pass (idempotent)
  *     count
  */
-import type { Capture } from './capture';
+import { BLOCK_SPB, type Capture } from './capture';
 import { DissectContext, dissectFrame, type FrameInfo } from './dissect';
 import { Dissection } from './dissection';
 
@@ -20,7 +20,7 @@ export class CaptureSession {
   readonly scratch = new Dissection();
   private prepared = false;
   private readonly info: FrameInfo = {
-    number: 0, tsSec: 0, tsNsec: 0, relSec: 0, relNsec: 0, deltaSec: 0, deltaNsec: 0, capLen: 0, origLen: 0, iface: 0, linkType: 1,
+    number: 0, hasTime: true, tsSec: 0, tsNsec: 0, relSec: 0, relNsec: 0, deltaSec: 0, deltaNsec: 0, capLen: 0, origLen: 0, iface: 0, linkType: 1,
   };
   withComments: boolean;
 
@@ -35,6 +35,7 @@ export class CaptureSession {
     const ix = this.capture.index;
     into.number = i + 1;
     into.tsSec = ix.tsSec[i]; into.tsNsec = ix.tsNsec[i];
+    into.hasTime = ix.block[i] !== BLOCK_SPB; // simple packet blocks carry no timestamp
     diff(ix.tsSec[i], ix.tsNsec[i], ix.tsSec[0], ix.tsNsec[0]);
     into.relSec = D[0]; into.relNsec = D[1];
     if (i > 0) { diff(ix.tsSec[i], ix.tsNsec[i], ix.tsSec[i - 1], ix.tsNsec[i - 1]); into.deltaSec = D[0]; into.deltaNsec = D[1]; }
@@ -42,8 +43,8 @@ export class CaptureSession {
     into.capLen = ix.capLen[i]; into.origLen = ix.origLen[i];
     // Classic pcap has no interface records: Wireshark shows no interface fields for it.
     const pcapng = this.capture.format === 'pcapng';
-    into.iface = pcapng ? ix.iface[i] : -1;
     const ifc = this.capture.interfaces[ix.iface[i]];
+    into.iface = pcapng ? ifc?.localIndex ?? ix.iface[i] : -1;
     into.linkType = ifc?.linkType ?? 1;
     into.interfaceName = pcapng ? ifc?.name ?? 'unknown' : undefined;
     into.comments = this.withComments ? this.capture.comments(i) : undefined;
