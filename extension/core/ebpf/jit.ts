@@ -69,6 +69,16 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       else { leaders[i + 1 + off[i]] = 1; leaders[i + 1] = 1; }
     }
   }
+  // A program without backward jumps and calls runs each instruction at most once: when the
+  // budget covers its length at entry, the per-block budget compares can go (the counting stays).
+  let acyclic = true;
+  for (let i = 0; i < n; i++) {
+    const c = code[i], cls = c & 7;
+    if (c === OP_LDDW) { i++; continue; }
+    if (cls !== 5 && cls !== 6) continue;
+    if (c === 0x85 || c === 0x8d) acyclic = false;
+    else if ((c & 0xf0) !== 0x90 && (c === 0x06 ? imm[i] : off[i]) < 0) acyclic = false;
+  }
   // Block lengths (instructions, an lddw counts once as in the interpreter).
   const out: string[] = [];
   const emit = (s: string): void => { out.push(s); };
@@ -106,7 +116,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         len++;
         if (code[j] === OP_LDDW) j++;
       }
-      emit(`case ${i}: if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
+      emit(acyclic ? `case ${i}: left -= ${len};` : `case ${i}: if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
     }
     const c = code[i], d = dst[i], s = src[i], k = imm[i], of = off[i];
     const dl = L(d), dh = H(d), sl = L(s), sh = H(s);
@@ -291,6 +301,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     `let ${regDecl};`,
     `let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;`,
     'const start = m.budgetLeft; let left = start;',
+    acyclic ? `if (left < ${n}) return ${FALLBACK};` : '',
     'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
     'L: for (;;) { switch (pc) {',
     out.join('\n'),
