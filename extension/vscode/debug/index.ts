@@ -1,0 +1,94 @@
+// Wiring of the `netvsc` debugger into VS Code: the inline adapter (the session runs in the
+// extension host, next to the device model), the configuration provider (F5 on an XDP file,
+// a dynamic "Debug this XDP program on a trace" entry) and the commands that start sessions
+// ("Step Through This Packet" from the trace viewer). `activate()` calls registerDebugger(context).
+import * as vscode from 'vscode';
+import { NetvscDebugSession } from './session';
+
+export const DEBUG_TYPE = 'netvsc';
+
+const TRACE_FILTERS = { 'Packet traces': ['pcap', 'pcapng', 'cap'] };
+
+async function pickTrace(): Promise<string | undefined> {
+  const found = await vscode.workspace.findFiles('**/*.{pcap,pcapng}', '**/node_modules/**', 50);
+  if (found.length) {
+    const pick = await vscode.window.showQuickPick(
+      [...found.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { label: 'Browse…', uri: undefined }],
+      { title: 'Trace to run the XDP program on' },
+    );
+    if (!pick) return undefined;
+    if (pick.uri) return pick.uri.fsPath;
+  }
+  const uris = await vscode.window.showOpenDialog({ canSelectMany: false, filters: TRACE_FILTERS, title: 'Trace to run the XDP program on' });
+  return uris?.[0]?.fsPath;
+}
+
+function isXdpSource(doc: vscode.TextDocument | undefined): doc is vscode.TextDocument {
+  return !!doc && (doc.languageId === 'c' || doc.fileName.endsWith('.c')) && /SEC\(\s*"xdp/.test(doc.getText());
+}
+
+class ConfigurationProvider implements vscode.DebugConfigurationProvider {
+  /** F5 without launch.json: debug the XDP file in the editor on a trace the user picks. */
+  async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+    if (!config.type && !config.request && !config.name) {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (!isXdpSource(doc)) {
+        await vscode.window.showInformationMessage('Open an XDP program (a C file with SEC("xdp")) or add a "netvsc" configuration to launch.json.');
+        return undefined;
+      }
+      config = { type: DEBUG_TYPE, request: 'launch', name: 'Debug XDP program', program: doc.fileName, stopOnEntry: true };
+    }
+    if (!config.program) {
+      const doc = vscode.window.activeTextEditor?.document;
+      if (isXdpSource(doc)) config.program = doc.fileName;
+    }
+    if (!config.trace && !config.scenario) {
+      const t = await pickTrace();
+      if (!t) return undefined;
+      config.trace = t;
+    }
+    config.cwd ??= folder?.uri.fsPath;
+    return config;
+  }
+
+  /** "Debug this XDP program on a trace" for each open XDP file (the Run and Debug dropdown). */
+  provideDebugConfigurations(): vscode.DebugConfiguration[] {
+    return vscode.workspace.textDocuments.filter(isXdpSource).map((d) => ({
+      type: DEBUG_TYPE, request: 'launch', name: `Debug ${vscode.workspace.asRelativePath(d.uri)} on a trace`, program: d.fileName, stopOnEntry: true,
+    }));
+  }
+}
+
+/** Arguments of `netvsc.debug.stepThroughPacket` (the trace viewer passes these). */
+export interface StepThroughPacketArgs { trace: string; packet: number; program?: string; section?: string; host?: string }
+
+export function registerDebugger(context: vscode.ExtensionContext): void {
+  const provider = new ConfigurationProvider();
+  context.subscriptions.push(
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
+      createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new NetvscDebugSession()),
+    }),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { provideDebugConfigurations: () => provider.provideDebugConfigurations() }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    vscode.commands.registerCommand('netvsc.debug.debugXdpFile', async (uri?: vscode.Uri) => {
+      const program = uri?.fsPath ?? vscode.window.activeTextEditor?.document.fileName;
+      if (!program) return;
+      await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(program)), {
+        type: DEBUG_TYPE, request: 'launch', name: 'Debug XDP program', program, stopOnEntry: true,
+      });
+    }),
+    vscode.commands.registerCommand('netvsc.debug.stepThroughPacket', async (args?: StepThroughPacketArgs) => {
+      if (!args?.trace || !args.packet) return;
+      let program = args.program;
+      if (!program) {
+        const doc = vscode.window.visibleTextEditors.map((e) => e.document).find(isXdpSource);
+        program = doc?.fileName ?? (await vscode.window.showOpenDialog({ filters: { 'XDP program': ['c', 'o'] }, title: 'XDP program to step through' }))?.[0]?.fsPath;
+      }
+      if (!program) return;
+      await vscode.debug.startDebugging(undefined, {
+        type: DEBUG_TYPE, request: 'launch', name: `Packet ${args.packet}`, program, section: args.section, host: args.host,
+        trace: args.trace, stopAtPacket: args.packet,
+      });
+    }),
+  );
+}
