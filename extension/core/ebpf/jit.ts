@@ -79,6 +79,15 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     if (c === 0x85 || c === 0x8d) acyclic = false;
     else if ((c & 0xf0) !== 0x90 && (c === 0x06 ? imm[i] : off[i]) < 0) acyclic = false;
   }
+  // Per instruction: how many instructions of its block follow it. A run that leaves a block
+  // early (fault, helper stop, ...) gives those back so the count matches the interpreter's.
+  const restOfBlock = new Int32Array(n + 1);
+  for (let i = n - 1, k = 0; i >= 0; i--) {
+    if (i > 0 && code[i - 1] === OP_LDDW && (i < 2 || code[i - 2] !== OP_LDDW)) { restOfBlock[i] = k; continue; }
+    restOfBlock[i] = k;
+    k = leaders[i] ? 0 : k + 1;
+  }
+  const giveBack = (i: number, extra = 0): string => (restOfBlock[i] + extra > 0 ? ` left += ${restOfBlock[i] + extra};` : '');
   // Block lengths (instructions, an lddw counts once as in the interpreter).
   const out: string[] = [];
   const emit = (s: string): void => { out.push(s); };
@@ -89,7 +98,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     emit(`if (!(id < nreg && o >= ${lo}[id] && o + ${size} <= ${hi}[id]${extra})) {`);
     emit(`id = mem.resolve(${H(base)}, ${L(base)}, ${o}, ${size}, ${write});`);
     if (extraRead) emit(`if (id >= 0 && mem.resolve(${H(base)}, ${L(base)}, ${o}, ${size}, false) < 0) id = -1;`);
-    emit(`if (id < 0) { fh = ${H(base)}; fl = ${L(base)}; fo = ${o}; fs = ${size}; fw = ${write}; xk = ${XK_MEMFAULT}; pc = ${pc}; break L; }`);
+    emit(`if (id < 0) { fh = ${H(base)}; fl = ${L(base)}; fo = ${o}; fs = ${size}; fw = ${write}; xk = ${XK_MEMFAULT}; pc = ${pc};${giveBack(pc)} break L; }`);
     emit(`o = mem.offset; }`);
     emit(`b = bytes[id];`);
   };
@@ -199,7 +208,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: {
         const size = (c & 0x18) === 0x10 ? 1 : (c & 0x18) === 0x08 ? 2 : 4;
         const offset = c >= 0x40 ? `${sl} + (${k})` : `${k}`;
-        emit(`t = loadPacketLegacy(m, ${i}, ${size}, ${offset}) ? 1 : 0; r0l = lo[0]; r0h = hi[0]; if (t === 0) { pc = ${i}; m.depth = 0; xk = ${XK_EXIT}; break L; }`);
+        emit(`t = loadPacketLegacy(m, ${i}, ${size}, ${offset}) ? 1 : 0; r0l = lo[0]; r0h = hi[0]; if (t === 0) { pc = ${i}; m.depth = 0; xk = ${XK_EXIT};${giveBack(i)} break L; }`);
         break;
       }
       // loads
@@ -271,11 +280,11 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
           emit(`m.depth = (t >> 3) + 1; r10l = (r10l - 512) | 0; pc = ${i + 1 + k}; continue;`);
         } else {
           const fnIndex = helperIndex(p, i);
-          if (fnIndex < 0) { emit(`pc = ${i}; xk = ${XK_BAD}; break L;`); break; }
+          if (fnIndex < 0) { emit(`pc = ${i}; xk = ${XK_BAD};${giveBack(i, 1)} break L;`); break; }
           emit(`${syncOut([1, 2, 3, 4, 5])} m.pc = ${i};`);
-          emit(`if (!callHelper(m, HF[${fnIndex}], ${i})) { pc = ${i}; xk = ${XK_FAULTSET}; break L; }`);
+          emit(`if (!callHelper(m, HF[${fnIndex}], ${i})) { pc = ${i}; xk = ${XK_FAULTSET};${giveBack(i)} break L; }`);
           emit(`r0l = lo[0]; r0h = hi[0]; ${refreshMem}`);
-          emit(`if (m.pending !== 0) { pc = ${i}; xk = ${XK_PENDING}; break L; }`);
+          emit(`if (m.pending !== 0) { pc = ${i}; xk = ${XK_PENDING};${giveBack(i)} break L; }`);
         }
         break;
       case 0x8d:
@@ -287,7 +296,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         emit(`t = --m.depth; pc = FR[t]; t <<= 3; r6l = FS[t]; r6h = FS[t + 1]; r7l = FS[t + 2]; r7h = FS[t + 3]; r8l = FS[t + 4]; r8h = FS[t + 5]; r9l = FS[t + 6]; r9h = FS[t + 7]; r10l = (r10l + 512) | 0; continue;`);
         break;
       default:
-        emit(`pc = ${i}; xk = ${XK_BAD}; break L;`);
+        emit(`pc = ${i}; xk = ${XK_BAD};${giveBack(i, 1)} break L;`);
     }
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.

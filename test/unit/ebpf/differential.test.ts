@@ -110,7 +110,7 @@ export function runBoth(insns: Uint8Array, packet: Uint8Array, engines: VmEngine
       st, lo: Array.from(m.lo), hi: Array.from(m.hi), fault: m.fault,
       stack: Buffer.from(m.memory.bytes[REGION_STACK]).toString('hex'),
       packet: Buffer.from(m.packet.contents()).toString('hex'),
-      count: st === 0 ? m.insnCount : -1,
+      count: m.insnCount,
     };
   });
 }

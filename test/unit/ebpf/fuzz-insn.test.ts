@@ -76,7 +76,7 @@ test('random instruction streams: clean load errors or clean results, same on bo
         assert.ok(m.fault && m.fault.insn >= 0 && m.fault.message.length > 0);
         assert.ok(m.insnCount <= 5000 + 64);
       }
-      return { st, lo: Array.from(m.lo), hi: Array.from(m.hi), fault: m.fault?.message };
+      return { st, lo: Array.from(m.lo), hi: Array.from(m.hi), fault: m.fault?.message, count: m.insnCount };
     });
     assert.ok(isDeepStrictEqual(results[0], results[1]), `program ${n}: ${JSON.stringify(results)}\nhex ${Buffer.from(bytes).toString("hex")}`);
     const r = results[0];

@@ -202,3 +202,31 @@ test('single-stepping, breakpoints and stepping back restore registers and memor
   assert.equal(stack[STACK_SIZE - 8], 0x55);
   assert.equal(t.stepBack(), false);
 });
+
+test('legacy packet loads (LD_ABS/LD_IND) read big-endian from packet data; out of bounds ends with r0 = 0', () => {
+  // r6 = 2; r0 = ntohs(*(u16 *)(data + 12)) ; r7 = r0 ; r0 = *(u8 *)(data + r6 + 1) ; r0 += r7 ; exit
+  const insns = Uint8Array.from([
+    0xb7, 0x06, 0, 0, 2, 0, 0, 0,
+    0x28, 0, 0, 0, 12, 0, 0, 0,
+    0xbf, 0x07, 0, 0, 0, 0, 0, 0,
+    0x50, 0x60, 0, 0, 1, 0, 0, 0,
+    0x0f, 0x70, 0, 0, 0, 0, 0, 0,
+    0x95, 0, 0, 0, 0, 0, 0, 0,
+  ]);
+  const packet = Uint8Array.from({ length: 20 }, (_, i) => i + 1);
+  packet[12] = 0x86; packet[13] = 0xdd;
+  for (const engine of engines) {
+    const m = new Machine();
+    m.packet.load(packet);
+    assert.equal(m.run(m.load({ insns, maps: [] }), engine), ST_EXIT);
+    assert.equal(m.r0(), 0x86ddn + 4n); // byte at offset 3 is 4
+    const oob = new Uint8Array(insns);
+    oob[8 + 4] = 19; // u16 at 19..20 of a 20-byte packet: out of bounds
+    const m2 = new Machine();
+    m2.packet.load(packet);
+    m2.lo[0] = 5;
+    assert.equal(m2.run(m2.load({ insns: oob, maps: [] }), engine), ST_EXIT);
+    assert.equal(m2.r0(), 0n);
+    assert.equal(m2.insnCount, 2);
+  }
+});
