@@ -489,7 +489,7 @@ function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   d.add(f['tcp.ack'], p + 8, 4, ackf ? (ack - rev.base) >>> 0 : ack, 1);
   d.add(f['tcp.ack_raw'], p + 8, 4, ack, 1);
   d.add(f['tcp.hdr_len'], p + 12, 1, hl, 1);
-  d.len[tcpItem] = hl;
+  d.len[tcpItem] = Math.max(0, Math.min(hl, b.length - p));
   d.add(f['tcp.flags'], p + 12, 2, flags, 1);
   d.add(f['tcp.flags.res'], p + 12, 2, (flags >> 9) & 7 ? 1 : 0, 2);
   d.add(f['tcp.flags.ae'], p + 12, 2, (flags >> 8) & 1, 2);

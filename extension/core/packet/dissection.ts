@@ -43,6 +43,8 @@ export class Dissection {
   add(fid: number, start: number, len: number, value: number, depth: number, flags = 0): number {
     if (this.n === this.fid.length) this.grow();
     const i = this.n++;
+    // Ranges never point past the captured bytes (a header cut short highlights what is there).
+    if (start + len > this.buf.length) len = Math.max(0, this.buf.length - start);
     this.fid[i] = fid; this.start[i] = start; this.len[i] = len; this.val[i] = value; this.val2[i] = 0;
     this.depth[i] = depth; this.flags[i] = flags;
     return i;

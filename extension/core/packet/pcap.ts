@@ -26,7 +26,7 @@ export function scanPcap(reader: ChunkedReader, index: PacketIndex): ScanResult 
   let little: boolean; let ns: boolean;
   if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS) { little = true; ns = le === PCAP_MAGIC_NS; }
   else if (be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS) { little = false; ns = be === PCAP_MAGIC_NS; }
-  else { res.error = new CaptureFormatError(0, `not a pcap file: magic 0x${be.toString(16).padStart(8, '0')}`); return res; }
+  else { res.error = new CaptureFormatError(0, `not a pcap file: magic 0x${be.toString(16).padStart(8, "0")} at byte 0`); return res; }
   res.sectionLittleEndian.push(little);
   const major = dv.getUint16(4, little);
   if (major !== 2) res.warnings.push({ offset: 4, message: `pcap version ${major}.${dv.getUint16(6, little)} (expected 2.4)` });

@@ -124,7 +124,7 @@ export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResul
       else return fail(off + 8, `section header at byte ${off}: bad byte-order magic 0x${hv.getUint32(8, false).toString(16)}`);
       type = BT_SHB;
     } else if (section < 0) {
-      return fail(0, `not a pcapng file: first block type 0x${hv.getUint32(0, false).toString(16).padStart(8, '0')} is not a section header`);
+      return fail(0, `not a pcapng file: first block type 0x${hv.getUint32(0, false).toString(16).padStart(8, '0')} is not a section header (byte 0)`);
     }
     const len = hv.getUint32(4, little);
     if (len < 12) return fail(off + 4, `block at byte ${off}: total length ${len} is smaller than 12`);
@@ -226,7 +226,7 @@ export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResul
     }
     off += len;
   }
-  if (section < 0) return fail(0, 'not a pcapng file: no section header');
+  if (section < 0) return fail(0, 'not a pcapng file: no section header at byte 0');
   return res;
 }
 

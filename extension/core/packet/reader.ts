@@ -24,7 +24,7 @@ export function openCapture(src: ByteSource, opts: { chunkSize?: number } = {}):
     const le = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
     if (m === BT_SHB) scan = scanPcapng(reader, index);
     else if ([PCAP_MAGIC_US, PCAP_MAGIC_NS].includes(m) || [PCAP_MAGIC_US, PCAP_MAGIC_NS].includes(le)) scan = scanPcap(reader, index);
-    else scan = { format: 'pcap', interfaces: [], warnings: [], sectionLittleEndian: [], names: new Map(), error: new CaptureFormatError(0, `not a pcap or pcapng file: magic 0x${m.toString(16).padStart(8, '0')}`) };
+    else scan = { format: 'pcap', interfaces: [], warnings: [], sectionLittleEndian: [], names: new Map(), error: new CaptureFormatError(0, `not a pcap or pcapng file: magic 0x${m.toString(16).padStart(8, '0')} at byte 0`) };
   }
   index.trim();
   const optCache = new Map<number, ReturnType<typeof readPacketOptions>>();
