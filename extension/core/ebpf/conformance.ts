@@ -10,7 +10,7 @@
  */
 import { assemble, AsmError, parseInteger } from './asm';
 import { encodeInsn } from './isa';
-import { REGION_PACKET, XDP_PACKET_HEADROOM } from './memory';
+import { REGION_PACKET, SKB_SHARED_INFO_SIZE, XDP_FRAME_SIZE, XDP_PACKET_HEADROOM } from './memory';
 import {
   HelperTable, LoadedProgram, Machine, ST_EXIT, VmEngine, VmLoadError, VmProgram,
 } from './vm';
@@ -160,6 +160,10 @@ export function runConformance(text: string, engine: VmEngine): ConformanceOutco
       return { pass: false, why: e instanceof AsmError ? `line ${e.message}` : e.message, rejected: e instanceof AsmError ? 'assemble' : 'parse' };
     }
     throw e;
+  }
+  const capacity = XDP_FRAME_SIZE - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_SIZE;
+  if (t.mem && t.mem.length > capacity) {
+    return { pass: false, why: `-- mem has ${t.mem.length} bytes; the VM's buffer holds at most ${capacity}`, rejected: 'parse' };
   }
   const m = new Machine({ helpers: CONFORMANCE_HELPERS });
   const program: VmProgram = { insns, maps: [] };
