@@ -217,7 +217,7 @@ function compileActions(): Uint8Array {
     compiled = readFileSync(out);
     return compiled;
   } catch (e) {
-    throw new Error(`clang failed (Debian packages clang, libbpf-dev): ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`);
+    throw new Error(`clang failed (Debian packages clang, libbpf-dev): ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`, { cause: e });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
