@@ -235,7 +235,7 @@ export class CodeServer {
     if (opts.extensionTestsPath) payload.push(['extensionTestsPath', this.remoteUri(opts.extensionTestsPath)]);
     if (opts.extensionEnvironment) payload.push(['extensionEnvironment', JSON.stringify(opts.extensionEnvironment)]);
     if (payload.length) query += `&payload=${encodeURIComponent(JSON.stringify([...payload, ['skipWelcome', 'true']]))}`;
-    await page.goto(`${this.url}/?${query}`);
+    await page.goto(`${this.url}/?${query}`, { timeout: 60_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     return page;
   }
