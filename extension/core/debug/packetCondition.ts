@@ -118,7 +118,17 @@ export function isPacketCondition(text: string): boolean {
   try { compilePacketCondition(text); return true; } catch { return false; }
 }
 
+/** The value kind of a field, to check a literal when the condition is compiled. */
+function dummyOf(field: string): FieldValue {
+  if (/^(ip\.(src|dst|addr)|arp\.(src|dst)\.proto_ipv4)$/.test(field)) return { kind: 'ipv4', n: 0 };
+  if (/^ipv6\.(src|dst|addr)$/.test(field)) return { kind: 'ipv6', bytes: new Uint8Array(16) };
+  if (/^eth\.(src|dst|addr)$/.test(field)) return { kind: 'ether', bytes: new Uint8Array(6) };
+  if (/\.flags\.\w+$/.test(field)) return { kind: 'bool', b: false };
+  return { kind: 'uint', n: 0 };
+}
+
 function comparer(field: string, op: string, lit: string, pos: number): PacketPredicate {
+  compareValue(dummyOf(field), lit, pos); // a bad literal is a compile error, not a surprise later
   const cmp = (v: FieldValue): number | undefined => compareValue(v, lit, pos);
   const test = (c: number): boolean => op === '==' ? c === 0 : op === '!=' ? c !== 0 : op === '>' ? c > 0 : op === '<' ? c < 0 : op === '>=' ? c >= 0 : c <= 0;
   return (t) => {

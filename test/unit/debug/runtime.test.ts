@@ -1,0 +1,145 @@
+// The debug runtime in-process (no DAP): step back undoes a hash-map insert made by a helper,
+// the evaluator reads ctx and packet memory, hit conditions and typed map values parse as
+// documented, and a program the VM refuses to load stops as a verifier-style rejection.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DebugRuntime, hitConditionMet, parseValueBytes, type DebugTarget, type PacketSource, type RunOptions, type StopInfo } from '../../../extension/core/debug/runtime';
+import { loadObject } from '../../../extension/core/ebpf/loader';
+import { buildPacket } from '../../../extension/core/packet/build';
+
+let tmp: string;
+before(() => { tmp = mkdtempSync(join(tmpdir(), 'netvsc-rt-')); });
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function compile(name: string, src: string) {
+  const c = join(tmp, `${name}.c`), o = join(tmp, `${name}.o`);
+  writeFileSync(c, src);
+  try {
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', c, '-o', o], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(`clang failed: ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}; install the Debian package clang`, { cause: e });
+  }
+  return { prog: loadObject(readFileSync(o), { fileName: `${name}.o` }).programs[0], c };
+}
+
+const FRAME = buildPacket({ eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip: { src: '10.0.0.1', dst: '10.0.0.2' }, l4: { udp: { sport: 1, dport: 2 } }, payload: 22 });
+const packets: PacketSource = { name: 'mem', count: 2, packet: () => FRAME, timeNs: (i) => i * 1000 };
+
+/** A runtime whose stops resolve one at a time. */
+function start(target: DebugTarget, options: RunOptions) {
+  const stops: StopInfo[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const rt = new DebugRuntime(target, options, {
+    stopped: (s) => { stops.push(s); wake?.(); },
+    output: () => {},
+    terminated: () => { ended = true; wake?.(); },
+  });
+  const next = async (action: () => unknown): Promise<StopInfo | 'ended'> => {
+    const n = stops.length;
+    const p = new Promise<void>((r) => { wake = r; });
+    await action();
+    if (stops.length === n && !ended) await p;
+    return stops.length > n ? stops[stops.length - 1] : 'ended';
+  };
+  return { rt, next };
+}
+
+const HASH_C = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} seen SEC(".maps");
+
+SEC("xdp")
+int xdp_seen(struct xdp_md *ctx)
+{
+	__u32 key = 7;
+	__u64 one = 1;
+	bpf_map_update_elem(&seen, &key, &one, BPF_ANY);
+	return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+describe('debug runtime', () => {
+  it('step back undoes a hash-map insert done by bpf_map_update_elem, exactly', async () => {
+    const { prog, c } = compile('hash', HASH_C);
+    const { rt, next } = start({ program: prog, packets, sourcePath: c }, { stopAtPacket: 1, stopAtStage: 'xdp' });
+    assert.equal((await next(() => rt.start())) as StopInfo !== undefined, true);
+    await next(() => rt.stepIn());
+    const seen = rt.maps.find((m) => m.name === 'seen')!;
+    const callLine = HASH_C.split('\n').findIndex((l) => l.includes('bpf_map_update_elem')) + 1;
+    // Step by instruction until the helper call has run (the map gains key 7 = 1).
+    let steps = 0;
+    while (seen.entries().length === 0 && steps < 50) { await next(() => rt.next('instruction')); steps++; }
+    assert.deepEqual(seen.entries().map((e) => [e.key[0], e.values[0][0]]), [[7, 1]]);
+    assert.equal(rt.lineOf(rt.stack()[0].insn! - 1)?.line, callLine);
+    // One instruction back: the call is undone and the map is empty again.
+    await next(() => rt.stepBack('instruction'));
+    assert.equal(seen.entries().length, 0);
+    // Forward again re-inserts it: replay after undo is exact.
+    await next(() => rt.next('instruction'));
+    assert.deepEqual(seen.entries().map((e) => [e.key[0], e.values[0][0]]), [[7, 1]]);
+  });
+
+  it('evaluates ctx fields, loads through casts and registers', async () => {
+    const { prog, c } = compile('hash2', HASH_C);
+    const { rt, next } = start({ program: prog, packets, sourcePath: c }, { stopAtPacket: 2, stopAtStage: 'xdp' });
+    await next(() => rt.start());
+    await next(() => rt.stepIn('instruction'));
+    // At the first instruction r1 is the ctx; the packet sits after 256 bytes of headroom.
+    assert.equal(rt.evaluate('ctx->data_end - ctx->data').result.value, BigInt(FRAME.length));
+    assert.equal(rt.evaluate('*(u32 *)(r1 + 4)').result.value, BigInt(256 + FRAME.length));
+    // The Ethernet type 0x0800 read little-endian as a u16, like the program's own loads.
+    assert.equal(rt.evaluate('*(u16 *)(ctx->data + 12)').result.value, 0x0008n);
+    assert.equal(rt.evaluate('*(u8 *)(ctx->data + 23)').result.value, 17n);
+    assert.equal(rt.evaluate('(3 + 4) * 2 == 14 && !0').result.text, 'true');
+    assert.equal(rt.evaluate('(u8)0x1234').result.value, 0x34n);
+    assert.equal(rt.evaluate('(s8)0xff').result.text, '-1');
+    assert.equal(rt.evaluate('udp.dstport').result.text, '2');
+    assert.throws(() => rt.evaluate('*(u8 *)(ctx->data + 4000)'), /cannot read 1 byte at pkt\+/);
+    assert.throws(() => rt.evaluate('r1 +'), /expected a value \(column 5\)/);
+    assert.equal(rt.packetNumber, 2);
+  });
+
+  it('hit conditions and typed map values follow VS Code and bpftool conventions', () => {
+    // "5" means from the 5th hit on (VS Code's default hit condition semantics), "% 3" every third.
+    assert.deepEqual([1, 4, 5, 6].map((h) => hitConditionMet('5', h)), [false, false, true, true]);
+    assert.deepEqual([1, 2, 3, 6].map((h) => hitConditionMet('% 3', h)), [false, false, true, true]);
+    assert.deepEqual([2, 3].map((h) => hitConditionMet('== 3', h)), [false, true]);
+    assert.deepEqual([...parseValueBytes('0x0102', 4)], [2, 1, 0, 0]);
+    assert.deepEqual([...parseValueBytes('01 02 03 04', 4)], [1, 2, 3, 4]);
+    assert.throws(() => parseValueBytes('70000', 2), /does not fit 2 bytes/);
+    assert.throws(() => parseValueBytes('zz', 1), /expected a number or 1 hex bytes/);
+  });
+
+  it('a program the VM refuses to load stops as a verifier rejection at its source line', async () => {
+    const src = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+static long (*bogus_helper)(void) = (void *)9999;
+SEC("xdp")
+int xdp_bogus(struct xdp_md *ctx)
+{
+	return bogus_helper() ? XDP_DROP : XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+    const { prog, c } = compile('bogus', src);
+    const { rt, next } = start({ program: prog, packets, sourcePath: c }, {});
+    rt.setExceptionFilters(['verifier']);
+    const s = (await next(() => rt.start())) as StopInfo;
+    assert.equal(s.reason, 'exception');
+    assert.equal(s.exceptionId, 'verifier');
+    assert.match(s.text!, /invalid func unknown#9999/);
+    const line = src.split('\n').findIndex((l) => l.includes('return bogus_helper()')) + 1;
+    assert.equal(rt.stack()[0].line?.line, line);
+  });
+});
