@@ -10,6 +10,7 @@ import { bpfVerifyCommand } from './bpfVerify';
 import { bpfDumpCommand } from './bpfDump';
 import { bpfCompileCommand } from './bpfCompile';
 import { dissectCommand } from './dissect';
+import { viewCommand } from './view';
 import { genCommand } from './gen';
 import { statsCommand } from './stats';
 
@@ -25,6 +26,7 @@ export const COMMANDS: CliCommand[] = [
   bpfDumpCommand,
   bpfCompileCommand,
   dissectCommand,
+  viewCommand,
   genCommand,
   statsCommand,
 ];

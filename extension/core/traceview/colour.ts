@@ -11,13 +11,13 @@
 import { ROW_FRAGMENT, ROW_MALFORMED, ROW_TCP, ROW_TCP_PROBLEM, ROW_TCP_RST, ROW_TCP_SYNFIN, ROW_UDP, type ColourRuleInfo } from './protocol';
 
 export const COLOUR_RULES: readonly ColourRuleInfo[] = [
-  { name: 'Dropped by the device', filter: 'netvsc.drop', cssVar: '--ntv-row-drop' },
-  { name: 'XDP drop', filter: 'xdp.action == XDP_DROP || xdp.action == XDP_ABORTED', cssVar: '--ntv-row-xdp-drop' },
+  { name: 'XDP drop', filter: 'xdp.verdict == XDP_DROP || xdp.verdict == XDP_ABORTED', cssVar: '--ntv-row-xdp-drop' },
+  { name: 'Dropped by the device', filter: 'netvsc.drop_reason', cssVar: '--ntv-row-drop' },
   { name: 'Malformed', filter: '_ws.malformed', cssVar: '--ntv-row-malformed' },
   { name: 'Bad TCP', filter: 'tcp.analysis.flags', cssVar: '--ntv-row-bad-tcp' },
   { name: 'TCP RST', filter: 'tcp.flags.reset == 1', cssVar: '--ntv-row-tcp-rst' },
   { name: 'Fragments', filter: 'ip.flags.mf == 1 || ip.frag_offset > 0 || ipv6.fragment', cssVar: '--ntv-row-fragment' },
-  { name: 'XDP TX/REDIRECT', filter: 'xdp.action == XDP_TX || xdp.action == XDP_REDIRECT', cssVar: '--ntv-row-xdp-tx' },
+  { name: 'XDP TX/REDIRECT', filter: 'xdp.verdict == XDP_TX || xdp.verdict == XDP_REDIRECT', cssVar: '--ntv-row-xdp-tx' },
   { name: 'TCP SYN/FIN', filter: 'tcp.flags & 0x03', cssVar: '--ntv-row-tcp-synfin' },
   { name: 'TCP', filter: 'tcp', cssVar: '--ntv-row-tcp' },
   { name: 'UDP', filter: 'udp', cssVar: '--ntv-row-udp' },
@@ -26,8 +26,8 @@ export const COLOUR_RULES: readonly ColourRuleInfo[] = [
 const XDP_ABORTED = 0, XDP_DROP = 1, XDP_TX = 3, XDP_REDIRECT = 4;
 
 export function colourOf(flags: number, xdp: number, drop: number): number {
-  if (drop !== 0) return 1;
-  if (xdp === XDP_DROP || xdp === XDP_ABORTED) return 2;
+  if (xdp === XDP_DROP || xdp === XDP_ABORTED) return 1;
+  if (drop !== 0) return 2;
   if (flags & ROW_MALFORMED) return 3;
   if (flags & ROW_TCP_PROBLEM) return 4;
   if (flags & ROW_TCP_RST) return 5;

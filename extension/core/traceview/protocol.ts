@@ -179,7 +179,7 @@ export type ActionKind = 'stepThrough' | 'replayFrom';
 
 /** Request type -> request body and result. */
 export interface Requests {
-  open: { req: Record<string, never>; res: OpenResult };
+  open: { req: object; res: OpenResult };
   view: { req: { filter: string; sort: SortSpec | null }; res: ViewResult };
   rows: { req: { viewId: number; start: number; count: number }; res: RowPage };
   checkFilter: { req: { filter: string }; res: { error?: FilterError } };

@@ -298,10 +298,12 @@ export class TraceViewServer {
     const v = this.getView(viewId);
     const ix = this.doc.store.index, t = this.doc.trace;
     const rowAt = (r: number) => (v.order ? v.order[r] : r);
+    // Seconds relative to the first packet keep nanosecond precision (absolute epoch seconds would not).
+    const base = this.doc.store.count > 0 ? ix.tsSec[0] : 0;
     let t0 = Infinity, t1 = -Infinity;
     for (let r = 0; r < v.total; r++) {
       const i = rowAt(r);
-      const x = ix.tsSec[i] + ix.tsNsec[i] / 1e9;
+      const x = (ix.tsSec[i] - base) + ix.tsNsec[i] / 1e9;
       if (x < t0) t0 = x;
       if (x > t1) t1 = x;
     }
@@ -312,7 +314,7 @@ export class TraceViewServer {
     const perQueue: number[] = [];
     for (let r = 0; r < v.total; r++) {
       const i = rowAt(r);
-      const x = ix.tsSec[i] + ix.tsNsec[i] / 1e9;
+      const x = (ix.tsSec[i] - base) + ix.tsNsec[i] / 1e9;
       const b = Math.min(buckets - 1, Math.floor((x - t0) / width));
       throughput[b] += ix.origLen[i];
       if (t) {

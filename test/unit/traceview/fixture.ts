@@ -16,6 +16,8 @@ import { PacketTrace } from '../../../extension/core/trace/packetTrace';
 import type { Capture } from '../../../extension/core/packet/capture';
 
 export const T0_SEC = 1700000000;
+/** Index of the RSS verification flow among the templates. */
+export const MS_VECTOR_TEMPLATE = 12;
 /** Nanoseconds between packets. */
 export const STEP_NS = 10_000;
 export const QUEUES = 8;
@@ -33,6 +35,13 @@ export function templates(): Template[] {
     const src = `10.0.${f}.${10 + f}`, dst = '10.1.0.1', sport = 40000 + f * 7, dport = 443;
     const frame = buildPacket({ eth, ip: { src, dst, ttl: 64, id: f }, l4: { tcp: { sport, dport, seq: 1000 * f, ack: 1, flags: 0x18, window: 512 } }, payload: 64 + f * 10 });
     // TCP: 4-tuple hash (src, dst, sport, dport) as the host computes it for NDIS_HASH_TCP_IPV4.
+    out.push({ frame, kind: 'tcp', hash: key.hashTuple([ipBytes(src), ipBytes(dst), port(sport), port(dport)]), hashed: true, sport, dport, src, dst });
+  }
+  {
+    // The flow of Microsoft's RSS verification suite ("Verifying the RSS Hash Calculation"):
+    // 66.9.149.187:2794 -> 161.142.100.80:1766 hashes to 0x51ccc178 with the standard key.
+    const src = '66.9.149.187', dst = '161.142.100.80', sport = 2794, dport = 1766;
+    const frame = buildPacket({ eth, ip: { src, dst, ttl: 64, id: 77 }, l4: { tcp: { sport, dport, seq: 5, ack: 1, flags: 0x10, window: 1024 } }, payload: 20 });
     out.push({ frame, kind: 'tcp', hash: key.hashTuple([ipBytes(src), ipBytes(dst), port(sport), port(dport)]), hashed: true, sport, dport, src, dst });
   }
   for (let f = 0; f < 3; f++) {
