@@ -66,7 +66,7 @@ function rstToMarkdown(lines) {
       // Nested text: a definition's body or a bullet list under a term.
       const indent = '  '.repeat(d - 1);
       const bullet = content.match(/^\* (.*)$/);
-      out.push(bullet ? `${indent}- ${inline(bullet[1])}` : `${indent}${inline(content.replace(/^  /, ''))}`);
+      out.push(bullet ? `${indent}- ${inline(bullet[1])}` : `${indent}${inline(content.replace(/^ {2}/, ''))}`);
       i++;
       continue;
     }
