@@ -6,6 +6,7 @@ import { loadObject } from '../ebpf/loader';
 import type { XdpRedirect } from '../ebpf/helpers';
 import { BpfObjectInstance, XdpRunner, type EngineName } from '../ebpf/runner';
 import { ST_EXIT, type VmEngine } from '../ebpf/vm';
+import { verifyProgram } from '../ebpf/verifier';
 import { interpreter } from '../ebpf/interpreter';
 import { NETVSC_XDP_HDRM, XDP_ABORTED, type XdpOut, type XdpProgram } from './xdp';
 
@@ -79,6 +80,15 @@ export function loadXdpProgram(bytes: Uint8Array, opts: LoadXdpOptions = {}): Eb
     instance = new BpfObjectInstance(obj);
   } catch (e) {
     throw new XdpLoadError(`${opts.objectPath ?? 'object'}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // The kernel verifies before attaching: a rejected program never reaches the device.
+  let program;
+  try { program = instance.program(opts.section).program; } catch (e) { throw new XdpLoadError(`${opts.objectPath ?? 'object'}: ${e instanceof Error ? e.message : String(e)}`); }
+  const v = verifyProgram(program, { progType: 'xdp', recordStates: false });
+  if (!v.ok && v.error) {
+    const l = v.error.line;
+    const where = l && l.line ? ` (${l.file}:${l.line})` : '';
+    throw new XdpLoadError(`${opts.objectPath ?? 'object'}: the verifier rejected program '${program.name}' at instruction ${v.error.insn}${where}:\n${v.error.message}`);
   }
   return new EbpfXdpProgram(instance, opts);
 }

@@ -239,7 +239,7 @@ test('XDP (clang-compiled, JIT): verdicts and their counters, xdp_md queue/ifind
   assert.equal(d.stats.get('rx_queue_0_xdp_redirect'), 1);
   assert.equal(d.stats.get('rx_queue_0_packets'), 4); // TX, REDIRECT ok, 2 x PASS
   assert.equal(d.stats.get('tx_queue_0_packets'), 1); // the XDP_TX frame went back out
-  assert.equal(r.p.printk[0], 'q=0 if=2');
+  assert.equal(r.p.printk[0], 'q=0 if=2 dport=9');
   // Older kernels: REDIRECT is an invalid action -> dropped.
   const old = new NetvscDevice({ cpus: 1, options: { xdpRedirectUnsupported: true } });
   eth(old, '-K eth0 lro off');
@@ -260,7 +260,7 @@ test('XDP runs on the VF when the data path is the VF (ingress ifindex of the VF
   const id = r.rx(udp('10.0.0.3', '10.0.0.2', 1000, 9, 100));
   assert.equal(r.trace.record(id).verdict, 'XDP_DROP');
   assert.equal(r.trace.record(id).path, 'vf');
-  assert.equal(r.p.printk[0], 'q=0 if=3');
+  assert.equal(r.p.printk[0], 'q=0 if=3 dport=9');
 });
 
 test('a frame longer than MTU + 14 is dropped before the program runs', () => {
