@@ -126,7 +126,7 @@ async function children(dc: DebugClient, v: DebugProtocol.Variable): Promise<Deb
 
 async function registers(dc: DebugClient): Promise<Record<string, string>> {
   const regs = await scope(dc, 0, 'Registers');
-  return Object.fromEntries(regs.map((r) => [r.name, r.value]));
+  return Object.fromEntries(regs.map((r) => [r.name, `${r.type} = ${r.value}`]));
 }
 
 describe('netvsc debug adapter (DAP, standalone)', () => {
@@ -212,8 +212,10 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line }] }); });
       await stopped;
       const before = await registers(dc);
-      // r1 = data + sizeof(ethhdr) + sizeof(iphdr) (the bounds check just made): a packet pointer at 34.
-      assert.match(before.r1, /pkt\(off=34\)/);
+      // r1 = data + sizeof(ethhdr) + sizeof(iphdr), just compared with data_end: the verifier's
+      // packet pointer at offset 34 with a checked range of 34 bytes.
+      assert.match(before.r1, /^pkt\(off=34,r=34\) = /);
+      assert.match(before.r10, /^fp0 = /);
       await act(dc, () => dc.nextRequest({ threadId: 1 }));
       const moved = (await top(dc))[0].line;
       assert.notEqual(moved, line);
@@ -289,7 +291,15 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     await withClient(async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, { program: OOB_C });
-      const ev = (await stopped) as DebugProtocol.StoppedEvent;
+      // First the verifier: the kernel refuses the load at that line with its message.
+      const rej = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(rej.body.reason, 'exception');
+      assert.equal((await top(dc))[0].line, line);
+      const vinfo = (await dc.exceptionInfoRequest({ threadId: 1 })).body;
+      assert.equal(vinfo.exceptionId, 'verifier');
+      assert.match(vinfo.description ?? '', /^invalid access to packet, off=200 size=1, R1\(id=0,off=200,r=0\)\nR1 offset is outside of the packet$/);
+      // Run it anyway: the emulator faults at the same line.
+      const ev = await act(dc, () => dc.continueRequest({ threadId: 1 }));
       assert.equal(ev.body.reason, 'exception');
       const frames = await top(dc);
       assert.equal(frames[0].line, line);

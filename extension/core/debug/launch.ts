@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { BpfObjectError } from '../ebpf/elf';
 import { loadObject } from '../ebpf/loader';
+import { verifyProgram } from '../ebpf/verifier';
 import type { BpfProgram } from '../ebpf/program';
 import { runEthtool } from '../ethtool/executor';
 import { compileBpf } from '../lsp/clangRun';
@@ -158,9 +159,34 @@ export async function prepareLaunch(args: NetvscLaunchArguments): Promise<Prepar
     throw new LaunchError(`stopAtStage: '${args.stopAtStage}' is not a stage (${Object.keys(STAGE_ALIASES).join(', ')})`);
   }
 
+  // The verifier's verdict and its per-instruction register states (the VARIABLES view shows them).
+  const v = verifyProgram(program);
+  const rejection = v.error ? { message: v.error.message, insn: v.error.insn } : undefined;
+  notes.push(v.ok ? `verifier: ${v.summary}` : `verifier: the kernel would reject ${program.name} (insn ${v.error!.insn}); the emulator can still run it`);
+  const verifierTypes = (insn: number) => registerTypes(v.insnStates[insn]);
+
   return {
-    target: { program, packets, sourcePath, host, vf: args.vf ?? 'none', seed: args.seed, cpus: args.cpus, setupDevice },
+    target: { program, packets, sourcePath, host, vf: args.vf ?? 'none', seed: args.seed, cpus: args.cpus, setupDevice, rejection, verifierTypes },
     options: { stopOnEntry: args.stopOnEntry, stopAtPacket: sap, stopAtStage: args.stopAtStage },
     notes,
   };
+}
+
+/**
+ * Register types at an instruction from the verifier's states (`R1=pkt(off=34,r=34) R2=8 ...`):
+ * a register's type is given only when every state reaching the instruction agrees on it.
+ */
+export function registerTypes(states: readonly string[] | undefined): (string | undefined)[] | undefined {
+  if (!states || states.length === 0) return undefined;
+  const per = states.map((st) => {
+    const regs: (string | undefined)[] = [];
+    for (const tok of st.split(' ')) {
+      const m = /^R(\d+)=(.*)$/.exec(tok);
+      if (m) regs[Number(m[1])] = /^-?\d+$/.test(m[2]) ? `scalar(=${m[2]})` : m[2];
+    }
+    return regs;
+  });
+  const out: (string | undefined)[] = [];
+  for (let r = 0; r <= 10; r++) out[r] = per.every((p) => p[r] === per[0][r]) ? per[0][r] : undefined;
+  return out;
 }

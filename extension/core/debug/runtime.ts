@@ -363,24 +363,38 @@ export class DebugRuntime {
         this.listener.stopped({ reason: 'exception', exceptionId: 'verifier', description: 'Verifier rejection', text: msg });
         return;
       }
-      this.end();
-      return;
+      if (this.loadError) { this.end(); return; }
+      this.out('console', `the kernel would not load ${this.program.name}; running it in the emulator anyway\n`);
     }
     await this.continue();
   }
 
   private rejectedAt: number | undefined;
 
-  async continue(): Promise<void> { await this.forward('continue'); }
+  async continue(): Promise<void> {
+    if (this.leaveRejection()) return;
+    await this.forward('continue');
+  }
+
+  /** After a verifier stop: the emulator runs the program anyway (unless the VM cannot load it). True: session over. */
+  private leaveRejection(): boolean {
+    if (this.rejectedAt === undefined) return false;
+    this.rejectedAt = undefined;
+    if (this.loadError) { this.end(); return true; }
+    this.out('console', `the kernel would not load ${this.program.name}; running it in the emulator anyway\n`);
+    return false;
+  }
 
   /** Step over: by instruction, by source line inside the program, or to the next stage. */
   async next(granularity: 'instruction' | 'line' = 'line'): Promise<void> {
+    if (this.leaveRejection()) return;
     const p = this.pkt;
     if (p?.inProgram) { this.programStep(granularity === 'instruction' ? 'insn' : 'over'); return; }
     await this.forward('stage');
   }
 
   async stepIn(granularity: 'instruction' | 'line' = 'line'): Promise<void> {
+    if (this.leaveRejection()) return;
     const p = this.pkt;
     if (p?.inProgram) { this.programStep(granularity === 'instruction' ? 'insn' : 'into'); return; }
     if (p && p.stops[p.at].id === 'xdp' && !p.xdpDone) {
@@ -392,6 +406,7 @@ export class DebugRuntime {
   }
 
   async stepOut(): Promise<void> {
+    if (this.leaveRejection()) return;
     const p = this.pkt;
     if (p?.inProgram) { this.programStep('out'); return; }
     await this.forward('packet-end');
@@ -916,10 +931,11 @@ export class DebugRuntime {
 
   private regNode(i: number, lo: number, hi: number, fp: number, verifierType: string | undefined, live: boolean): VarNode {
     const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-    const type = verifierType ?? this.regType(hi, lo, fp);
-    const isPtr = type !== 'scalar';
-    const value = isPtr ? `${type === 'scalar' ? '' : type} ${this.world.machine.memory.describe(hi, lo)}` : `${BigInt.asIntN(64, v)} (0x${v.toString(16)})`;
-    const node: VarNode = { name: `r${i}`, value: value.trim(), type, evaluateName: `r${i}`, memoryReference: this.memRefOf(hi, lo) };
+    const runtimeType = this.regType(hi, lo, fp);
+    const type = verifierType ?? runtimeType;
+    // Pointers read as region+offset (`pkt+0x122`), scalars as signed decimal and hex.
+    const value = runtimeType !== 'scalar' ? this.world.machine.memory.describe(hi, lo) : `${BigInt.asIntN(64, v)} (0x${v.toString(16)})`;
+    const node: VarNode = { name: `r${i}`, value, type, evaluateName: `r${i}`, memoryReference: this.memRefOf(hi, lo) };
     if (live && i !== 10) {
       node.set = (text) => {
         const r = evaluate(text, this.evalContext());
