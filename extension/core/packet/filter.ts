@@ -4,7 +4,7 @@
  *   presence            tcp   ip.flags.mf   netvsc.drop_reason
  *   comparison          == != < <= > >=  (eq ne lt le gt ge); `!=` is "all not equal" (Wireshark >= 3.6)
  *   contains / matches  `contains` (bytes or substring), `matches` / `~` (regex, case-insensitive)
- *   membership          tcp.port in {80 443 8000..8080}   (commas allowed)
+ *   membership          tcp.port in {80, 443, 8000..8080}   (commas required, as in Wireshark 4.0)
  *   slices              eth.src[0:3] == 00:15:5d   [i:len] [i-j] [i] [:len] [i:] negative offsets
  *   logic               && || ! and or not, parentheses; `and` binds tighter than `or`
  *   literals            integers (dec, 0x hex, 0 octal, 0b binary), value names (XDP_DROP, vf),
@@ -322,9 +322,9 @@ class Parser {
     const open = this.next();
     if (open.kind !== 'op' || open.text !== '{') throw new FilterSyntaxError('expected "{" after "in"', open.col);
     const items: { lo: Value; hi?: Value }[] = [];
+    // Wireshark 4.0: elements are separated by commas ({80, 443, 8000..8080}).
     for (;;) {
-      if (this.isOp('}')) { this.next(); break; }
-      if (this.isOp(',')) { this.next(); continue; }
+      if (this.isOp('}') && items.length === 0) { this.next(); break; }
       const v = this.next();
       if (v.kind === 'eof') throw new FilterSyntaxError('unterminated set: expected "}"', open.col);
       if (v.kind === 'op') throw new FilterSyntaxError(`unexpected "${v.text}" in set`, v.col);
@@ -335,6 +335,11 @@ class Parser {
         if (h.kind !== 'word' && h.kind !== 'string') throw new FilterSyntaxError('expected the end of the range after ".."', h.col);
         items.push({ lo, hi: literalFor(ref, h) });
       } else items.push({ lo });
+      const sep = this.next();
+      if (sep.kind === 'op' && sep.text === '}') break;
+      if (sep.kind === 'op' && sep.text === ',') continue;
+      if (sep.kind === 'eof') throw new FilterSyntaxError('unterminated set: expected "}"', open.col);
+      throw new FilterSyntaxError(`"${sep.text}" was unexpected in this set: separate elements with ","`, sep.col);
     }
     if (items.length === 0) throw new FilterSyntaxError('empty set', open.col);
     const preds = items.map((it) => it.hi ? rangePred(ref, it.lo, it.hi) : relationPred(ref, 'eq', it.lo));
@@ -532,7 +537,6 @@ export class DissectionAccessor implements FieldAccessor {
       l = [];
       const d = this.d;
       for (let j = 0; j < d.n; j++) if (d.fid[j] === fid) l.push(j);
-      if (fid === FIELD_MALFORMED && d.malformed && l.length === 0) l.push(-1);
       this.occ[fid] = l;
     }
     return l;
@@ -560,7 +564,6 @@ export class DissectionAccessor implements FieldAccessor {
   }
 }
 
-const FIELD_MALFORMED = fieldByAbbrev('_ws.malformed')!.id;
 const NETVSC_IDS = FIELDS.filter((f) => (f.abbrev.startsWith('netvsc.') || f.abbrev.startsWith('xdp.')) && f.type !== FT.PROTOCOL).map((f) => f.id);
 
 export function compileFilter(text: string): DisplayFilter {
