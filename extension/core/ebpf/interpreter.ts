@@ -128,6 +128,7 @@ function badInsn(m: Machine, p: LoadedProgram, pc: number): number {
 // ---------------------------------------------------------------------------------------------
 // The interpreter loop
 
+/* eslint-disable prefer-const -- per-case scratch variables are declared once per case block */
 function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   const code = p.code.code, dsts = p.code.dst, srcs = p.code.src, offs = p.code.off, imms = p.code.imm;
   const lo = m.lo, hi = m.hi, mem = m.memory;
@@ -138,8 +139,8 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   // Small-integer locals initialised once so V8 keeps them untagged.
   // eslint-disable-next-line no-useless-assignment
   let st = ST_EXIT;
-  // eslint-disable-next-line no-useless-assignment
-  let t = 0, u = 0, id = 0, o = 0, a = 0, b = 0;
+  // Scratch values are block-local to each case: shared loop-carried locals mixing int32 and
+  // uint32 values would make V8 box them as heap numbers on every instruction.
 
   loop: for (;;) {
     if (left === 0) {
@@ -150,13 +151,13 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
     const d = dsts[pc], s = srcs[pc];
     switch (code[pc]) {
       // ---- ALU64 ---------------------------------------------------------------------------
-      case 0x07: a = lo[d]; b = imms[pc]; t = (a + b) | 0; hi[d] = (hi[d] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue;
-      case 0x0f: a = lo[d]; b = lo[s]; t = (a + b) | 0; hi[d] = (hi[d] + hi[s] + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue;
-      case 0x17: a = lo[d]; b = imms[pc]; hi[d] = (hi[d] - (b >> 31) - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue;
-      case 0x1f: a = lo[d]; b = lo[s]; hi[d] = (hi[d] - hi[s] - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue;
-      case 0x27: a = lo[d]; b = imms[pc]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, b >> 31) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue;
-      case 0x2f: a = lo[d]; b = lo[s]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, hi[s]) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue;
-      case 0x37: case 0x3f: case 0x97: case 0x9f: {
+      case 0x07: { let t: number, a: number, b: number; a = lo[d]; b = imms[pc]; t = (a + b) | 0; hi[d] = (hi[d] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
+      case 0x0f: { let t: number, a: number, b: number; a = lo[d]; b = lo[s]; t = (a + b) | 0; hi[d] = (hi[d] + hi[s] + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
+      case 0x17: { let a: number, b: number; a = lo[d]; b = imms[pc]; hi[d] = (hi[d] - (b >> 31) - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue; }
+      case 0x1f: { let a: number, b: number; a = lo[d]; b = lo[s]; hi[d] = (hi[d] - hi[s] - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue; }
+      case 0x27: { let a: number, b: number; a = lo[d]; b = imms[pc]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, b >> 31) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue; }
+      case 0x2f: { let a: number, b: number; a = lo[d]; b = lo[s]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, hi[s]) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue; }
+      case 0x37: case 0x3f: case 0x97: case 0x9f: { let u: number, b: number;
         const isX = (code[pc] & 8) !== 0;
         b = isX ? lo[s] : imms[pc]; u = isX ? hi[s] : b >> 31;
         const isMod = code[pc] >= 0x90;
@@ -165,30 +166,30 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         if (isMod) { lo[d] = DIVRES[2]; hi[d] = DIVRES[3]; } else { lo[d] = DIVRES[0]; hi[d] = DIVRES[1]; }
         pc++; continue;
       }
-      case 0x47: b = imms[pc]; lo[d] |= b; hi[d] |= b >> 31; pc++; continue;
+      case 0x47: { let b: number; b = imms[pc]; lo[d] |= b; hi[d] |= b >> 31; pc++; continue; }
       case 0x4f: lo[d] |= lo[s]; hi[d] |= hi[s]; pc++; continue;
-      case 0x57: b = imms[pc]; lo[d] &= b; hi[d] &= b >> 31; pc++; continue;
+      case 0x57: { let b: number; b = imms[pc]; lo[d] &= b; hi[d] &= b >> 31; pc++; continue; }
       case 0x5f: lo[d] &= lo[s]; hi[d] &= hi[s]; pc++; continue;
-      case 0xa7: b = imms[pc]; lo[d] ^= b; hi[d] ^= b >> 31; pc++; continue;
+      case 0xa7: { let b: number; b = imms[pc]; lo[d] ^= b; hi[d] ^= b >> 31; pc++; continue; }
       case 0xaf: lo[d] ^= lo[s]; hi[d] ^= hi[s]; pc++; continue;
-      case 0x67: case 0x6f: {
+      case 0x67: case 0x6f: { let t: number;
         t = (code[pc] === 0x6f ? lo[s] : imms[pc]) & 63;
         if (t >= 32) { hi[d] = lo[d] << (t - 32); lo[d] = 0; } else if (t !== 0) { hi[d] = (hi[d] << t) | (lo[d] >>> (32 - t)); lo[d] = lo[d] << t; }
         pc++; continue;
       }
-      case 0x77: case 0x7f: {
+      case 0x77: case 0x7f: { let t: number;
         t = (code[pc] === 0x7f ? lo[s] : imms[pc]) & 63;
         if (t >= 32) { lo[d] = hi[d] >>> (t - 32); hi[d] = 0; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >>> t; }
         pc++; continue;
       }
-      case 0xc7: case 0xcf: {
+      case 0xc7: case 0xcf: { let t: number;
         t = (code[pc] === 0xcf ? lo[s] : imms[pc]) & 63;
         if (t >= 32) { lo[d] = hi[d] >> (t - 32); hi[d] = hi[d] >> 31; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >> t; }
         pc++; continue;
       }
-      case 0x87: t = (-lo[d]) | 0; hi[d] = (~hi[d] + (t === 0 ? 1 : 0)) | 0; lo[d] = t; pc++; continue;
-      case 0xb7: b = imms[pc]; lo[d] = b; hi[d] = b >> 31; pc++; continue;
-      case 0xbf: {
+      case 0x87: { let t: number; t = (-lo[d]) | 0; hi[d] = (~hi[d] + (t === 0 ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
+      case 0xb7: { let b: number; b = imms[pc]; lo[d] = b; hi[d] = b >> 31; pc++; continue; }
+      case 0xbf: { let t: number;
         const off = offs[pc];
         if (off === 0) { lo[d] = lo[s]; hi[d] = hi[s]; } else {
           t = off === 8 ? (lo[s] << 24) >> 24 : off === 16 ? (lo[s] << 16) >> 16 : lo[s];
@@ -196,7 +197,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         }
         pc++; continue;
       }
-      case 0xd7: {
+      case 0xd7: { let t: number, a: number;
         t = imms[pc];
         if (t === 16) { a = lo[d]; lo[d] = ((a & 0xff) << 8) | ((a >>> 8) & 0xff); hi[d] = 0; } else if (t === 32) { lo[d] = bswap32(lo[d]); hi[d] = 0; } else { a = lo[d]; lo[d] = bswap32(hi[d]); hi[d] = bswap32(a); }
         pc++; continue;
@@ -208,7 +209,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       case 0x1c: lo[d] = (lo[d] - lo[s]) | 0; hi[d] = 0; pc++; continue;
       case 0x24: lo[d] = Math.imul(lo[d], imms[pc]); hi[d] = 0; pc++; continue;
       case 0x2c: lo[d] = Math.imul(lo[d], lo[s]); hi[d] = 0; pc++; continue;
-      case 0x34: case 0x3c: case 0x94: case 0x9c: {
+      case 0x34: case 0x3c: case 0x94: case 0x9c: { let a: number, b: number;
         b = (code[pc] & 8) !== 0 ? lo[s] : imms[pc];
         a = lo[d];
         const isMod = code[pc] >= 0x90;
@@ -236,15 +237,15 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         lo[d] = off === 8 ? (lo[s] << 24) >> 24 : off === 16 ? (lo[s] << 16) >> 16 : lo[s];
         hi[d] = 0; pc++; continue;
       }
-      case 0xd4: t = imms[pc]; if (t === 16) lo[d] &= 0xffff; if (t !== 64) hi[d] = 0; pc++; continue;
-      case 0xdc: {
+      case 0xd4: { let t: number; t = imms[pc]; if (t === 16) lo[d] &= 0xffff; if (t !== 64) hi[d] = 0; pc++; continue; }
+      case 0xdc: { let t: number, a: number;
         t = imms[pc];
         if (t === 16) { a = lo[d]; lo[d] = ((a & 0xff) << 8) | ((a >>> 8) & 0xff); hi[d] = 0; } else if (t === 32) { lo[d] = bswap32(lo[d]); hi[d] = 0; } else { a = lo[d]; lo[d] = bswap32(hi[d]); hi[d] = bswap32(a); }
         pc++; continue;
       }
       // ---- lddw and legacy packet loads ----------------------------------------------------
       case 0x18: lo[d] = p.constLo[pc]; hi[d] = p.constHi[pc]; pc += 2; continue;
-      case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: {
+      case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { let t: number;
         t = code[pc];
         const size = (t & 0x18) === 0x10 ? 1 : (t & 0x18) === 0x08 ? 2 : 4;
         const offset = t >= 0x40 ? lo[s] + imms[pc] : imms[pc];
@@ -252,15 +253,15 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         pc++; continue;
       }
       // ---- loads (one case per size: this is the hot path of packet parsing) ------------------
-      case 0x71:
+      case 0x71: { let id: number, o: number;
         id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
         if (!(id < nreg && o >= rLo[id] && o + 1 <= rHi[id])) {
           id = mem.resolve(hi[s], lo[s], offs[pc], 1, false);
           if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], 1, false); break loop; }
           o = mem.offset;
         }
-        lo[d] = bytes[id][o]; hi[d] = 0; pc++; continue;
-      case 0x69: {
+        lo[d] = bytes[id][o]; hi[d] = 0; pc++; continue; }
+      case 0x69: { let id: number, o: number;
         id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
         if (!(id < nreg && o >= rLo[id] && o + 2 <= rHi[id])) {
           id = mem.resolve(hi[s], lo[s], offs[pc], 2, false);
@@ -270,7 +271,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         const bb = bytes[id];
         lo[d] = bb[o] | (bb[o + 1] << 8); hi[d] = 0; pc++; continue;
       }
-      case 0x61: {
+      case 0x61: { let id: number, o: number;
         id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
         if (!(id < nreg && o >= rLo[id] && o + 4 <= rHi[id])) {
           id = mem.resolve(hi[s], lo[s], offs[pc], 4, false);
@@ -283,7 +284,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         hi[d] = id === CTX && o < 12 ? PKT : 0;
         pc++; continue;
       }
-      case 0x79: case 0x81: case 0x89: case 0x91: {
+      case 0x79: case 0x81: case 0x89: case 0x91: { let t: number, id: number, o: number;
         t = code[pc];
         const size = (t & 0x18) === 0x00 ? 4 : (t & 0x18) === 0x08 ? 2 : (t & 0x18) === 0x10 ? 1 : 8;
         id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
@@ -302,7 +303,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         pc++; continue;
       }
       // ---- stores --------------------------------------------------------------------------
-      case 0x62: case 0x6a: case 0x72: case 0x7a: case 0x63: case 0x6b: case 0x73: case 0x7b: {
+      case 0x62: case 0x6a: case 0x72: case 0x7a: case 0x63: case 0x6b: case 0x73: case 0x7b: { let t: number, u: number, id: number, o: number, a: number;
         t = code[pc];
         const size = (t & 0x18) === 0x00 ? 4 : (t & 0x18) === 0x08 ? 2 : (t & 0x18) === 0x10 ? 1 : 8;
         id = hi[d] >>> 0; o = (lo[d] >>> 0) + offs[pc];
@@ -318,7 +319,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         pc++; continue;
       }
       // ---- atomics -------------------------------------------------------------------------
-      case 0xc3: case 0xdb: {
+      case 0xc3: case 0xdb: { let id: number, o: number;
         const size = code[pc] === 0xdb ? 8 : 4;
         id = hi[d] >>> 0; o = (lo[d] >>> 0) + offs[pc];
         if (!(id < nreg && o >= wLo[id] && o + size <= wHi[id] && o >= rLo[id] && o + size <= rHi[id])) {
@@ -332,15 +333,15 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       // ---- jumps ---------------------------------------------------------------------------
       case 0x05: pc += 1 + offs[pc]; continue;
       case 0x06: pc += 1 + imms[pc]; continue;
-      case 0x15: b = imms[pc]; pc += lo[d] === b && hi[d] === b >> 31 ? 1 + offs[pc] : 1; continue;
+      case 0x15: { let b: number; b = imms[pc]; pc += lo[d] === b && hi[d] === b >> 31 ? 1 + offs[pc] : 1; continue; }
       case 0x1d: pc += lo[d] === lo[s] && hi[d] === hi[s] ? 1 + offs[pc] : 1; continue;
-      case 0x55: b = imms[pc]; pc += lo[d] !== b || hi[d] !== b >> 31 ? 1 + offs[pc] : 1; continue;
+      case 0x55: { let b: number; b = imms[pc]; pc += lo[d] !== b || hi[d] !== b >> 31 ? 1 + offs[pc] : 1; continue; }
       case 0x5d: pc += lo[d] !== lo[s] || hi[d] !== hi[s] ? 1 + offs[pc] : 1; continue;
-      case 0x45: b = imms[pc]; pc += (lo[d] & b) !== 0 || (hi[d] & (b >> 31)) !== 0 ? 1 + offs[pc] : 1; continue;
+      case 0x45: { let b: number; b = imms[pc]; pc += (lo[d] & b) !== 0 || (hi[d] & (b >> 31)) !== 0 ? 1 + offs[pc] : 1; continue; }
       case 0x4d: pc += (lo[d] & lo[s]) !== 0 || (hi[d] & hi[s]) !== 0 ? 1 + offs[pc] : 1; continue;
-      case 0x2d: a = hi[d] >>> 0; b = hi[s] >>> 0; pc += a > b || (a === b && (lo[d] >>> 0) > (lo[s] >>> 0)) ? 1 + offs[pc] : 1; continue;
-      case 0x25: b = imms[pc]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; pc += a > u || (a === u && (lo[d] >>> 0) > (b >>> 0)) ? 1 + offs[pc] : 1; continue;
-      case 0x35: case 0x3d: case 0xa5: case 0xad: case 0xb5: case 0xbd: {
+      case 0x2d: { let a: number, b: number; a = hi[d] >>> 0; b = hi[s] >>> 0; pc += a > b || (a === b && (lo[d] >>> 0) > (lo[s] >>> 0)) ? 1 + offs[pc] : 1; continue; }
+      case 0x25: { let u: number, a: number, b: number; b = imms[pc]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; pc += a > u || (a === u && (lo[d] >>> 0) > (b >>> 0)) ? 1 + offs[pc] : 1; continue; }
+      case 0x35: case 0x3d: case 0xa5: case 0xad: case 0xb5: case 0xbd: { let t: number, u: number, b: number;
         // unsigned 64-bit compares: jgt jge jlt jle
         t = code[pc];
         if (t & 8) { b = lo[s]; u = hi[s]; } else { b = imms[pc]; u = b >> 31; }
@@ -350,7 +351,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         const take = op === 0x20 ? cmp > 0 : op === 0x30 ? cmp >= 0 : op === 0xa0 ? cmp < 0 : cmp <= 0;
         pc += take ? 1 + offs[pc] : 1; continue;
       }
-      case 0x65: case 0x6d: case 0x75: case 0x7d: case 0xc5: case 0xcd: case 0xd5: case 0xdd: {
+      case 0x65: case 0x6d: case 0x75: case 0x7d: case 0xc5: case 0xcd: case 0xd5: case 0xdd: { let t: number, u: number, b: number;
         // signed 64-bit compares: jsgt jsge jslt jsle
         t = code[pc];
         if (t & 8) { b = lo[s]; u = hi[s]; } else { b = imms[pc]; u = b >> 31; }
@@ -398,7 +399,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         if (m.pending !== 0) { st = m.takePending(pc); break loop; }
         pc++; continue;
       }
-      case 0x8d: {
+      case 0x8d: { let t: number;
         m.pc = pc;
         t = callIndirect(m, p, pc, d);
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
@@ -409,7 +410,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       case 0x95:
         if (m.depth === 0) { st = ST_EXIT; break loop; }
         m.popFrame(); pc = m.pc; continue;
-      case BREAK_OPCODE:
+      case 0xff: // BREAK_OPCODE, patched in by the Stepper
         left++;
         st = ST_BREAK; break loop;
       default:
@@ -422,6 +423,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   m.pc = pc;
   return st;
 }
+/* eslint-enable prefer-const */
 
 /** Atomic read-modify-write at bytes[o..o+size) with the operation in imm; src register s. */
 export function atomic(m: Machine, bb: Uint8Array, o: number, size: number, op: number, s: number): void {
