@@ -11,8 +11,11 @@ import type { HelperContext, HelperDef, HelperTable, VmProgram } from './vm';
 export const ETH_HLEN = 14;
 /** sizeof(struct xdp_frame) on x86-64: the part of the headroom adjust_head/meta may not use. */
 export const XDP_FRAME_SIZE_STRUCT = 40;
-/** xdp_metalen_invalid(): metadata is at most 32 bytes and a multiple of 4. */
-export const XDP_META_MAX = 32;
+/**
+ * xdp_metalen_invalid(): metadata is a multiple of 4 and fits skb_shared_info.meta_len (a u8) —
+ * 255 on current kernels (it was 32 before 6.x); the kernel differential test pins this.
+ */
+export const XDP_META_MAX = 255;
 const EFAULT = 14;
 const EACCES = 13;
 
@@ -139,7 +142,11 @@ const tracePrintk: HelperDef = {
   },
 };
 
-/** bpf_csum_diff: ones'-complement sum of ~from and to, 32-bit words as x86's csum_partial folds them. */
+/**
+ * bpf_csum_diff: the ones'-complement sum of ~from and to (32-bit little-endian words, seed added),
+ * folded to 16 bits (not complemented) as kernels since 6.12 return it on every architecture
+ * (csum_from32to16); the kernel differential test checks this against the running kernel.
+ */
 export function csumDiff(from: Uint8Array | undefined, fromOff: number, fromSize: number, to: Uint8Array | undefined, toOff: number, toSize: number, seed: number): number {
   let sum = seed >>> 0;
   const add = (w: number) => { sum += w >>> 0; if (sum > 0xffffffff) sum -= 0xffffffff; };
@@ -151,7 +158,9 @@ export function csumDiff(from: Uint8Array | undefined, fromOff: number, fromSize
     const w = to![toOff + i] | (to![toOff + i + 1] << 8) | (to![toOff + i + 2] << 16) | (to![toOff + i + 3] << 24);
     add(w >>> 0);
   }
-  return sum >>> 0;
+  let x = (sum & 0xffff) + (sum >>> 16);
+  x = (x & 0xffff) + (x >>> 16);
+  return x;
 }
 
 const csumDiffHelper: HelperDef = {
@@ -194,7 +203,7 @@ export function adjustTail(p: XdpPacket, delta: number): number {
   return 0;
 }
 
-/** bpf_xdp_adjust_meta: data_meta += delta; metadata at most 32 bytes, 4-byte multiple (-EACCES). */
+/** bpf_xdp_adjust_meta: data_meta += delta; metadata a 4-byte multiple of at most 255 bytes (-EACCES). */
 export function adjustMeta(p: XdpPacket, delta: number): number {
   const meta = p.dataMeta + delta;
   if (meta < XDP_FRAME_SIZE_STRUCT || meta > p.data) return neg(EINVAL);

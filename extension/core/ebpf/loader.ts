@@ -75,9 +75,12 @@ function isGlobalDataSection(name: string): boolean {
     name === '.bss' || name.startsWith('.bss.');
 }
 
-/** libbpf's internal_map_name(): object-name prefix cut so that `prefix + section` fits 15 chars. */
+/**
+ * libbpf's internal_map_name(): object-name prefix cut so that `prefix + section` fits 15 chars;
+ * at least 7 characters are kept for the suffix even when it is shorter (`xdp_conf.bss`).
+ */
 export function internalMapName(objName: string, sec: string): string {
-  const pfx = Math.min(BPF_OBJ_NAME_LEN - sec.length - 1, objName.length);
+  const pfx = Math.min(BPF_OBJ_NAME_LEN - Math.max(7, sec.length) - 1, objName.length);
   return objName.slice(0, Math.max(0, pfx)) + sec;
 }
 

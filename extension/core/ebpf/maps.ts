@@ -65,7 +65,11 @@ export abstract class BpfMap implements VmMapRef {
   constructor(readonly def: BpfMapDef, index: number, opts: MapOptions, slots: number, perCpu: boolean) {
     this.index = index;
     this.type = def.type; this.name = def.name; this.keySize = def.keySize; this.valueSize = def.valueSize;
-    this.maxEntries = def.maxEntries; this.flags = def.flags; this.btf = opts.btf;
+    this.maxEntries = def.maxEntries; this.btf = opts.btf;
+    // dev_map_init_map / cpu_map_alloc: programs may only read these maps (a lookup points at the
+    // ifindex or queue size), so the kernel adds BPF_F_RDONLY_PROG at creation.
+    const progReadOnly = def.type === BpfMapType.DEVMAP || def.type === BpfMapType.DEVMAP_HASH || def.type === BpfMapType.CPUMAP;
+    this.flags = def.flags | (progReadOnly ? BPF_F_RDONLY_PROG : 0);
     this.ncpus = perCpu ? Math.max(1, opts.ncpus ?? 1) : 1;
     this.valueStride = perCpu ? round8(def.valueSize) : def.valueSize;
     const bytes = slots * this.ncpus * this.valueStride;

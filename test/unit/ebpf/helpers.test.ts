@@ -10,16 +10,18 @@ import { encodeProgram } from '../../../extension/core/ebpf/isa';
 import { Memory, XdpPacket } from '../../../extension/core/ebpf/memory';
 import { formatPrintk } from '../../../extension/core/ebpf/printk';
 
-test('csum_diff: 32-bit little-endian words of ~from and to, added with end-around carry', () => {
+test('csum_diff: ones\' complement sum of ~from and to as 32-bit LE words, folded to 16 bits', () => {
   const to = Uint8Array.of(1, 2, 3, 4, 0xff, 0xff, 0xff, 0xff);
-  // 0x04030201 + 0xffffffff = 0x1_04030200 -> fold the carry: 0x04030201
-  assert.equal(csumDiff(undefined, 0, 0, to, 0, 8, 0), 0x04030201);
-  // ~0x04030201 + 0x04030201 = 0xffffffff (ones' complement "negative zero")
-  assert.equal(csumDiff(Uint8Array.of(1, 2, 3, 4), 0, 4, Uint8Array.of(1, 2, 3, 4), 0, 4, 0), 0xffffffff);
-  // the seed is added in: 0x10 + 0x04030201
-  assert.equal(csumDiff(undefined, 0, 0, Uint8Array.of(1, 2, 3, 4), 0, 4, 0x10), 0x04030211);
-  // replacing 10.0.0.1 by 10.0.0.2 in a header: diff = ~0x0100000a + 0x0200000a
-  assert.equal(csumDiff(Uint8Array.of(10, 0, 0, 1), 0, 4, Uint8Array.of(10, 0, 0, 2), 0, 4, 0), (0xfefffff5 + 0x0200000a) - 0xffffffff);
+  // 0x04030201 + 0xffffffff = 0x1_04030200 -> carry folded in: 0x04030201 -> 0x0403 + 0x0201
+  assert.equal(csumDiff(undefined, 0, 0, to, 0, 8, 0), 0x0604);
+  // ~0x04030201 + 0x04030201 = 0xffffffff ("negative zero") -> 0xffff
+  assert.equal(csumDiff(Uint8Array.of(1, 2, 3, 4), 0, 4, Uint8Array.of(1, 2, 3, 4), 0, 4, 0), 0xffff);
+  // the seed is added in: 0x10 + 0x04030201 = 0x04030211 -> 0x0403 + 0x0211
+  assert.equal(csumDiff(undefined, 0, 0, Uint8Array.of(1, 2, 3, 4), 0, 4, 0x10), 0x0614);
+  // replacing 10.0.0.1 by 10.0.0.2: ~0x0100000a + 0x0200000a = 0x1_00ffffff -> 0x01000000 -> 0x0100
+  assert.equal(csumDiff(Uint8Array.of(10, 0, 0, 1), 0, 4, Uint8Array.of(10, 0, 0, 2), 0, 4, 0), 0x0100);
+  // 0xee66119b folds with a carry: 0xee66 + 0x119b = 0x10001 -> 0x0002
+  assert.equal(csumDiff(undefined, 0, 0, Uint8Array.of(0x9b, 0x11, 0x66, 0xee), 0, 4, 0), 2);
 });
 
 test('printk formats like the kernel (C printf rules for the allowed conversions)', () => {
@@ -80,13 +82,15 @@ test('bpf_xdp_adjust_tail: grows up to the frame end less skb_shared_info (zeroe
   assert.equal(adjustTail(p, -1), -22);
 });
 
-test('bpf_xdp_adjust_meta: at most 32 bytes, a multiple of 4 (EACCES), never past data (EINVAL)', () => {
+test('bpf_xdp_adjust_meta: a multiple of 4 (EACCES) within the headroom less struct xdp_frame (EINVAL)', () => {
   const p = frame(64);
   assert.equal(adjustMeta(p, -32), 0);
-  assert.equal(adjustMeta(p, -4), -13);
-  assert.equal(adjustMeta(p, 30), -13); // 2 bytes left: not a multiple of 4
-  assert.equal(adjustMeta(p, 32), 0);
-  assert.equal(adjustMeta(p, 4), -22);
+  assert.equal(adjustMeta(p, -4), 0); // 36 bytes: allowed since meta_len became a u8 limit
+  assert.equal(adjustMeta(p, 30), -13); // 6 bytes left: not a multiple of 4
+  assert.equal(adjustMeta(p, -(216 - 36)), 0); // all 216 bytes of usable headroom
+  assert.equal(adjustMeta(p, -4), -22);
+  assert.equal(adjustMeta(p, 216), 0);
+  assert.equal(adjustMeta(p, 4), -22); // past data
 });
 
 test('fib_lookup: longest prefix, neighbours, blackhole, forwarding off, MTU, unknown family', () => {

@@ -85,8 +85,8 @@ test('.rodata/.data/.bss become one-entry arrays named as libbpf names them, ldd
   const sizes = Object.fromEntries([...tool('llvm-readelf', ['-S', '--wide', path]).stdout.matchAll(/\]\s+(\.\w+)\s+\w+\s+[0-9a-f]{16}\s+[0-9a-f]+\s+([0-9a-f]+)/g)].map((m) => [m[1], parseInt(m[2], 16)]));
   assert.deepEqual(obj.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.flags]), [
     ['xdp_conf.rodata', 2, 4, sizes['.rodata'], 1, 0x480], // BPF_F_RDONLY_PROG | BPF_F_MMAPABLE
-    ['xdp_config_.bss', 2, 4, sizes['.bss'], 1, 0x400],
-    ['xdp_config.data', 2, 4, sizes['.data'], 1, 0x400],
+    ['xdp_conf.bss', 2, 4, sizes['.bss'], 1, 0x400],
+    ['xdp_conf.data', 2, 4, sizes['.data'], 1, 0x400],
   ]);
   // Initial bytes: min_len = 60 (u32), verbose = 1; .data: last_proto = 0xffff; .bss zero.
   assert.deepEqual([...obj.maps[0].initialValue!.subarray(0, 5)], [60, 0, 0, 0, 1]);
@@ -96,7 +96,7 @@ test('.rodata/.data/.bss become one-entry arrays named as libbpf names them, ldd
   const syms = Object.fromEntries([...tool('llvm-readelf', ['-s', '--wide', path]).stdout.matchAll(/^\s*\d+:\s+([0-9a-f]{16})\s+\d+\s+OBJECT\s+\w+\s+\w+\s+\d+\s+(\w+)$/gm)].map((m) => [m[2], parseInt(m[1], 16)]));
   const p = obj.programs[0];
   assert.equal(srcReg(p.insns, 2), 2);
-  assert.equal(obj.maps[imm(p.insns, 2)].name, 'xdp_config_.bss');
+  assert.equal(obj.maps[imm(p.insns, 2)].name, 'xdp_conf.bss');
   assert.equal(imm(p.insns, 3), syms.seen);
 });
 

@@ -77,8 +77,8 @@ for (const engine of ENGINES) {
     assert.equal(res.retval, 1); // 42 < min_len 60
     assert.deepEqual(res.printk, ['len=42 proto=0x800 seen=1']);
     assert.deepEqual(res.mapChanges.map((c) => `${c.map}: ${c.beforeText} -> ${c.afterText}`), [
-      'xdp_config_.bss: {dropped_short=0, seen=0} -> {dropped_short=1, seen=1}',
-      'xdp_config.data: {last_proto=65535} -> {last_proto=2048}',
+      'xdp_conf.bss: {dropped_short=0, seen=0} -> {dropped_short=1, seen=1}',
+      'xdp_conf.data: {last_proto=65535} -> {last_proto=2048}',
     ]);
     // Patch the const volatile globals (min_len = 30, verbose = 0) before the program is loaded.
     inst = new BpfObjectInstance(obj);
