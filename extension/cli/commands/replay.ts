@@ -57,7 +57,12 @@ export const replayCommand: CliCommand = {
         const path = resolve(io.cwd, o.get('--pcap')!);
         let cap;
         try { cap = openCaptureFile(path); } catch (e) { io.err(`netvsc-lab replay: ${o.get('--pcap')}: ${(e as Error).message}\n`); return 1; }
-        if (cap.error) { io.err(`netvsc-lab replay: ${o.get('--pcap')}: ${cap.error.message} (at byte ${cap.error.offset})\n`); cap.close(); return 1; }
+        if (cap.error) {
+          const m = cap.error.message;
+          io.err(`netvsc-lab replay: ${o.get('--pcap')}: ${m}${/\bbyte\b/.test(m) ? '' : ` (at byte ${cap.error.offset})`}\n`);
+          cap.close();
+          return 1;
+        }
         source = captureSource(cap, dev.mac);
         capClose = () => cap.close();
         captureBytes = (i) => cap.packet(i);

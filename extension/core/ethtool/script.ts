@@ -23,21 +23,23 @@ export function runScript(device: NetvscDevice, text: string, opts: { file?: str
     const words = toks.map((t) => t.text);
     const command = words.join(' ');
     let r: { stdout: string; stderr: string; exit: number };
+    const logBefore = device.log.length;
     if (words[0] === 'ethtool') r = runEthtool(device, toks.slice(1));
     else if (words[0] === 'ip') r = runIpLink(device, words.slice(1), opts.loadXdp);
     else if (words[0] === 'host' && words[1] === 'vf') r = hostVf(device, words.slice(2));
     else throw new ScriptError(`${opts.file ?? '<script>'}:${i + 1}:${toks[0].start + 1}: unknown command '${words[0]}' (expected ethtool, ip or host)`);
     steps.push({ line: i + 1, command, ...r });
     if (r.exit !== 0) failed++;
-    transcript += `$ ${command}\n${r.stdout}${r.stderr}${r.exit !== 0 ? `[exit ${r.exit}]\n` : ''}`;
+    // Kernel log lines the command caused (dmesg), after its output.
+    const kernel = device.log.slice(logBefore).map((l) => `[kernel] ${l}\n`).join('');
+    transcript += `$ ${command}\n${r.stdout}${r.stderr}${r.exit !== 0 ? `[exit ${r.exit}]\n` : ''}${kernel}`;
   });
   return { steps, transcript, failed };
 }
 
 function hostVf(d: NetvscDevice, args: string[]): { stdout: string; stderr: string; exit: number } {
-  const before = d.log.length;
-  const ok = (): { stdout: string; stderr: string; exit: number } => ({ stdout: d.log.slice(before).map((l) => `[kernel] ${l}\n`).join(''), stderr: '', exit: 0 });
-  const fail = (e: number) => ({ stdout: d.log.slice(before).map((l) => `[kernel] ${l}\n`).join(''), stderr: `host vf: ${strerror(e)}\n`, exit: 1 });
+  const ok = () => ({ stdout: '', stderr: '', exit: 0 });
+  const fail = (e: number) => ({ stdout: '', stderr: `host vf: ${strerror(e)}\n`, exit: 1 });
   const verb = args[0];
   if (verb === 'add') {
     const opt = (k: string) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : undefined; };
