@@ -1,9 +1,11 @@
 // Diagnostics of an XDP C file on save: clang's own messages (`-O2 -g -target bpf`), then, when the
 // object builds, the engine's verifier over each XDP program, with each rejection mapped back to the
 // source line through the program's BTF line info and worded as the kernel words it.
+import { compileBpf } from './clangRun';
+import type { ClangMessage } from './clangMessages';
 import { loadObject } from '../ebpf/loader';
 import { lineInfoIndexAt, type BpfProgram } from '../ebpf/program';
-import { compileBpf, type ClangMessage } from './clangRun';
+import { verifyProgram } from '../ebpf/verifier';
 import { isXdpSection } from './cSource';
 import { SEVERITY_ERROR, SEVERITY_INFORMATION, SEVERITY_WARNING, type Diagnostic, type LineIndex, type Range } from './types';
 
@@ -14,7 +16,15 @@ export interface VerifierFinding {
   message: string;
 }
 
-/** The engine's verifier behind an interface: returns the findings (empty when the program is accepted). */
+/**
+ * The engine's verifier. The message is the kernel's; the instruction is named by index only, because
+ * the engine disassembles in llvm-objdump syntax (`(r1 + 23)`), not the kernel log's (`(r1 +23)`).
+ */
+export function engineVerifier(prog: BpfProgram): VerifierFinding[] {
+  const r = verifyProgram(prog, { recordStates: false });
+  return r.ok || !r.error ? [] : [{ insn: r.error.insn, message: r.error.message }];
+}
+
 export type XdpVerifier = (prog: BpfProgram) => VerifierFinding[];
 
 function baseName(p: string): string {
@@ -23,13 +33,23 @@ function baseName(p: string): string {
 }
 
 /** Range of one source line without its indentation (the whole line when blank). */
-function lineRange(lines: LineIndex, line: number, col = 0): Range {
+function lineRange(lines: LineIndex, line: number): Range {
   const l = Math.max(0, Math.min(line, lines.lineCount - 1));
   const text = lines.lineText(l);
-  const indent = text.length - text.trimStart().length;
-  const start = col > 0 ? Math.min(col, text.length) : indent;
+  const start = text.length - text.trimStart().length;
   const end = Math.max(start, text.trimEnd().length);
   return { start: { line: l, character: start }, end: { line: l, character: end === start ? text.length : end } };
+}
+
+/** The identifier (or single character) starting at `col` of a line: what clang's column points at. */
+function tokenRange(lines: LineIndex, line: number, col: number): Range {
+  const l = Math.max(0, Math.min(line, lines.lineCount - 1));
+  const text = lines.lineText(l);
+  const start = Math.min(col, text.length);
+  let end = start;
+  while (end < text.length && /\w/.test(text[end])) end++;
+  if (end === start) end = Math.min(text.length, start + 1);
+  return { start: { line: l, character: start }, end: { line: l, character: end } };
 }
 
 /**
@@ -43,25 +63,16 @@ export function clangDiagnostics(messages: readonly ClangMessage[], sourcePath: 
     const here = baseName(m.file) === self;
     if (m.severity === 'note') {
       const prev = out[out.length - 1];
-      if (prev) prev.message += `\nnote: ${here ? '' : `${m.file}:${m.line}:${m.col}: `}${m.message}`;
+      if (prev) prev.message += `\nnote: ${here ? '' : `${m.file}:${m.line}:${m.column}: `}${m.message}`;
       continue;
     }
     const severity = m.severity === 'warning' ? SEVERITY_WARNING : m.severity === 'remark' ? SEVERITY_INFORMATION : SEVERITY_ERROR;
     if (here && m.line > 0) {
-      const text = lines.lineText(Math.min(m.line - 1, lines.lineCount - 1));
-      const start = Math.max(0, m.col - 1);
-      // Underline the token clang points at (an identifier or one character).
-      let end = start;
-      while (end < text.length && /\w/.test(text[end])) end++;
-      if (end === start) end = Math.min(text.length, start + 1);
-      out.push({
-        range: { start: { line: m.line - 1, character: start }, end: { line: m.line - 1, character: Math.max(end, start) } },
-        severity, message: m.message, source: 'clang',
-      });
+      out.push({ range: tokenRange(lines, m.line - 1, Math.max(0, m.column - 1)), severity, message: m.message, source: 'clang' });
     } else {
       const inc = m.includedFrom.find((f) => baseName(f.file) === self);
       const line = inc ? inc.line - 1 : 0;
-      out.push({ range: lineRange(lines, line), severity, message: `${m.file}:${m.line}:${m.col}: ${m.message}`, source: 'clang' });
+      out.push({ range: lineRange(lines, line), severity, message: `${m.file}:${m.line}:${m.column}: ${m.message}`, source: 'clang' });
     }
   }
   return out;
@@ -78,7 +89,7 @@ export function verifierDiagnostics(prog: BpfProgram, findings: readonly Verifie
     let i = lineInfoIndexAt(prog.lineInfo, f.insn);
     while (i >= 0 && (prog.lineInfo[i].line === 0 || baseName(prog.lineInfo[i].file) !== self)) i--;
     const li = i >= 0 ? prog.lineInfo[i] : undefined;
-    const range = li ? lineRange(lines, li.line - 1, li.col > 0 ? li.col - 1 : 0) : lineRange(lines, 0);
+    const range = li ? (li.col > 0 ? tokenRange(lines, li.line - 1, li.col - 1) : lineRange(lines, li.line - 1)) : lineRange(lines, 0);
     return {
       range, severity: SEVERITY_ERROR, source: 'verifier', code: `insn ${f.insn}`,
       message: `${f.message}\n(program ${prog.name}, SEC("${prog.section}"), instruction ${f.insn})`,
@@ -91,6 +102,7 @@ export interface XdpCheckOptions {
   sourcePath: string;
   /** Directory for the object file (a per-check temporary directory). */
   outDir: string;
+  /** Default: the engine's verifier (extension/core/ebpf/verifier.ts). */
   verifier?: XdpVerifier;
   timeoutMs?: number;
 }
@@ -109,7 +121,8 @@ export async function checkXdpSource(text: LineIndex, opts: XdpCheckOptions): Pr
   const built = await compileBpf({ clangPath: opts.clangPath, sourcePath: opts.sourcePath, outPath, timeoutMs: opts.timeoutMs });
   if (built.toolError) return { diagnostics: [], toolError: built.toolError, verified: [] };
   const diagnostics = clangDiagnostics(built.messages, opts.sourcePath, text);
-  if (!built.object || !opts.verifier) return { diagnostics, verified: [] };
+  if (!built.object) return { diagnostics, verified: [] };
+  const verifier = opts.verifier ?? engineVerifier;
   let programs: BpfProgram[];
   try {
     programs = loadObject(built.object, { fileName: baseName(outPath) }).programs;
@@ -121,7 +134,7 @@ export async function checkXdpSource(text: LineIndex, opts: XdpCheckOptions): Pr
   for (const p of programs) {
     if (!isXdpSection(p.section)) continue;
     verified.push(p.section);
-    diagnostics.push(...verifierDiagnostics(p, opts.verifier(p), opts.sourcePath, text));
+    diagnostics.push(...verifierDiagnostics(p, verifier(p), opts.sourcePath, text));
   }
   return { diagnostics, verified };
 }
