@@ -146,7 +146,7 @@ test('the kernel\'s maps have the names, types and sizes our loader gives them',
     try {
       // The maps as created (BPF_MAP_CREATE may add flags, e.g. BPF_F_RDONLY_PROG on devmaps).
       for (const m of new BpfObjectInstance(loadFile(path)).maps) {
-        const pin = `${loaded.maps}/${m.name.replace(/\./g, '_')}`;
+        const pin: string = `${loaded.maps}/${m.name.replace(/\./g, '_')}`;
         const info = JSON.parse(tool('bpftool', ['-j', 'map', 'show', 'pinned', pin]).stdout);
         assert.equal(info.name, m.name, pin);
         assert.equal(TYPES[info.type], m.type, `${m.name} type`);
