@@ -244,8 +244,9 @@ test('verifier: unchecked packet access is reported on the source line the kerne
     assert.equal(v.range.start.line, 21);
     // clang's BTF line info for that instruction says column 10 (1-based): `protocol` of ip->protocol.
     assert.equal(buggy.split('\n')[21].slice(v.range.start.character, v.range.end.character), 'protocol');
-    assert.ok(v.message.startsWith('invalid access to packet, off=23 size=1, R1(id=0,off=23,r=14)\nR1 offset is outside of the packet\n'), v.message);
-    assert.match(v.message, /instruction 6\)$/);
+    const message = v.message as string;
+    assert.ok(message.startsWith('invalid access to packet, off=23 size=1, R1(id=0,off=23,r=14)\nR1 offset is outside of the packet\n'), message);
+    assert.match(message, /instruction 6\)$/);
 
     // A correct program: clang and the verifier are both satisfied, the published list is empty.
     const good = readFileSync('examples/xdp/xdp_count.c', 'utf8');
