@@ -21,6 +21,13 @@ import {
 } from './interpreter';
 import { LoadedProgram, Machine, VmEngine } from './vm';
 
+/**
+ * Programs longer than this run on the interpreter: the generated source grows with the program
+ * and a hostile 1M-instruction object must not turn into hundreds of MB of JavaScript.
+ * (uBPF's UBPF_MAX_INSTS is the same number.)
+ */
+export const JIT_MAX_INSNS = 65536;
+
 /** Return code of a compiled function: continue this run in the interpreter from `m.pc`. */
 const FALLBACK = -1;
 
@@ -79,6 +86,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     if (c === 0x85 || c === 0x8d) acyclic = false;
     else if ((c & 0xf0) !== 0x90 && (c === 0x06 ? imm[i] : off[i]) < 0) acyclic = false;
   }
+  const helperSlots = collectHelpers(p);
   // Per instruction: how many instructions of its block follow it. A run that leaves a block
   // early (fault, helper stop, ...) gives those back so the count matches the interpreter's.
   const restOfBlock = new Int32Array(n + 1);
@@ -279,7 +287,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
           emit(`FR[t] = ${i + 1}; t <<= 3; FS[t] = r6l; FS[t + 1] = r6h; FS[t + 2] = r7l; FS[t + 3] = r7h; FS[t + 4] = r8l; FS[t + 5] = r8h; FS[t + 6] = r9l; FS[t + 7] = r9h;`);
           emit(`m.depth = (t >> 3) + 1; r10l = (r10l - 512) | 0; pc = ${i + 1 + k}; continue;`);
         } else {
-          const fnIndex = helperIndex(p, i);
+          const fnIndex = helperSlots.slot[i];
           if (fnIndex < 0) { emit(`pc = ${i}; xk = ${XK_BAD};${giveBack(i, 1)} break L;`); break; }
           emit(`${syncOut([1, 2, 3, 4, 5])} m.pc = ${i};`);
           emit(`if (!callHelper(m, HF[${fnIndex}], ${i})) { pc = ${i}; xk = ${XK_FAULTSET};${giveBack(i)} break L; }`);
@@ -328,22 +336,18 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     '};',
   ].join('\n');
   assertSafeSource(body);
-  const helperFns = collectHelpers(p);
+
   const factory = new Function('P', 'HF', 'umulhi', 'udivmod64', 'sdivmod64', 'DIVRES', 'bswap32', 'callHelper', 'callIndirect', 'loadPacketLegacy', 'atomic', body) as (...a: unknown[]) => (m: Machine) => number;
-  const run = factory(p, helperFns, RT.umulhi, RT.udivmod64, RT.sdivmod64, RT.DIVRES, RT.bswap32, RT.callHelper, RT.callIndirect, RT.loadPacketLegacy, RT.atomic);
+  const run = factory(p, helperSlots.fns, RT.umulhi, RT.udivmod64, RT.sdivmod64, RT.DIVRES, RT.bswap32, RT.callHelper, RT.callIndirect, RT.loadPacketLegacy, RT.atomic);
   return { run, leaders, source: body };
 }
 
-/** The helpers of a program in call-site order; `helperIndex` gives a call's slot. */
-function collectHelpers(p: LoadedProgram): unknown[] {
+/** The helpers of a program in call-site order, and each call site's slot in that list (-1: none). */
+function collectHelpers(p: LoadedProgram): { fns: unknown[]; slot: Int32Array } {
   const fns: unknown[] = [];
-  for (let i = 0; i < p.code.length; i++) if (p.helperAt[i]) fns.push(p.helperAt[i]);
-  return fns;
-}
-function helperIndex(p: LoadedProgram, at: number): number {
-  let k = 0;
-  for (let i = 0; i < at; i++) if (p.helperAt[i]) k++;
-  return p.helperAt[at] ? k : -1;
+  const slot = new Int32Array(p.code.length).fill(-1);
+  for (let i = 0; i < p.code.length; i++) if (p.helperAt[i]) { slot[i] = fns.length; fns.push(p.helperAt[i]); }
+  return { fns, slot };
 }
 
 /** The compiled form of `p`, compiled on first use and cached on the loaded program. */
@@ -354,7 +358,7 @@ export function compiled(p: LoadedProgram): CompiledProgram {
 }
 
 function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
-  if (maxSteps !== Infinity) return interpreter.exec(m, p, maxSteps);
+  if (maxSteps !== Infinity || p.code.length > JIT_MAX_INSNS) return interpreter.exec(m, p, maxSteps);
   const c = compiled(p);
   if (!c.leaders[m.pc]) return interpreter.exec(m, p, maxSteps);
   const st = c.run(m);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { assemble } from '../../../extension/core/ebpf/asm';
 import { parseConformance, runWithMem, testProgram, CONFORMANCE_HELPERS } from '../../../extension/core/ebpf/conformance';
 import { interpreter } from '../../../extension/core/ebpf/interpreter';
-import { assertSafeSource, compiled, jit } from '../../../extension/core/ebpf/jit';
+import { assertSafeSource, compiled, jit, JIT_MAX_INSNS } from '../../../extension/core/ebpf/jit';
 import { REGION_PACKET, XDP_PACKET_HEADROOM } from '../../../extension/core/ebpf/memory';
 import { Machine, ST_EXIT, ST_FAULT, VmMapRef } from '../../../extension/core/ebpf/vm';
 
@@ -87,4 +87,29 @@ test('resuming in the middle of a block (after single steps) continues correctly
   assert.equal(m.pc, 2);
   assert.equal(m.resume(jit, Infinity), ST_EXIT);
   assert.equal(m.r0(), ((1n + 2n) << 4n) + 5n);
+});
+
+test('very long programs (beyond JIT_MAX_INSNS) run on the interpreter instead of generating huge code', () => {
+  const n = JIT_MAX_INSNS + 10;
+  const insns = new Uint8Array(n * 8);
+  for (let i = 0; i < n - 1; i++) insns.set([0x07, 0, 0, 0, 1, 0, 0, 0], i * 8); // r0 += 1
+  insns.set([0x95, 0, 0, 0, 0, 0, 0, 0], (n - 1) * 8);
+  const m = new Machine();
+  const p = m.load({ insns, maps: [] });
+  assert.equal(m.run(p, jit), ST_EXIT);
+  assert.equal(m.r0(), BigInt(n - 1));
+  assert.equal(p.jit, undefined, 'nothing was compiled');
+});
+
+test('many helper calls compile in linear time', () => {
+  const n = 20000;
+  const insns = new Uint8Array(n * 8);
+  for (let i = 0; i < n - 1; i++) insns.set([0x85, 0, 0, 0, 1, 0, 0, 0], i * 8);
+  insns.set([0x95, 0, 0, 0, 0, 0, 0, 0], (n - 1) * 8);
+  let calls = 0;
+  const m = new Machine({ helpers: new Map([[1, { name: 'count', fn: (vm) => vm.retNumber(++calls) }]]) });
+  const p = m.load({ insns, maps: [] });
+  assert.equal(m.run(p, jit), ST_EXIT);
+  assert.equal(m.r0(), BigInt(n - 1));
+  assert.ok(typeof p.jit === 'object');
 });
