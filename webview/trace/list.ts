@@ -32,18 +32,18 @@ export interface ColumnDef { id: ColumnId; title: string; width: string; device?
 
 /** Display order: Wireshark's default columns, the device's, then Info taking the rest. */
 export const COLUMNS: ColumnDef[] = [
-  { id: 'no', title: 'No.', width: '7ch', align: 'right' },
+  { id: 'no', title: 'No.', width: '9ch', align: 'right' },
   { id: 'time', title: 'Time', width: '14ch' },
   { id: 'source', title: 'Source', width: '16ch' },
   { id: 'destination', title: 'Destination', width: '16ch' },
-  { id: 'protocol', title: 'Protocol', width: '8ch' },
-  { id: 'length', title: 'Length', width: '7ch', align: 'right' },
-  { id: 'queue', title: 'Queue', width: '6ch', device: true, align: 'right' },
-  { id: 'hash', title: 'Hash', width: '11ch', device: true },
-  { id: 'path', title: 'Path', width: '9ch', device: true },
-  { id: 'xdp', title: 'XDP', width: '13ch', device: true },
-  { id: 'rsc', title: 'RSC', width: '4ch', device: true, align: 'right' },
-  { id: 'gro', title: 'GRO', width: '4ch', device: true, align: 'right' },
+  { id: 'protocol', title: 'Protocol', width: '10ch' },
+  { id: 'length', title: 'Length', width: '8ch', align: 'right' },
+  { id: 'queue', title: 'Queue', width: '8ch', device: true, align: 'right' },
+  { id: 'hash', title: 'Hash', width: '13ch', device: true },
+  { id: 'path', title: 'Path', width: '12ch', device: true },
+  { id: 'xdp', title: 'XDP', width: '15ch', device: true },
+  { id: 'rsc', title: 'RSC', width: '6ch', device: true, align: 'right' },
+  { id: 'gro', title: 'GRO', width: '6ch', device: true, align: 'right' },
   { id: 'drop', title: 'Drop', width: '12ch', device: true },
   { id: 'info', title: 'Info', width: 'minmax(20ch, 1fr)' },
 ];
@@ -170,7 +170,8 @@ export class PacketList {
 
   private layout(): void {
     const n = Math.ceil(this.viewport.clientHeight / ROW_HEIGHT) + 1;
-    this.visibleRows = Math.max(1, n - 1);
+    // Rows that fit entirely: what PageDown moves by and what "in view" means.
+    this.visibleRows = Math.max(1, Math.floor(this.viewport.clientHeight / ROW_HEIGHT));
     while (this.rowEls.length < n) {
       const r = document.createElement('div');
       r.className = 'ntv-row';

@@ -226,7 +226,7 @@ async function start(): Promise<void> {
   const banner = el('div', 'ntv-banner');
   if (meta.error) { banner.textContent = `The capture is damaged: ${meta.error}. Showing the ${meta.count} packets before it.`; banner.classList.add('error'); }
   else if (meta.warnings.length) banner.textContent = `${meta.warnings.length} warning(s): ${meta.warnings[0]}`;
-  else banner.hidden = true;
+  // An empty banner keeps its grid row (zero height), so the list and panes keep theirs.
 
   app.replaceChildren(toolbar, banner, list.el, bottom, status);
   app.classList.toggle('no-device', !meta.hasDeviceTrace);
