@@ -33,6 +33,7 @@ export interface PipelineOptions {
 
 /** Per-packet info the host attaches on RX (what netvsc_alloc_recv_skb reads). */
 const MAX_GRO = 8; // MAX_GRO_SKBS held flows per NAPI
+const RSC_FLOWS = 8; // flows the host coalesces at once per queue (host side: a model choice)
 const RSC_HEADROOM = 214; // RNDIS header + per-packet infos in a receive section
 
 export class NetvscPipeline {
@@ -53,16 +54,18 @@ export class NetvscPipeline {
   private chSections = new Int32Array(0);
   private chBudget = new Int32Array(0);
   // Host RSC: one open coalesced packet per channel.
+  // Host RSC: up to RSC_FLOWS coalescing flows open per channel (slot = q * RSC_FLOWS + j).
   private rscId = new Int32Array(0);
   private rscBuf: (Uint8Array | null)[] = [];
   private rscOff = new Int32Array(0);
-  private rscHdrLen = new Int32Array(0);
+  private rscFrameLen = new Int32Array(0);
   private rscLen = new Int32Array(0);
   private rscSegs = new Int32Array(0);
   private rscNextSeq = new Uint32Array(0);
   private rscHash = new Uint32Array(0);
   private rscPorts = new Uint32Array(0);
-  private rscTime = new Float64Array(0);
+  private rscAge = new Float64Array(0);
+  private rscClock = 0;
   // GRO: MAX_GRO held flows per channel.
   private groId = new Int32Array(0);
   private groSig = new Uint32Array(0);
@@ -95,9 +98,10 @@ export class NetvscPipeline {
     this.generation = this.dev.generation;
     const n = this.nq = this.dev.numChn;
     this.chSections = new Int32Array(n); this.chBudget = new Int32Array(n);
-    this.rscId = new Int32Array(n).fill(-1); this.rscBuf = new Array(n).fill(null); this.rscOff = new Int32Array(n);
-    this.rscHdrLen = new Int32Array(n); this.rscLen = new Int32Array(n); this.rscSegs = new Int32Array(n);
-    this.rscNextSeq = new Uint32Array(n); this.rscHash = new Uint32Array(n); this.rscPorts = new Uint32Array(n); this.rscTime = new Float64Array(n);
+    const r = n * RSC_FLOWS;
+    this.rscId = new Int32Array(r).fill(-1); this.rscBuf = new Array(r).fill(null); this.rscOff = new Int32Array(r);
+    this.rscFrameLen = new Int32Array(r); this.rscLen = new Int32Array(r); this.rscSegs = new Int32Array(r);
+    this.rscNextSeq = new Uint32Array(r); this.rscHash = new Uint32Array(r); this.rscPorts = new Uint32Array(r); this.rscAge = new Float64Array(r);
     this.groId = new Int32Array(n * MAX_GRO).fill(-1); this.groSig = new Uint32Array(n * MAX_GRO); this.groPorts = new Uint32Array(n * MAX_GRO);
     this.groNextSeq = new Uint32Array(n * MAX_GRO); this.groLen = new Int32Array(n * MAX_GRO); this.groCount = new Int32Array(n * MAX_GRO);
     this.batchUsed = new Int32Array(n); this.batchCount = new Int32Array(n); this.batchSections = new Int32Array(n);
@@ -127,7 +131,7 @@ export class NetvscPipeline {
 
   /** One NAPI poll of channel q ends: host RSC packet delivered, GRO flushed, completions returned. */
   private poll(q: number): void {
-    if (this.rscId[q] >= 0) this.rscComplete(q);
+    for (let j = q * RSC_FLOWS; j < (q + 1) * RSC_FLOWS; j++) if (this.rscId[j] >= 0) this.rscComplete(j, q);
     this.groFlush(q);
     this.recvUsed -= this.chSections[q];
     this.chSections[q] = 0;
@@ -173,27 +177,40 @@ export class NetvscPipeline {
     sink.report(Stage.RssHash, id, hashed ? Decision.Hashed : Decision.None, d.numChn > 1 ? reason : Reason.SingleChannel, Counter.None, hashed ? hash : 0);
     sink.report(Stage.Channel, id, Decision.Queue, Reason.None, Counter.None, q);
 
-    // Host RSC (LRO): coalesce in-order TCP segments of the flow open on this channel.
+    // Host RSC (LRO): coalesce in-order TCP segments of a flow open on this channel.
     const tcpData = (st & FLOW_TCP) && !(st & FLOW_FRAGMENT) && k.payloadLength > 0;
-    if (this.rscId[q] >= 0) {
-      if (tcpData && this.rscHash[q] === hash && this.rscPorts[q] === ((k.srcPort << 16) | k.dstPort) >>> 0
-        && this.rscNextSeq[q] === k.tcpSeq && (k.tcpFlags & ~(TCP_FLAG_ACK | TCP_FLAG_PSH)) === 0
-        && this.rscSegs[q] < d.host.rscMaxSegments && this.rscLen[q] + k.payloadLength <= d.host.rscMaxBytes) {
-        this.rscLen[q] += k.payloadLength;
-        this.rscSegs[q]++;
-        this.rscNextSeq[q] = (k.tcpSeq + k.payloadLength) >>> 0;
-        sink.report(Stage.Rsc, id, Decision.Absorbed, Reason.None, Counter.None, this.rscId[q]);
-        if (k.tcpFlags & TCP_FLAG_PSH) this.rscComplete(q);
+    if (tcpData) {
+      const ports = ((k.srcPort << 16) | k.dstPort) >>> 0;
+      const base = q * RSC_FLOWS;
+      for (let j = base; j < base + RSC_FLOWS; j++) {
+        if (this.rscId[j] < 0 || this.rscHash[j] !== hash || this.rscPorts[j] !== ports) continue;
+        if (this.rscNextSeq[j] === k.tcpSeq && (k.tcpFlags & ~(TCP_FLAG_ACK | TCP_FLAG_PSH)) === 0
+          && this.rscSegs[j] < d.host.rscMaxSegments && this.rscLen[j] + k.payloadLength <= d.host.rscMaxBytes) {
+          this.rscLen[j] += k.payloadLength;
+          this.rscSegs[j]++;
+          this.rscNextSeq[j] = (k.tcpSeq + k.payloadLength) >>> 0;
+          this.rscAge[j] = ++this.rscClock;
+          sink.report(Stage.Rsc, id, Decision.Absorbed, Reason.None, Counter.None, this.rscId[j]);
+          if (k.tcpFlags & TCP_FLAG_PSH) this.rscComplete(j, q);
+          return id;
+        }
+        this.rscComplete(j, q); // out of order or full: the open packet goes up first
+        break;
+      }
+      if (d.rscEnabled && !d.xdp && (k.tcpFlags & ~TCP_FLAG_ACK) === 0) {
+        // Open a coalesced packet in a free slot (or after delivering the oldest); delivered when its run ends.
+        let slot = -1;
+        let oldest = base;
+        for (let j = base; j < base + RSC_FLOWS; j++) {
+          if (this.rscId[j] < 0) { slot = j; break; }
+          if (this.rscAge[j] < this.rscAge[oldest]) oldest = j;
+        }
+        if (slot < 0) { this.rscComplete(oldest, q); slot = oldest; }
+        this.rscId[slot] = id; this.rscBuf[slot] = buf; this.rscOff[slot] = off; this.rscFrameLen[slot] = len;
+        this.rscLen[slot] = len; this.rscSegs[slot] = 1; this.rscNextSeq[slot] = (k.tcpSeq + k.payloadLength) >>> 0;
+        this.rscHash[slot] = hash; this.rscPorts[slot] = ports; this.rscAge[slot] = ++this.rscClock;
         return id;
       }
-      this.rscComplete(q);
-    }
-    if (tcpData && d.rscEnabled && !d.xdp && (k.tcpFlags & ~(TCP_FLAG_ACK | TCP_FLAG_PSH)) === 0 && !(k.tcpFlags & TCP_FLAG_PSH)) {
-      // Open a coalesced packet; it is delivered when the run ends.
-      this.rscId[q] = id; this.rscBuf[q] = buf; this.rscOff[q] = off; this.rscHdrLen[q] = k.payloadOffset - off;
-      this.rscLen[q] = len; this.rscSegs[q] = 1; this.rscNextSeq[q] = (k.tcpSeq + k.payloadLength) >>> 0;
-      this.rscHash[q] = hash; this.rscPorts[q] = ((k.srcPort << 16) | k.dstPort) >>> 0; this.rscTime[q] = time;
-      return id;
     }
     sink.report(Stage.Rsc, id, Decision.Single, d.rscEnabled ? Reason.NotTcp : (d.host.rsc ? Reason.LroOff : Reason.HostNoRsc), Counter.None, 1);
     this.deliver(id, q, buf, off, len, len, hashed ? hash : 0, hashed, 1, k);
@@ -226,15 +243,17 @@ export class NetvscPipeline {
     return h;
   }
 
-  private rscComplete(q: number): void {
-    const id = this.rscId[q];
-    const buf = this.rscBuf[q]!;
-    this.rscId[q] = -1; this.rscBuf[q] = null;
-    const segs = this.rscSegs[q];
-    const k = dissectFlow(buf, this.rscOff[q], Math.min(buf.length - this.rscOff[q], this.rscLen[q]), this.keys2);
+  /** The host finishes the coalesced packet in slot j of channel q and delivers it (one skb, `segs` segments). */
+  private rscComplete(j: number, q: number): void {
+    const id = this.rscId[j];
+    const buf = this.rscBuf[j]!;
+    this.rscId[j] = -1; this.rscBuf[j] = null;
+    const segs = this.rscSegs[j];
+    const flen = this.rscFrameLen[j];
+    const k = dissectFlow(buf, this.rscOff[j], flen, this.keys2);
     this.sink.report(Stage.Rsc, id, segs > 1 ? Decision.Coalesced : Decision.Single, Reason.None, Counter.None, segs);
-    // The coalesced packet's bytes are the first segment's headers plus all payloads: length only.
-    this.deliver(id, q, buf, this.rscOff[q], Math.min(this.rscLen[q], buf.length - this.rscOff[q]), this.rscLen[q], this.rscHash[q], this.dev.numChn > 1, segs, k);
+    // The bytes in hand are the first segment's frame; the packet's length is the coalesced one.
+    this.deliver(id, q, buf, this.rscOff[j], flen, this.rscLen[j], this.rscHash[j], this.dev.numChn > 1, segs, k);
   }
 
   /**
@@ -340,7 +359,7 @@ export class NetvscPipeline {
     sink.report(Stage.Checksum, id, csum, creason, Counter.None, 0);
     void hashed; void hash;
     // GRO (napi_gro_receive) on this channel's NAPI.
-    if (d.hot.gro) this.groReceive(id, q, k, hash, flen, frame);
+    if (d.hot.gro) this.groReceive(id, q, k, hash, flen + (pktlen - len), k.payloadLength + (pktlen - len));
     else { sink.report(Stage.Gro, id, Decision.GroOff, Reason.None, Counter.None, 0); sink.report(Stage.Deliver, id, Decision.Delivered, Reason.None, Counter.None, 0); }
   }
 
@@ -366,20 +385,20 @@ export class NetvscPipeline {
     return foldSum(s) === 0xffff;
   }
 
-  private groReceive(id: number, q: number, k: FlowKeys, hash: number, flen: number, _frame: Uint8Array): void {
+  private groReceive(id: number, q: number, k: FlowKeys, hash: number, flen: number, payload: number): void {
     const sink = this.sink;
     const st = k.status;
     const base = q * MAX_GRO;
     const ports = ((k.srcPort << 16) | k.dstPort) >>> 0;
     const sig = (hash ^ k.src[0] ^ Math.imul(k.dst[0], 0x9e3779b1)) >>> 0;
-    const mergeable = (st & FLOW_TCP) && !(st & FLOW_FRAGMENT) && k.payloadLength > 0 && (k.tcpFlags & ~(TCP_FLAG_ACK | TCP_FLAG_PSH)) === 0;
+    const mergeable = (st & FLOW_TCP) && !(st & FLOW_FRAGMENT) && payload > 0 && (k.tcpFlags & ~(TCP_FLAG_ACK | TCP_FLAG_PSH)) === 0;
     if (mergeable) {
       for (let i = base; i < base + MAX_GRO; i++) {
         if (this.groId[i] < 0 || this.groSig[i] !== sig || this.groPorts[i] !== ports) continue;
-        if (this.groNextSeq[i] === k.tcpSeq && this.groLen[i] + k.payloadLength <= GSO_LEGACY_MAX_SIZE) {
-          this.groLen[i] += k.payloadLength;
+        if (this.groNextSeq[i] === k.tcpSeq && this.groLen[i] + payload <= GSO_LEGACY_MAX_SIZE) {
+          this.groLen[i] += payload;
           this.groCount[i]++;
-          this.groNextSeq[i] = (k.tcpSeq + k.payloadLength) >>> 0;
+          this.groNextSeq[i] = (k.tcpSeq + payload) >>> 0;
           sink.report(Stage.Gro, id, Decision.Absorbed, Reason.None, Counter.None, this.groId[i]);
           if (k.tcpFlags & TCP_FLAG_PSH) this.groFlushSlot(i);
           return;
@@ -396,7 +415,7 @@ export class NetvscPipeline {
         return;
       }
       this.groId[slot] = id; this.groSig[slot] = sig; this.groPorts[slot] = ports;
-      this.groNextSeq[slot] = (k.tcpSeq + k.payloadLength) >>> 0; this.groLen[slot] = flen; this.groCount[slot] = 0;
+      this.groNextSeq[slot] = (k.tcpSeq + payload) >>> 0; this.groLen[slot] = flen; this.groCount[slot] = 0;
       return;
     }
     sink.report(Stage.Gro, id, Decision.GroHeld, Reason.None, Counter.None, 0);

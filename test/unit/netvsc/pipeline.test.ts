@@ -273,3 +273,14 @@ test('a frame longer than MTU + 14 is dropped before the program runs', () => {
   assert.equal(r.trace.record(id).dropReason, 'frame-too-long');
   assert.equal(r.p.printk.length, 0);
 });
+
+test('RSC keeps several flows open per queue: interleaved segments of two flows both coalesce', () => {
+  const d = new NetvscDevice({ cpus: 1 });
+  const r = rig(d);
+  const a = [0, 1, 2].map((i) => [r.rx(tcp('10.0.0.5', '10.0.0.2', 40000, 80, 1 + i * 100, 100)), r.rx(tcp('10.0.0.6', '10.0.0.2', 40001, 80, 1 + i * 100, 100))]);
+  r.flush();
+  assert.equal(r.trace.record(a[0][0]).rscSegments, 3);
+  assert.equal(r.trace.record(a[0][1]).rscSegments, 3);
+  assert.equal(d.stats.get('rx_queue_0_packets'), 2);
+  assert.equal(d.stats.get('rx_queue_0_bytes'), 2 * (154 + 2 * 100));
+});
