@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The trace viewer's webview in real headless Chromium, against the bundled page and its strict
 // CSP, with a stand-in for VS Code's acquireVsCodeApi whose postMessage goes to a Node-side
 // TraceViewServer over a million packets. Screenshots (dark, light) go to test-results/webview/.
