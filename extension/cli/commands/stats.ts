@@ -32,14 +32,16 @@ export const statsCommand: CliCommand = {
     if (file === undefined) throw new UsageError('missing capture FILE');
     const cap = openCaptureFile(resolve(io.cwd, file));
     try {
-      const session = new CaptureSession(cap, { withComments: false });
+      const session = new CaptureSession(cap, { withComments: true });
       const h = new ProtocolHierarchy();
       const t = new FlowTable();
       const keys = new FlowKeys();
       const ix = cap.index;
       session.forEach((i, d) => {
         const p = d.first(PROTOCOLS);
-        h.add(d.strs[d.val[p]], ix.origLen[i]);
+        // tshark's hierarchy puts commented frames under "pkt_comment" and ends malformed ones with "_ws.malformed".
+        const path = (cap.comments(i).length ? 'pkt_comment:' : '') + d.strs[d.val[p]] + (d.malformed ? ':_ws.malformed' : '');
+        h.add(path, ix.origLen[i]);
         dissectFlow(d.buf, 0, ix.capLen[i], keys, cap.linkType(i));
         t.add(keys, d.buf, ix.origLen[i], ix.tsSec[i] - ix.tsSec[0] + (ix.tsNsec[i] - ix.tsNsec[0]) / 1e9);
       });

@@ -16,9 +16,14 @@ export class ProtocolHierarchy {
 
   add(protocols: string, frameLen: number): void {
     let node = this.root;
-    // tshark leaves out the "ethertype" pseudo-protocol and extension-header subtrees (ipv6.hopopts).
+    // tshark counts top-level tree items only: not the "ethertype" pseudo-protocol, extension-header
+    // subtrees (ipv6.hopopts) or data nested in ICMP.
+    let prev = '';
     for (const p of protocols.split(':')) {
-      if (p === 'ethertype' || p.includes('.') && p !== '_ws.malformed') continue;
+      const skip = p === 'ethertype' || p.includes('.') && p !== '_ws.malformed'
+        || p === 'data' && (prev === 'icmp' || prev === 'icmpv6'); // ICMP echo data sits inside the icmp tree
+      prev = p;
+      if (skip) continue;
       let c = node.children.find((x) => x.name === p);
       if (!c) { c = { name: p, frames: 0, bytes: 0, children: [] }; node.children.push(c); }
       c.frames++; c.bytes += frameLen;
