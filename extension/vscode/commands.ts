@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { NetvscConsole } from './console';
 import type { DeviceTreeProvider } from './deviceTree';
 import type { Devices } from './devices';
+import type { ReplayRunner } from './replay';
 
 const HOST_PROFILES: { label: string; description: string }[] = [
   { label: 'azure', description: 'Azure (newest host: RSC, 64 queues)' },
@@ -17,7 +18,9 @@ const HOST_PROFILES: { label: string; description: string }[] = [
 /** The device named by a tree node id (`eth0/offloads/…`), or eth0 when run from the palette. */
 const deviceOf = (id: unknown): string => (typeof id === 'string' ? id.split('/')[0] : 'eth0');
 
-export function registerCommands(devices: Devices, tree: DeviceTreeProvider, console: NetvscConsole): vscode.Disposable[] {
+export interface CommandDeps { devices: Devices; tree: DeviceTreeProvider; console: NetvscConsole; replays: ReplayRunner }
+
+export function registerCommands({ devices, tree, console, replays }: CommandDeps): vscode.Disposable[] {
   /** Runs a command line, echoes it in the console, and shows a refusal as the tool's error. */
   const run = async (line: string): Promise<boolean> => {
     const r = (await devices.lab()).run(line);
@@ -46,6 +49,8 @@ export function registerCommands(devices: Devices, tree: DeviceTreeProvider, con
       for (const n of names) lab.resetCounters(n);
     },
     'netvsc.refresh': () => tree.refresh(),
+    'netvsc.replay': (arg) => replays.pickAndRun(arg instanceof vscode.Uri ? arg : undefined,
+      typeof arg === 'string' ? deviceOf(arg) : 'eth0'),
     'netvsc.openConsole': () => console.show(),
     'netvsc.toggleOffload': async (id) => {
       if (typeof id !== 'string') return;

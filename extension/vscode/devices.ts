@@ -8,10 +8,27 @@ export class Devices implements vscode.Disposable {
   private labPromise: Promise<Lab> | undefined;
   private readonly offs: (() => void)[] = [];
 
+  private loadedCallbacks: ((lab: Lab) => void)[] = [];
+
   constructor(private readonly log: vscode.LogOutputChannel) {}
 
+  /** Calls `fn` once the lab exists (right away when it already does); never creates it. */
+  onLoaded(fn: (lab: Lab) => void): void {
+    if (this.labPromise) void this.labPromise.then(fn); else this.loadedCallbacks.push(fn);
+  }
+
   lab(): Promise<Lab> {
-    this.labPromise ??= import('../core/lab/lab').then(({ Lab }) => {
+    if (!this.labPromise) {
+      this.labPromise = this.createLab();
+      const callbacks = this.loadedCallbacks;
+      this.loadedCallbacks = [];
+      for (const fn of callbacks) void this.labPromise.then(fn);
+    }
+    return this.labPromise;
+  }
+
+  private createLab(): Promise<Lab> {
+    return import('../core/lab/lab').then(({ Lab }) => {
       const lab = new Lab();
       this.offs.push(lab.events.on('log', (e) => {
         if (e.level === 'info') this.log.info(e.line); else if (e.level === 'warn') this.log.warn(e.line); else this.log.error(e.line);
@@ -20,7 +37,6 @@ export class Devices implements vscode.Disposable {
       lab.addDevice({ host: cfg.get<HostProfileName>('hostProfile', 'azure'), cpus: cfg.get<number>('cpus', 8) });
       return lab;
     });
-    return this.labPromise;
   }
 
   dispose(): void {

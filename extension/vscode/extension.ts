@@ -5,6 +5,8 @@ import { registerCommands } from './commands';
 import { NetvscConsole } from './console';
 import { DeviceTreeProvider } from './deviceTree';
 import { Devices } from './devices';
+import { ReplayRunner } from './replay';
+import { DeviceStatusBar } from './statusBar';
 
 export interface NetvscLabApi {
   /** How long activate() took, in milliseconds (measured inside it). */
@@ -19,7 +21,10 @@ export function activate(context: vscode.ExtensionContext): NetvscLabApi {
   const tree = new DeviceTreeProvider(devices);
   const console = new NetvscConsole(devices);
   const view = vscode.window.createTreeView('netvsc.devices', { treeDataProvider: tree, showCollapseAll: true });
-  context.subscriptions.push(log, devices, tree, view, console, ...registerCommands(devices, tree, console));
+  const replays = new ReplayRunner(devices, log);
+  const status = new DeviceStatusBar(devices);
+  status.start();
+  context.subscriptions.push(log, devices, tree, view, console, replays, status, ...registerCommands({ devices, tree, console, replays }));
   const activationMs = performance.now() - t0;
   log.info(`NetVSC Lab activated in ${activationMs.toFixed(1)} ms`);
   return { activationMs, devices };
