@@ -12,7 +12,7 @@ import { dissectFlow, FlowKeys } from '../extension/core/packet/flow';
 const N = 1_000_000;
 const flows = [];
 // 64 TCP flows (bulk, PSH every 8 segments), 32 UDP flows, some fragmented datagrams, some TX.
-for (let i = 0; i < 64; i++) flows.push({ dir: 'rx' as const, proto: 'tcp' as const, src: `10.1.${i}.1`, dst: '10.0.0.2', sport: 30000 + i, dport: 443, packets: Math.floor(N * 0.6 / 64), payload: 1200, pushEvery: 8, burst: 8 });
+for (let i = 0; i < 64; i++) flows.push({ dir: 'rx' as const, proto: 'tcp' as const, src: `10.1.${i}.1`, dst: '10.0.0.2', sport: 30000 + i, dport: 443, packets: Math.floor(N * 0.6 / 64), payload: 600, pushEvery: 8, burst: 8 });
 for (let i = 0; i < 32; i++) flows.push({ dir: 'rx' as const, proto: 'udp' as const, src: `10.2.${i}.1`, dst: '10.0.0.2', sport: 40000 + i, dport: 4789, packets: Math.floor(N * 0.25 / 32), payload: 200 });
 for (let i = 0; i < 8; i++) flows.push({ dir: 'rx' as const, proto: 'udp' as const, src: `10.3.${i}.1`, dst: '10.0.0.2', sport: 50000 + i, dport: 9, packets: Math.floor(N * 0.05 / 8 / 3), payload: 3000, mtu: 1500 });
 for (let i = 0; i < 16; i++) flows.push({ dir: 'tx' as const, proto: 'tcp' as const, src: '10.0.0.2', dst: `10.4.${i}.1`, sport: 20000 + i, dport: 80, packets: Math.floor(N * 0.1 / 16), payload: 300 });

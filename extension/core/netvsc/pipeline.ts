@@ -4,13 +4,13 @@
 // per-packet allocation, flow keys and per-channel state in reused objects and typed arrays.
 import * as flow from '../packet/flow';
 import { FlowKeys, dissectFlow } from '../packet/flow';
-import { onesSum, foldSum } from '../packet/checksum';
+import * as checksum from '../packet/checksum';
 import * as codes from '../trace/codes';
 import { NULL_SINK, type TraceSink } from '../trace/sink';
 import * as C from './constants';
 import type { NetvscDevice } from './device';
 import * as statsMod from './stats';
-import { jhash2 } from './txHash';
+import * as txHashMod from './txHash';
 import * as xdpMod from './xdp';
 
 // Module-local copies of imported constants: the hot path reads plain locals, not import
@@ -23,6 +23,8 @@ const { ETH_HLEN, GSO_LEGACY_MAX_SIZE, HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L
 const { G, PER_QUEUE, Q_RX_BYTES, Q_RX_PACKETS, Q_RX_XDP_DROP, Q_RX_XDP_REDIRECT, Q_RX_XDP_TX, Q_TX_BYTES, Q_TX_PACKETS, VF_PCPU,
   VF_RX_BYTES, VF_RX_PACKETS, VF_TX_BYTES, VF_TX_PACKETS } = { ...statsMod };
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } = { ...xdpMod };
+const { onesSum, foldSum } = { ...checksum };
+const { jhash2 } = { ...txHashMod };
 
 export interface PipelineOptions {
   /** Virtual time between NAPI polls (interrupt moderation): packets arriving within it share a poll. */

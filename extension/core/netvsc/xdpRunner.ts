@@ -5,10 +5,16 @@ import { jit } from '../ebpf/jit';
 import { loadObject } from '../ebpf/loader';
 import type { XdpRedirect } from '../ebpf/helpers';
 import { BpfObjectInstance, XdpRunner, type EngineName } from '../ebpf/runner';
-import { ST_EXIT, type VmEngine } from '../ebpf/vm';
+import * as vm from '../ebpf/vm';
+import type { VmEngine } from '../ebpf/vm';
 import { verifyProgram } from '../ebpf/verifier';
 import { interpreter } from '../ebpf/interpreter';
-import { NETVSC_XDP_HDRM, XDP_ABORTED, type XdpOut, type XdpProgram } from './xdp';
+import * as xdp from './xdp';
+import type { XdpOut, XdpProgram } from './xdp';
+
+// Local copies of the constants run() reads per packet (no import-binding getters in the hot path).
+const { ST_EXIT } = { ...vm };
+const { NETVSC_XDP_HDRM, XDP_ABORTED } = { ...xdp };
 
 export interface LoadXdpOptions {
   objectPath?: string;
@@ -53,7 +59,7 @@ export class EbpfXdpProgram implements XdpProgram {
     const page = pkt.buffer;
     const h = NETVSC_XDP_HDRM;
     if (h + len > pkt.frameEnd) return XDP_ABORTED;
-    for (let i = 0; i < len; i++) page[h + i] = frame[off + i];
+    page.set(frame.subarray(off, off + len), h);
     pkt.set(h, h + len, h);
     pkt.setRxInfo(ingressIfindex, rxQueueIndex, 0);
     const state = this.runner.state;
