@@ -25,6 +25,7 @@ export const E2E_SETTINGS = {
   'extensions.autoUpdate': false,
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',
+  'terminal.integrated.gpuAcceleration': 'off', // the DOM renderer: terminal text is readable in the page
 };
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');

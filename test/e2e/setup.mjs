@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 /** The Node major code-server 4.139 needs (its postinstall checks it; `module.registerHooks`). */
@@ -94,7 +94,14 @@ function crossEnvBins(root) {
   return found;
 }
 
-/** Installs Node 24 and code-server into the cache unless a complete install is there already. */
+const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function pidAlive(pid) {
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+/** Installs Node 24 and code-server into the cache unless a complete install is there already.
+ *  Test files may call this at the same time: one installs (holding `<dir>.lock`), the others wait. */
 export function ensureCodeServer({ quiet = false } = {}) {
   const dir = cacheDir();
   const done = installedCodeServer(dir);
@@ -102,7 +109,30 @@ export function ensureCodeServer({ quiet = false } = {}) {
     if (!quiet) console.log(`code-server ${done.codeServerVersion} with Node ${done.nodeVersion}: cached in ${dir}`);
     return done;
   }
+  const lock = `${dir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (let waited = 0; ; waited++) {
+    try { mkdirSync(lock); break; } catch (e) { if (e.code !== 'EEXIST') throw e; }
+    let owner = NaN;
+    try { owner = Number(readFileSync(join(lock, 'pid'), 'utf8')); } catch { /* being created */ }
+    if ((Number.isInteger(owner) && !pidAlive(owner)) || (Number.isNaN(owner) && waited > 10)) {
+      rmSync(lock, { recursive: true, force: true }); // its owner died: take over
+      continue;
+    }
+    if (waited === 0) console.log(`waiting for another process (pid ${owner}) installing code-server into ${dir}`);
+    sleepSync(1000);
+    const other = installedCodeServer(dir);
+    if (other) return other;
+  }
+  try {
+    writeFileSync(join(lock, 'pid'), String(process.pid));
+    return installedCodeServer(dir) ?? install(dir);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
 
+function install(dir) {
   const missing = Object.entries(BUILD_PREREQUISITES).filter(([, f]) => !existsSync(f)).map(([pkg]) => pkg);
   if (missing.length) {
     fail(`missing Debian package(s) ${missing.join(', ')} (needed to build code-server's native modules); ` +

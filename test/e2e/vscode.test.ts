@@ -163,6 +163,21 @@ describe('the extension in the workbench, as a user sees it', () => {
     assert.equal(lines[2], 'firmware-version: N/A');
     assert.equal(lines[5], 'supports-statistics: yes');
   });
+  test('NetVSC: Open Console gives a terminal where typed ethtool commands answer like ethtool', async () => {
+    await wb.runCommand('NetVSC: Open Console');
+    await until('the NetVSC console banner', async () => (await wb.terminalText()).includes('NetVSC console'), 20_000);
+    await wb.typeInTerminal('ethtool -i eth0');
+    await until('ethtool -i output in the console', async () => (await wb.terminalText()).includes('driver: hv_netvsc'), 15_000);
+    // ethtool -l's layout (short enough to stay on screen: the terminal renders visible rows only).
+    await wb.typeInTerminal('clear');
+    await until('the console to clear', async () => !(await wb.terminalText()).includes('driver: hv_netvsc'), 10_000);
+    await wb.typeInTerminal('ethtool -l eth0');
+    const text = await until('ethtool -l output in the console', async () => {
+      const t = await wb.terminalText();
+      return t.includes('Current hardware settings:') && t;
+    }, 15_000);
+    assert.match(text, /Channel parameters for eth0:\s*\n\s*Pre-set maximums:\s*\n/);
+  });
 });
 
 describe('the in-host suite (test/suite) inside the extension host', () => {

@@ -61,6 +61,20 @@ export class Workbench {
     return label;
   }
 
+  /** The visible text of the active terminal (needs the DOM renderer: gpuAcceleration off). */
+  async terminalText(): Promise<string> {
+    const rows = this.page.locator('.terminal-wrapper.active .xterm-rows').first();
+    if (!(await rows.count())) return '';
+    return (await rows.innerText()).replace(/\u00a0/g, ' ');
+  }
+
+  /** Types a line into the active terminal, as a user would, and presses Enter. */
+  async typeInTerminal(line: string): Promise<void> {
+    await this.page.locator('.terminal-wrapper.active .xterm').first().click();
+    await this.page.keyboard.type(line);
+    await this.page.keyboard.press('Enter');
+  }
+
   /** The text of the active editor, line by line as rendered (the DOM reuses line nodes, so
    *  they are sorted by their vertical position). */
   async activeEditorLines(): Promise<string[]> {
