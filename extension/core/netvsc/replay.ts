@@ -4,7 +4,7 @@
 import type { Capture } from '../packet/capture';
 import { parseMac } from '../packet/addr';
 import { PacketTrace } from '../trace/packetTrace';
-import { NULL_SINK, type TraceSink } from '../trace/sink';
+import { EventLogSink, type StageEvent, type TraceSink } from '../trace/sink';
 import type { NetvscDevice } from './device';
 import { NetvscPipeline, type PipelineOptions } from './pipeline';
 
@@ -71,10 +71,19 @@ export class Replayer {
 
   constructor(readonly device: NetvscDevice, readonly source: PacketSource, opts: ReplayOptions = {}) {
     this.trace = opts.trace === false ? null : new PacketTrace();
-    const sink: TraceSink = this.trace
-      ? (opts.sink ? { report: (a, b, c, d, e, f) => { this.trace!.report(a, b, c, d, e, f); opts.sink!.report(a, b, c, d, e, f); } } : this.trace)
-      : (opts.sink ?? NULL_SINK);
-    this.pipeline = new NetvscPipeline(device, sink, opts);
+    this.extra = opts.sink ?? null;
+    this.pipeline = new NetvscPipeline(device, this.sinkFor(), opts);
+  }
+
+  private extra: TraceSink | null;
+  private stepLog: EventLogSink | null = null;
+
+  /** The pipeline's sink: the trace alone on the fast path; a tee while someone else listens. */
+  private sinkFor(): TraceSink {
+    const t = this.trace;
+    const others = [this.extra, this.stepLog].filter((x): x is TraceSink => !!x);
+    if (!others.length) return t ?? { report() { /* off */ } };
+    return { report: (a, b, c, d, e, f) => { t?.report(a, b, c, d, e, f); for (const o of others) o.report(a, b, c, d, e, f); } };
   }
 
   get done(): boolean { return this.position >= this.source.count; }
@@ -98,6 +107,32 @@ export class Replayer {
     this.position = end;
     if (this.done) p.flush();
     this.device.events.emit('counters', { packets: end });
+    return this.done;
+  }
+
+  /**
+   * Replays one packet and returns the stage events emitted meanwhile: this packet's, and those of
+   * held packets it completed (an RSC or GRO run it ended). For stepping in a debugger.
+   */
+  step(): StageEvent[] {
+    this.stepLog = new EventLogSink();
+    this.pipeline.sink = this.sinkFor();
+    try {
+      this.runSlice(1);
+      return this.stepLog.events;
+    } finally {
+      this.stepLog = null;
+      this.pipeline.sink = this.sinkFor();
+    }
+  }
+
+  /** Replays for about `ms` milliseconds of wall time (checked every 1024 packets); true when done. */
+  runFor(ms: number): boolean {
+    const until = performance.now() + ms;
+    while (!this.done) {
+      this.runSlice(1024);
+      if (performance.now() >= until) break;
+    }
     return this.done;
   }
 

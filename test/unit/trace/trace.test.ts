@@ -53,3 +53,14 @@ test('the sink interface records decisions in the columns (one packet by hand)',
   assert.deepEqual([r.hash, r.queue, r.verdict, r.dropReason, r.time, r.byteRef], [0xdeadbeef, 3, 'XDP_DROP', 'xdp-drop', 5, 24]);
   assert.deepEqual(t.summary().counters, { rx_queue_N_xdp_drop: 1 });
 });
+
+test('stepping: one packet at a time yields its stage events; runFor slices by time and finishes', () => {
+  const src = buildScenario({ flows: [{ dir: 'rx', proto: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, packets: 3, payload: 10 }] });
+  const rep = new Replayer(new NetvscDevice(), src);
+  const ev = rep.step();
+  assert.deepEqual(ev.map((e) => e.stage), [Stage.Wire, Stage.VfPath, Stage.RssHash, Stage.Channel, Stage.Rsc, Stage.RecvBuffer, Stage.Checksum, Stage.Gro, Stage.Deliver]);
+  assert.ok(ev.every((e) => e.packet === 0));
+  assert.equal(rep.position, 1);
+  assert.equal(rep.runFor(1000), true);
+  assert.equal(rep.trace!.count, 3);
+});
