@@ -347,6 +347,7 @@ class Linker {
         const where = `${this.fileName}: section ${piece.section} insn ${secInsn}`;
         const r = byOff.get(secInsn * 8);
         const op = code[o];
+        if (op === OP_LDDW && i + 1 >= piece.length) throw new BpfObjectError('lddw is cut off: its second half is past the end of the function', where);
         if (r && r.type !== R_BPF_NONE) {
           const sym = this.elf.symbols[r.symbol];
           if (r.type === R_BPF_64_64) {

@@ -28,8 +28,9 @@ export const MIN_XDP_DATA = 14;
 export const MAX_XDP_LINEAR_DATA = XDP_FRAME_SIZE - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_SIZE;
 /** printk lines kept per run() call; the rest are counted. */
 export const MAX_PRINTK_LINES = 10_000;
-/** Maps with more slots than this are not diffed after a run (the cost would be per run). */
+/** Maps with more slots or value bytes than this are not diffed after a run (the cost would be per run). */
 export const MAX_TRACKED_MAP_SLOTS = 1 << 16;
+export const MAX_TRACKED_MAP_BYTES = 1 << 20;
 
 /** A problem with the run request (the kernel's EINVAL cases), not with the program. */
 export class RunError extends Error {
@@ -206,7 +207,7 @@ type Snapshot = Map<string, { key: Uint8Array; values: Uint8Array[] }> | undefin
 function hexKey(b: Uint8Array): string { return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''); }
 
 function snapshotMap(map: BpfMap): Snapshot {
-  if (map.maxEntries > MAX_TRACKED_MAP_SLOTS || map.type === BpfMapType.PROG_ARRAY) return undefined;
+  if (map.maxEntries > MAX_TRACKED_MAP_SLOTS || map.values.length > MAX_TRACKED_MAP_BYTES || map.type === BpfMapType.PROG_ARRAY) return undefined;
   const s = new Map<string, { key: Uint8Array; values: Uint8Array[] }>();
   for (const e of map.entries()) s.set(hexKey(e.key), e);
   return s;
