@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runScript, ScriptError } from '../../core/ethtool/script';
 import { openCaptureFile } from '../../core/packet/fileSource';
-import { PcapngWriter } from '../../core/packet/pcapng';
+import { traceToPcapng } from '../../core/trace/pcapngExport';
 import { captureSource, Replayer, type PacketSource } from '../../core/netvsc/replay';
 import { buildScenario, checkScenario, ScenarioError } from '../../core/netvsc/scenario';
 import type { NetvscDevice } from '../../core/netvsc/device';
@@ -106,20 +106,7 @@ function atomicWrite(path: string, data: string | Uint8Array): void {
 }
 
 function writePcapng(path: string, rep: Replayer, bytes: (i: number) => Uint8Array, src: PacketSource): void {
-  const w = new PcapngWriter();
-  const parts: Uint8Array[] = [w.shb('netvsc-lab replay'), w.idb({ linkType: 1, name: 'eth0' })];
-  const trace = rep.trace!;
-  for (let i = 0; i < trace.count; i++) {
-    const t = src.time(i);
-    const sec = Math.floor(t / 1e9);
-    parts.push(w.epb({ iface: 0, tsSec: sec, tsNsec: Math.round(t - sec * 1e9), data: bytes(i), comments: [trace.comment(i)], flags: src.isTx(i) ? 2 : 1 }));
-  }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) { out.set(p, off); off += p.length; }
-  atomicWrite(path, out);
+  atomicWrite(path, traceToPcapng(rep.trace!, { bytes, time: (i) => src.time(i), isTx: (i) => src.isTx(i) }, rep.device.ifname));
 }
 
 /** The replay summary: per-queue packets/bytes, XDP verdicts, drops by reason, RSC/GRO merges, VF vs synthetic. */

@@ -64,3 +64,33 @@ test('stepping: one packet at a time yields its stage events; runFor slices by t
   assert.equal(rep.runFor(1000), true);
   assert.equal(rep.trace!.count, 3);
 });
+
+test('pcapng export: tshark reads every packet, its decision comment and its direction', async () => {
+  const { traceToPcapng } = await import('../../../extension/core/trace/pcapngExport');
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const src = buildScenario({ flows: [
+    { dir: 'rx', proto: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, packets: 2, payload: 10 },
+    { dir: 'tx', proto: 'udp', src: '10.0.0.2', dst: '10.0.0.1', sport: 2, dport: 1, packets: 1, payload: 10 },
+  ] });
+  const rep = new Replayer(new NetvscDevice(), src);
+  rep.runAll();
+  const bytes = traceToPcapng(rep.trace!, { bytes: (i) => src.arena.subarray(src.offsets[i], src.offsets[i] + src.lengths[i]), time: (i) => src.time(i), isTx: (i) => src.isTx(i) });
+  const dir = mkdtempSync(join(tmpdir(), 'netvsc-pcapng-'));
+  try {
+    writeFileSync(join(dir, 't.pcapng'), bytes);
+    const r = spawnSync('tshark', ['-r', join(dir, 't.pcapng'), '-T', 'fields', '-E', 'separator=|', '-e', 'frame.comment', '-e', 'frame.len', '-e', 'frame.p2p_dir', '-e', 'udp.dstport'], { encoding: 'utf8' });
+    assert.equal(r.error, undefined, 'tshark must be installed (Debian package tshark)');
+    const rows = r.stdout.trim().split('\n').map((l) => l.split('|'));
+    assert.equal(rows.length, 3);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(rows[i][0], rep.trace!.comment(i));
+      assert.equal(Number(rows[i][1]), src.lengths[i]);
+    }
+    assert.deepEqual(rows.map((x) => x[0].startsWith('wire=tx')), [false, false, true].map((_, i) => src.isTx(i)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
