@@ -122,6 +122,37 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     if (code[i] === OP_LDDW) i++;
   }
   const ALL = hasCalls ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] : [...usedSet].filter((r) => r <= 10).sort((a, b) => a - b);
+  // Load groups: consecutive loads of one block through the same base register (not redefined in
+  // between, no call) are checked once for their whole extent [min off, max off + size). If that
+  // check fails, each load falls back to its own exact check, so faults stay per instruction.
+  const isLoad = (c: number): boolean => (c & 7) === 1 && ((c & 0xe0) === 0x60 || (c & 0xe0) === 0x80);
+  const loadSize = (c: number): number => ((c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8);
+  const groupOf = new Int32Array(n).fill(-1);
+  const groupExtent = new Map<number, [number, number]>();
+  const groupBases = new Set<number>();
+  for (let h = 0; h < n; h++) {
+    if (!isLoad(code[h]) || groupOf[h] >= 0 || dst[h] === src[h]) continue;
+    const base = src[h];
+    let lo = off[h], hi = off[h] + loadSize(code[h]);
+    const members = [h];
+    for (let j = h + 1; j < n && !leaders[j]; j++) {
+      const c = code[j], cls = c & 7;
+      if (isLoad(c) && src[j] === base) {
+        members.push(j);
+        lo = Math.min(lo, off[j]); hi = Math.max(hi, off[j] + loadSize(c));
+        if (dst[j] === base) break;
+        continue;
+      }
+      if (c === OP_LDDW) { if (dst[j] === base) break; j++; continue; }
+      if (cls === 5 || cls === 6 || (c & 0xe0) === 0xc0 && cls === 3) break; // jumps, calls, atomics
+      if ((cls === 4 || cls === 7 || cls === 1) && dst[j] === base) break;
+      if ((c & 0xe7) === 0x20 || (c & 0xe7) === 0x40) break; // legacy loads write r0..r5 conventions
+    }
+    if (members.length < 2) continue;
+    for (const j of members) groupOf[j] = h;
+    groupExtent.set(h, [lo, hi]);
+    groupBases.add(base);
+  }
   const refreshMem = 'bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;';
   const jump = (cond: string, target: number): void => { emit(`if (${cond}) { pc = ${target}; continue; }`); };
 
@@ -222,7 +253,18 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       // loads
       case 0x61: case 0x69: case 0x71: case 0x79: case 0x81: case 0x89: case 0x91: {
         const size = (c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8;
-        memCheck(i, s, of, size, false, false);
+        const g = groupOf[i];
+        if (g < 0) memCheck(i, s, of, size, false, false);
+        else {
+          if (g === i) {
+            const [gl, gh] = groupExtent.get(i)!;
+            emit(`id = ${H(s)} >>> 0; o = ${L(s)} >>> 0;`);
+            emit(`if (id < nreg && o + (${gl}) >= rLo[id] && o + (${gh}) <= rHi[id]) { gok${s} = 1; gb${s} = bytes[id]; go${s} = o; gid${s} = id; } else gok${s} = 0;`);
+          }
+          emit(`if (gok${s} === 1) { b = gb${s}; o = go${s} + (${of}); id = gid${s}; } else {`);
+          memCheck(i, s, of, size, false, false);
+          emit('}');
+        }
         const w32 = 'b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)';
         if (c === 0x61) emit(`${dl} = ${w32}; ${dh} = id === 1 && o < 12 ? 2 : 0;`);
         else if (c === 0x69) emit(`${dl} = b[o] | (b[o + 1] << 8); ${dh} = 0;`);
@@ -320,6 +362,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     'const start = m.budgetLeft; let left = start;',
     acyclic ? `if (left < ${n}) return ${FALLBACK};` : '',
     'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
+    [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
     'L: for (;;) { switch (pc) {',
     out.join('\n'),
     '} }',

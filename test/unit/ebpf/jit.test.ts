@@ -113,3 +113,21 @@ test('many helper calls compile in linear time', () => {
   assert.equal(m.r0(), BigInt(n - 1));
   assert.ok(typeof p.jit === 'object');
 });
+
+test('grouped packet loads: one check for the group, exact per-load faults when it fails', () => {
+  // Three loads through r2 in one block; on a 14-byte packet the third (bytes 12..15) is out of bounds.
+  const src = 'ldxw %r2, [%r1+0]\nldxb %r3, [%r2+0]\nldxh %r4, [%r2+4]\nldxw %r5, [%r2+12]\nmov %r0, %r3\nadd %r0, %r4\nexit';
+  const insns = assemble(src).insns;
+  for (const len of [16, 14]) {
+    const r = [interpreter, jit].map((engine) => {
+      const m = new Machine();
+      m.packet.load(Uint8Array.from({ length: len }, (_, i) => i + 1));
+      const st = m.run(m.load({ insns, maps: [] }), engine);
+      return { st, fault: m.fault, r0: m.r0(), r3: m.lo[3], r4: m.lo[4], count: m.insnCount };
+    });
+    assert.deepEqual(r[1], r[0], `packet of ${len}`);
+    if (len === 16) { assert.equal(r[0].st, ST_EXIT); assert.equal(r[0].r0, 1n + (5n | (6n << 8n))); }
+    else { assert.equal(r[0].fault?.insn, 3); assert.equal(r[0].r3, 1); assert.equal(r[0].r4, 5 | (6 << 8)); }
+  }
+  assert.match(compiled(new Machine().load({ insns, maps: [] })).source, /gok2 = 1/, 'the loads were grouped');
+});
