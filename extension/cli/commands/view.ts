@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { openCaptureBytes } from '../../core/packet/reader';
 import { openCaptureFile } from '../../core/packet/fileSource';
 import type { Capture } from '../../core/packet/capture';
+import { commentTraceOf } from '../../core/traceview/commentTrace';
 import { traceDocument } from '../../core/traceview/document';
 import { makeNonce, viewerHtml } from '../../core/traceview/html';
 import { isViewRequest } from '../../core/traceview/protocol';
@@ -36,7 +37,7 @@ export function openCaptureForView(path: string): Capture & { close?: () => void
 /** Starts the viewer's HTTP server for one capture. */
 export async function startViewServer(file: string, opts: { port?: number; assetsDir?: string } = {}): Promise<ViewServer> {
   const capture = openCaptureForView(file);
-  const doc = traceDocument(file, capture);
+  const doc = traceDocument(file, capture, commentTraceOf(capture));
   const exports = new Map<string, Uint8Array>();
   let exportSeq = 0;
   const token = randomBytes(16).toString('hex');

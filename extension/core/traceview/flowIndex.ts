@@ -19,32 +19,42 @@ export const FAST_VLAN = 2;
 const TUNNEL_PORTS = new Set([4789, 6081]);
 
 export class FlowIndex {
-  readonly status: Uint16Array; readonly ok: Uint8Array; readonly l4Proto: Uint8Array; readonly ttl: Uint8Array;
-  readonly srcPort: Uint16Array; readonly dstPort: Uint16Array; readonly src4: Uint32Array; readonly dst4: Uint32Array;
-  readonly ipId: Uint16Array; readonly ipLen: Uint16Array; readonly fragWord: Uint16Array; readonly tcpFlags: Uint16Array;
-  readonly tcpWindow: Uint16Array; readonly l4PayloadLen: Uint32Array; readonly udpLength: Uint16Array; readonly ethType: Uint16Array;
-  readonly l3Offset: Uint16Array; readonly l4Offset: Uint16Array;
+  status = new Uint16Array(0); ok = new Uint8Array(0); l4Proto = new Uint8Array(0); ttl = new Uint8Array(0);
+  srcPort = new Uint16Array(0); dstPort = new Uint16Array(0); src4 = new Uint32Array(0); dst4 = new Uint32Array(0);
+  ipId = new Uint16Array(0); ipLen = new Uint16Array(0); fragWord = new Uint16Array(0); tcpFlags = new Uint16Array(0);
+  tcpWindow = new Uint16Array(0); l4PayloadLen = new Uint32Array(0); udpLength = new Uint16Array(0); ethType = new Uint16Array(0);
+  l3Offset = new Uint16Array(0); l4Offset = new Uint16Array(0);
   /** Packets [0, done) are indexed. */
   done = 0;
   private readonly k = new FlowKeys();
 
-  constructor(private readonly store: PacketStore) {
-    const n = store.count;
-    this.status = new Uint16Array(n); this.ok = new Uint8Array(n); this.l4Proto = new Uint8Array(n); this.ttl = new Uint8Array(n);
-    this.srcPort = new Uint16Array(n); this.dstPort = new Uint16Array(n); this.src4 = new Uint32Array(n); this.dst4 = new Uint32Array(n);
-    this.ipId = new Uint16Array(n); this.ipLen = new Uint16Array(n); this.fragWord = new Uint16Array(n); this.tcpFlags = new Uint16Array(n);
-    this.tcpWindow = new Uint16Array(n); this.l4PayloadLen = new Uint32Array(n); this.udpLength = new Uint16Array(n);
-    this.ethType = new Uint16Array(n); this.l3Offset = new Uint16Array(n); this.l4Offset = new Uint16Array(n);
+  constructor(private readonly store: PacketStore) { this.capacity(store.count); }
+
+  /** Columns for n packets (a live capture grows: keep what is indexed, double the room). */
+  private capacity(n: number): void {
+    if (n <= this.status.length && this.status.length > 0) return;
+    const size = this.status.length === 0 ? n : Math.max(n, this.status.length * 2);
+    const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, make: (k: number) => T): T => { const b = make(size); b.set(a); return b; };
+    this.status = grow(this.status, (k) => new Uint16Array(k)); this.ok = grow(this.ok, (k) => new Uint8Array(k));
+    this.l4Proto = grow(this.l4Proto, (k) => new Uint8Array(k)); this.ttl = grow(this.ttl, (k) => new Uint8Array(k));
+    this.srcPort = grow(this.srcPort, (k) => new Uint16Array(k)); this.dstPort = grow(this.dstPort, (k) => new Uint16Array(k));
+    this.src4 = grow(this.src4, (k) => new Uint32Array(k)); this.dst4 = grow(this.dst4, (k) => new Uint32Array(k));
+    this.ipId = grow(this.ipId, (k) => new Uint16Array(k)); this.ipLen = grow(this.ipLen, (k) => new Uint16Array(k));
+    this.fragWord = grow(this.fragWord, (k) => new Uint16Array(k)); this.tcpFlags = grow(this.tcpFlags, (k) => new Uint16Array(k));
+    this.tcpWindow = grow(this.tcpWindow, (k) => new Uint16Array(k)); this.l4PayloadLen = grow(this.l4PayloadLen, (k) => new Uint32Array(k));
+    this.udpLength = grow(this.udpLength, (k) => new Uint16Array(k)); this.ethType = grow(this.ethType, (k) => new Uint16Array(k));
+    this.l3Offset = grow(this.l3Offset, (k) => new Uint16Array(k)); this.l4Offset = grow(this.l4Offset, (k) => new Uint16Array(k));
   }
 
-  get built(): boolean { return this.done >= this.status.length; }
+  get built(): boolean { return this.done >= this.store.count; }
 
-  build(): void { this.buildSlice(this.done, this.status.length); }
+  build(): void { this.buildSlice(this.done, this.store.count); }
 
   /** Indexes packets [from, to) — call in order (from = done). */
   buildSlice(from: number, to: number): void {
     const s = this.store, k = this.k;
-    to = Math.min(to, this.status.length);
+    to = Math.min(to, s.count);
+    this.capacity(to);
     for (let i = Math.max(from, this.done); i < to; i++) {
       const b = s.packet(i);
       dissectFlow(b, 0, b.length, k, s.linkType(i));

@@ -1,0 +1,87 @@
+// The viewer over real replays through the device model: a pcapng written with the replay's
+// decision comments shows the same device columns and stages as the trace records it came from,
+// and a live replay grows the viewer's views as it runs.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NetvscDevice } from '../../../extension/core/netvsc/device';
+import { captureSource, Replayer } from '../../../extension/core/netvsc/replay';
+import { PcapngWriter } from '../../../extension/core/packet/pcapng';
+import { openCaptureBytes } from '../../../extension/core/packet/reader';
+import { commentTraceOf, parseDecisionComment } from '../../../extension/core/traceview/commentTrace';
+import { traceDocument } from '../../../extension/core/traceview/document';
+import { LiveCapture } from '../../../extension/core/traceview/liveCapture';
+import { deviceTraceOf } from '../../../extension/core/traceview/packetTraceSource';
+import { TraceViewServer } from '../../../extension/core/traceview/server';
+import { makeFixture } from './fixture';
+
+const N = 1900;
+
+function replay() {
+  const fx = makeFixture(N);
+  const dev = new NetvscDevice({ mac: '00:15:5d:00:00:02' }); // the fixture's destination: every frame is RX
+  const rep = new Replayer(dev, captureSource(fx.capture, dev.mac));
+  return { fx, dev, rep };
+}
+
+test('decision comments parse into stages', () => {
+  assert.deepEqual(parseDecisionComment('wire=rx (118 bytes); vf-path=synthetic; rss-hash=hashed (0x51ccc178 TCP 4-tuple (addresses + ports)); channel=queue (0)'), [
+    { stage: 'wire', decision: 'rx', reason: '118 bytes' },
+    { stage: 'vf-path', decision: 'synthetic' },
+    { stage: 'rss-hash', decision: 'hashed', reason: '0x51ccc178 TCP 4-tuple (addresses + ports)' },
+    { stage: 'channel', decision: 'queue', reason: '0' },
+  ]);
+});
+
+test('a replay\'s pcapng shows the same device columns as the trace records', () => {
+  const { fx, rep } = replay();
+  rep.runAll();
+  const t = rep.trace!;
+  assert.equal(t.count, N);
+  const w = new PcapngWriter();
+  const parts = [w.shb('test'), w.idb({ linkType: 1, name: 'eth0' })];
+  for (let i = 0; i < N; i++) parts.push(w.epb({ iface: 0, tsSec: fx.capture.index.tsSec[i], tsNsec: fx.capture.index.tsNsec[i], data: fx.capture.packet(i), comments: [t.comment(i)] }));
+  const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) { bytes.set(p, o); o += p.length; }
+  const back = openCaptureBytes(bytes, 'replay.pcapng');
+  const fromComments = commentTraceOf(back)!;
+  const fromRecords = deviceTraceOf(t);
+  assert.ok(fromComments, 'replay comments recognised');
+  for (let i = 0; i < N; i++) {
+    assert.equal(fromComments.queue(i), fromRecords.queue(i), `queue of ${i}`);
+    assert.equal(fromComments.hash(i), fromRecords.hash(i), `hash of ${i}`);
+    assert.equal(fromComments.hashValid(i), fromRecords.hashValid(i), `hash valid of ${i}`);
+    assert.equal(fromComments.xdp(i), fromRecords.xdp(i), `xdp of ${i}`);
+    assert.equal(fromComments.drop(i), fromRecords.drop(i), `drop of ${i}`);
+    assert.equal(fromComments.path(i), fromRecords.path(i), `path of ${i}`);
+  }
+  // Through the server: the path diagram of a packet matches the records' stages.
+  const srv = new TraceViewServer(traceDocument('replay.pcapng', back, fromComments));
+  const p = srv.path(12);
+  assert.deepEqual(p.stages.map((s) => s.stage), t.stagesOf(12).map((s) => s.stage));
+  assert.equal(srv.view('netvsc.queue == 0', null).total, [...Array(N).keys()].filter((i) => t.queue(i) === 0).length);
+  // A capture without replay comments has no device trace.
+  assert.equal(commentTraceOf(fx.capture), undefined);
+});
+
+test('a live replay grows the views as it runs', () => {
+  const { rep } = replay();
+  const cap = new LiveCapture(rep.source);
+  const srv = new TraceViewServer(traceDocument('live', cap, deviceTraceOf(rep.trace!), { live: true }));
+  assert.equal(srv.open().count, 0);
+  rep.runSlice(500);
+  cap.sync(rep.position);
+  assert.equal(srv.grown().type, 'grown');
+  assert.equal(srv.view('', null).total, 500);
+  const tcp500 = srv.view('tcp', null).total;
+  rep.runAll();
+  cap.sync(rep.position);
+  const ev = srv.grown();
+  assert.deepEqual(ev, { type: 'grown', count: N });
+  assert.equal(srv.view('', null).total, N);
+  // 13 of every 19 fixture frames are TCP (12 flows and the RSS verification flow).
+  assert.equal(srv.view('tcp', null).total, 13 * (N / 19));
+  assert.ok(tcp500 < 13 * (N / 19));
+  const page = srv.rows(srv.view('', null).viewId, N - 1, 1);
+  assert.equal(page.count, 1);
+});
