@@ -83,6 +83,9 @@ export class NetvscPipeline {
   private batchCount = new Int32Array(0);
   private batchSections = new Int32Array(0);
   private lastTxQueue = -1;
+  /** Sent, not yet completed by the host: tx_queue_N_* count at completion (next poll of the channel). */
+  private txDonePackets = new Float64Array(0);
+  private txDoneBytes = new Float64Array(0);
   /** Host-side receive drops (receive buffer exhausted): not a guest counter. */
   hostRecvBufferDrops = 0;
   /** XDP printk lines of the run (bounded). */
@@ -107,6 +110,7 @@ export class NetvscPipeline {
     this.groId = new Int32Array(n * MAX_GRO).fill(-1); this.groSig = new Uint32Array(n * MAX_GRO); this.groPorts = new Uint32Array(n * MAX_GRO);
     this.groNextSeq = new Uint32Array(n * MAX_GRO); this.groLen = new Int32Array(n * MAX_GRO); this.groCount = new Int32Array(n * MAX_GRO);
     this.batchUsed = new Int32Array(n); this.batchCount = new Int32Array(n); this.batchSections = new Int32Array(n);
+    this.txDonePackets = new Float64Array(n); this.txDoneBytes = new Float64Array(n);
     this.sockQueue.fill(-1);
     this.recvUsed = 0; this.sendUsed = 0; this.lastTxQueue = -1;
   }
@@ -140,6 +144,12 @@ export class NetvscPipeline {
     this.chBudget[q] = 0;
     // TX completions: the batch was sent, its section comes back; TX counters at completion.
     this.sendUsed -= this.batchSections[q];
+    if (this.txDonePackets[q]) {
+      const qb = q * PER_QUEUE;
+      this.dev.stats.queues[qb + Q_TX_PACKETS] += this.txDonePackets[q];
+      this.dev.stats.queues[qb + Q_TX_BYTES] += this.txDoneBytes[q];
+      this.txDonePackets[q] = 0; this.txDoneBytes[q] = 0;
+    }
     this.batchSections[q] = 0; this.batchUsed[q] = 0; this.batchCount[q] = 0;
   }
 
@@ -461,8 +471,7 @@ export class NetvscPipeline {
       d.stats.vfPcpu[c + VF_TX_PACKETS]++; d.stats.vfPcpu[c + VF_TX_BYTES] += bytes;
       return;
     }
-    const qb = q * PER_QUEUE;
-    d.stats.queues[qb + Q_TX_PACKETS]++; d.stats.queues[qb + Q_TX_BYTES] += bytes;
+    this.txDonePackets[q]++; this.txDoneBytes[q] += bytes;
   }
 
   // ---- TX -------------------------------------------------------------------------------------
@@ -571,8 +580,7 @@ export class NetvscPipeline {
     }
     if (!more) this.closeBatch(q);
     this.lastTxQueue = more ? q : -1;
-    const qb = q * PER_QUEUE;
-    d.stats.queues[qb + Q_TX_PACKETS]++; d.stats.queues[qb + Q_TX_BYTES] += len;
+    this.txDonePackets[q]++; this.txDoneBytes[q] += len;
     sink.report(Stage.TxSend, id, decision, reason, counter || Counter.TxQueuePackets, q);
     return id;
   }
