@@ -78,7 +78,12 @@ describe('the extension in the workbench, as a user sees it', () => {
 
   before(async () => {
     logsBefore = new Set(server!.logFiles());
-    wb = new Workbench(await server!.open(server!.workspace('examples', join(REPO_ROOT, 'examples'))));
+    try {
+      wb = new Workbench(await server!.open(server!.workspace('examples', join(REPO_ROOT, 'examples'))));
+    } catch (e) {
+      console.log(`# screenshot and logs: ${await server!.saveArtifacts('opening the workbench')}`);
+      throw e;
+    }
   });
 
   test('the extension is installed from the .vsix and stays inactive until its view is opened', async () => {
