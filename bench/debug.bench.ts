@@ -114,6 +114,7 @@ async function main(): Promise<void> {
   console.log(`run to packet ${N} of a ${N}-packet trace (target < 1000 ms):`);
   bareEngine(interpreter);
   bareEngine(jit);
+  await runTo('warm-up (not a figure): stopAtPacket 20000', { stopAtPacket: 20000 });
   await runTo(`stopAtPacket: ${N}`, { stopAtPacket: N });
   await runTo(`line breakpoint, condition 'frame.number == ${N}'`, {}, { line: 38, condition: `frame.number == ${N}` });
   await runTo(`line breakpoint, condition 'udp.dstport == 53'`, {}, { line: 38, condition: 'udp.dstport == 53' });

@@ -19,7 +19,7 @@ import { ChunkedReader } from '../packet/capture';
 import { openCaptureFile } from '../packet/fileSource';
 import { compilePacketCondition } from './packetCondition';
 import type { DebugTarget, PacketSource, RunOptions } from './runtime';
-import { STAGE_ALIASES } from './pipelineStages';
+import { STAGE_ALIASES } from './stageTimeline';
 
 /** The launch attributes (CONTRIBUTES.json declares the same with their JSON schema). */
 export interface NetvscLaunchArguments {

@@ -15,23 +15,25 @@
 import { formatInsn } from '../ebpf/disasm';
 import { helperName } from '../ebpf/helperNames';
 import { HelperState, xdpHelpers, XDP_ACTION_NAMES } from '../ebpf/helpers';
-import { jit } from '../ebpf/jit';
 import { createMaps, type BpfMap } from '../ebpf/maps';
 import {
   FIRST_DYNAMIC_REGION, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGION_PACKET, REGION_STACK, STACK_SIZE,
 } from '../ebpf/memory';
 import { MAX_BPF_STACK } from '../ebpf/isa';
 import { lineInfoAt, type BpfProgram, type LineInfo } from '../ebpf/program';
-import { Machine, SeededEnv, ST_FAULT, VmLoadError, type LoadedProgram, type VmFault } from '../ebpf/vm';
+import { Machine, SeededEnv, VmLoadError, type LoadedProgram, type VmFault } from '../ebpf/vm';
 import { NetvscDevice } from '../netvsc/device';
 import type { HostProfileName } from '../netvsc/hostProfile';
 import { evaluate, EvalError, type EvalContext, type EvalResult } from './expression';
 import { compilePacketCondition, isPacketCondition, treeLookup, type FieldLookup, type PacketPredicate } from './packetCondition';
 import { dissectPacket, FastFields, packetSummary, type FieldNode } from './packetFields';
-import {
-  rssOf, STAGE_ALIASES, STAGE_NAMES, stagesAfterXdp, stagesBeforeXdp, type RssResult, type StageId, type StageStop,
-} from './pipelineStages';
-import { ProgramStepper } from './programStepper';
+import { eventStop, stageLabel, STAGE_ALIASES, stopMatches, type StageStop } from './stageTimeline';
+import type { ProgramStepper } from './programStepper';
+import { DebugXdpHook } from './xdpHook';
+import { DebugSink } from './stageTimeline';
+import { NetvscPipeline } from '../netvsc/pipeline';
+import { NETIF_F_LRO } from '../netvsc/features';
+import { COUNTER_NAMES, Decision, DECISION_NAMES, REASON_NAMES, Stage } from '../trace/codes';
 
 // ---------------------------------------------------------------------------------------------
 // What the runtime is given and what it reports
@@ -155,7 +157,11 @@ class World {
   readonly loaded: LoadedProgram;
   readonly helperState = new HelperState();
   readonly env: DebugEnv;
-  readonly scratch = new Uint8Array(40);
+  readonly pipeline: NetvscPipeline;
+  readonly sink = new DebugSink();
+  readonly hook: DebugXdpHook;
+  /** Notes for the Debug Console (set up once per session). */
+  readonly notes: string[] = [];
 
   constructor(t: DebugTarget) {
     this.device = new NetvscDevice({ host: t.host ?? 'azure', cpus: t.cpus ?? 8 });
@@ -165,6 +171,15 @@ class World {
     this.env = new DebugEnv(t.seed ?? 1);
     this.machine = new Machine({ helpers: xdpHelpers(this.helperState), env: this.env });
     this.loaded = this.machine.load({ insns: t.program.insns, maps: this.maps, name: t.program.name });
+    this.hook = new DebugXdpHook(this.machine, this.loaded, t.program, this.helperState, t.program.name);
+    // As with `ip link set dev eth0 xdp ...`: hv_netvsc refuses XDP while LRO is on.
+    if ((this.device.features & NETIF_F_LRO) !== 0n) {
+      this.device.setFeatures(NETIF_F_LRO, 0n);
+      this.notes.push('LRO turned off on eth0 (hv_netvsc does not run XDP with LRO on: "XDP: not support LRO")');
+    }
+    const r = this.device.setXdp(this.hook);
+    if (r.err) throw new Error(`attaching ${t.program.name} to eth0 failed: ${r.extack ?? `error ${r.err}`}`);
+    this.pipeline = new NetvscPipeline(this.device, this.sink);
   }
 }
 
@@ -172,12 +187,17 @@ class World {
 interface PacketRun {
   index: number;
   frame: Uint8Array;
-  rss: RssResult;
+  /** Stops up to the program (ending with the `xdp` stop), then after it (from the trace). */
   stops: StageStop[];
   /** Index in `stops` of the stop we are at. */
   at: number;
-  /** The recorded program run (undefined for a packet stopped after a fast run). */
-  prog: ProgramStepper;
+  /** The recorded program run, rewound to its start (undefined: the packet never reached XDP). */
+  prog: ProgramStepper | undefined;
+  /** What the device did after the program, as the pipeline reported it, and the verdict it saw. */
+  afterXdp: StageStop[];
+  recordedVerdict: number;
+  /** Index of the `xdp` stop (-1: the program did not run for this packet). */
+  xdpAt: number;
   inProgram: boolean;
   /** The program has run to its end (exit or fault). */
   xdpDone: boolean;
@@ -196,7 +216,7 @@ export class DebugRuntime {
   private pkt: PacketRun | undefined;
   private lineBps = new Map<number, Breakpoint[]>(); // insn -> line breakpoints
   private insnBps = new Map<number, Breakpoint[]>();
-  private funcBps = new Map<StageId, Breakpoint[]>();
+  private funcBps = new Map<string, Breakpoint[]>();
   private exceptionFilters = new Set<string>(EXCEPTION_FILTERS.filter((f) => f.default).map((f) => f.filter));
   private nextId = 1;
   private pausing = false;
@@ -221,9 +241,10 @@ export class DebugRuntime {
     }
     if (typeof options.stopAtPacket === 'string') this.stopAtPacketFilter = compilePacketCondition(options.stopAtPacket);
     if (options.stopAtStage !== undefined && !STAGE_ALIASES[options.stopAtStage]) {
-      throw new Error(`stopAtStage '${options.stopAtStage}' is not a stage (one of ${Object.keys(STAGE_NAMES).join(', ')})`);
+      throw new Error(`stopAtStage '${options.stopAtStage}' is not a stage (one of ${Object.keys(STAGE_ALIASES).join(', ')})`);
     }
     this.entryArmed = !!options.stopOnEntry;
+    for (const n of this.world?.notes ?? []) listener.output('console', n + '\n');
     const code = target.program.insns;
     for (let i = 0; i * 8 < code.length; i++) { this.insnEntries.push(i); if (code[i * 8] === 0x18) i++; }
   }
@@ -298,7 +319,7 @@ export class DebugRuntime {
     return list.map((b) => {
       const bp = this.makeBp('function', b);
       const id = STAGE_ALIASES[b.name.trim().toLowerCase()];
-      if (!id) return { id: bp.id, verified: false, message: `'${b.name}' is not a stage; use one of ${Object.keys(STAGE_NAMES).join(', ')}` };
+      if (!id) return { id: bp.id, verified: false, message: `'${b.name}' is not a stage; use one of ${Object.keys(STAGE_ALIASES).join(', ')}` };
       const l = this.funcBps.get(id) ?? [];
       l.push(bp);
       this.funcBps.set(id, l);
@@ -397,7 +418,7 @@ export class DebugRuntime {
     if (this.leaveRejection()) return;
     const p = this.pkt;
     if (p?.inProgram) { this.programStep(granularity === 'instruction' ? 'insn' : 'into'); return; }
-    if (p && p.stops[p.at].id === 'xdp' && !p.xdpDone) {
+    if (p && p.prog && p.at === p.xdpAt && !p.xdpDone) {
       p.inProgram = true;
       this.stop({ reason: 'step', description: `entered ${this.program.name}` });
       return;
@@ -432,27 +453,26 @@ export class DebugRuntime {
     this.listener.terminated();
   }
 
-  /** A step inside the program; leaving it moves on to the next stage. */
+  /** A step inside the program; leaving it moves on to the XDP decision stop. */
   private programStep(kind: 'insn' | 'over' | 'into' | 'out'): void {
-    const p = this.pkt!;
+    const p = this.pkt!, prog = p.prog!;
     if (p.xdpDone) { this.afterProgram(p); this.stop({ reason: 'step', description: 'program finished' }); return; }
     let r: string;
     if (kind === 'insn') {
-      r = p.prog.stepInsn();
-      if (r === 'stepped' && this.isBreak(p.prog.pc)) r = 'breakpoint';
-    } else r = p.prog.stepLine(kind, this.isBreak);
+      r = prog.stepInsn();
+      if (r === 'stepped' && this.isBreak(prog.pc)) r = 'breakpoint';
+    } else r = prog.stepLine(kind, this.isBreak);
     if (r === 'breakpoint') { this.stop({ reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds }); return; }
     if (r === 'stepped' || r === 'step') { this.stop({ reason: 'step', description: 'step' }); return; }
     const s = this.programEnded(p);
-    if (s) { this.stop(s); return; }
-    this.stop({ reason: 'step', description: `${STAGE_NAMES[p.stops[p.at].id]}` });
+    this.stop(s ?? { reason: 'step', description: p.stops[p.at].text });
   }
 
-  /** After the program's last instruction: a fault stop, or the stages after XDP. */
+  /** After the program's last instruction: a fault stop, or the stops after XDP. */
   private programEnded(p: PacketRun): StopInfo | undefined {
     p.xdpDone = true;
     const m = this.world.machine;
-    if (p.prog.status === 'fault') {
+    if (p.prog!.status === 'fault') {
       p.fault = m.fault;
       if (this.exceptionFilters.has('fault')) {
         return { reason: 'exception', exceptionId: 'fault', description: 'Out-of-bounds access', text: this.faultText(m.fault!) };
@@ -467,64 +487,50 @@ export class DebugRuntime {
     return `${f.message}${li && li.line ? ` — ${basename(li.file)}:${li.line}: ${li.text.trim()}` : ''}`;
   }
 
-  /** Leaves the program: appends the stages the verdict leads to and moves to the first. */
+  /** Leaves the program: the stops after it are what the device did (from its trace). */
   private afterProgram(p: PacketRun): void {
     const m = this.world.machine;
     p.inProgram = false;
-    p.verdict = p.prog.status === 'fault' ? 0 : m.lo[0] >>> 0;
-    if (p.verdict > 4) p.verdict = 0; // an unknown action is handled as XDP_ABORTED (bpf_warn_invalid_xdp_action)
-    const xdpAt = p.stops.findIndex((s) => s.id === 'xdp');
-    p.stops[xdpAt] = { id: 'xdp', decision: `${XDP_ACTION_NAMES[p.verdict]}${p.fault ? ` (fault: ${p.fault.message})` : ''}` };
-    p.stops.length = xdpAt + 1;
-    p.stops.push(...stagesAfterXdp(p.verdict, p.rss.queue, p.fault?.message));
-    p.at = xdpAt + 1;
-    this.out('console', `packet ${p.index + 1}: ${XDP_ACTION_NAMES[p.verdict]} (${packetSummary(p.entryTree)})\n`);
+    const v = p.prog!.status === 'fault' ? 0 : m.lo[0] >>> 0;
+    p.verdict = v;
+    p.stops.length = p.xdpAt;
+    if (v === p.recordedVerdict) p.stops.push(...p.afterXdp);
+    else {
+      // The user changed registers or memory: the device saw another verdict; say so.
+      p.stops.push({ id: 'xdp', text: `XDP program: ${actionName(v)} (changed in the debugger; the device saw ${actionName(p.recordedVerdict)})`, drop: v <= 1 });
+    }
+    p.at = p.xdpAt;
+    this.out('console', `packet ${p.index + 1}: ${actionName(v)}${p.fault ? ` (fault: ${p.fault.message})` : ''} (${packetSummary(p.entryTree)})\n`);
   }
 
-  /** Stop checks when arriving at stage `p.at`. */
+  /** Stop checks when arriving at stop `p.at`. */
   private stageStop(p: PacketRun): StopInfo | undefined {
     const st = p.stops[p.at];
-    if (st.id === 'drop' && p.verdict === 0 && this.exceptionFilters.has('aborted')) {
-      return { reason: 'exception', exceptionId: 'aborted', description: 'XDP_ABORTED', text: st.decision };
+    if (st.event?.stage === Stage.Xdp && st.event.decision === Decision.XdpAborted && this.exceptionFilters.has('aborted')) {
+      return { reason: 'exception', exceptionId: 'aborted', description: 'XDP_ABORTED', text: st.text };
     }
-    if (st.id === 'drop' && this.exceptionFilters.has('drop')) {
-      return { reason: 'exception', exceptionId: 'drop', description: 'Packet dropped', text: st.decision };
+    if (st.drop && this.exceptionFilters.has('drop')) {
+      return { reason: 'exception', exceptionId: 'drop', description: 'Packet dropped', text: st.text };
     }
-    const bps = this.funcBps.get(st.id);
-    if (bps) {
-      const ids = bps.filter((b) => this.hit(b)).map((b) => b.id);
-      if (ids.length) return { reason: 'function breakpoint', description: `${STAGE_NAMES[st.id]}: ${st.decision}`, hitBreakpointIds: ids };
+    const ids: number[] = [];
+    for (const [target, bps] of this.funcBps) {
+      if (!stopMatches(st, target)) continue;
+      for (const b of bps) if (this.hit(b)) ids.push(b.id);
     }
+    if (ids.length) return { reason: 'function breakpoint', description: st.text, hitBreakpointIds: ids };
     return undefined;
   }
 
-  /** Starts packet `i` under the stepper, at its first stage. */
-  private beginPacket(i: number): PacketRun {
+  /** Packet `i` gets its bytes' time and printk owner. */
+  private prepare(i: number): void {
     const w = this.world;
-    const frame = this.target.packets.packet(i).slice();
-    const rss = rssOf(w.device, frame, w.scratch);
-    this.loadFrame(i, frame, rss.queue);
-    const prog = new ProgramStepper(w.machine, w.loaded, this.program);
-    const entryTree = dissectPacket(frame, i + 1);
-    const p: PacketRun = {
-      index: i, frame, rss, stops: stagesBeforeXdp(w.device, frame, rss), at: 0, prog, inProgram: false, xdpDone: false,
-      entryTree, entryFields: treeLookup(entryTree),
-    };
-    this.pkt = p;
-    return p;
-  }
-
-  private loadFrame(i: number, frame: Uint8Array, queue: number): void {
-    const w = this.world, m = w.machine;
-    if (!m.packet.load(frame)) throw new Error(`packet ${i + 1} (${frame.length} bytes) does not fit an XDP frame`);
-    m.packet.setRxInfo(w.device.ifindex, queue);
-    w.env.nowNs = this.target.packets.timeNs(i);
-    w.env.cpuId = queue % (this.target.cpus ?? 8);
-    w.helperState.reset();
     this.runningPacket = i;
+    this.curTimeNs = this.target.packets.timeNs(i);
     w.env.onPrintk ??= this.onPrintk;
+    w.hook.beforeRun ??= (q) => { this.world.env.nowNs = this.curTimeNs; this.world.env.cpuId = q; };
   }
 
+  private curTimeNs = 0;
   private runningPacket = 0;
   private readonly onPrintk = (line: string): void => {
     const n = this.runningPacket + 1;
@@ -532,6 +538,43 @@ export class DebugRuntime {
     if (this.printk.length > 10_000) this.printk.shift();
     this.out('stdout', `[packet ${n}] ${line}\n`);
   };
+
+  /**
+   * Runs packet `i` through the device with its trace recorded and its XDP run recorded, then
+   * rewinds the program so the user steps through it; the packet waits at its first stop.
+   */
+  private beginPacket(i: number): PacketRun {
+    const w = this.world;
+    const frame = this.target.packets.packet(i).slice();
+    this.prepare(i);
+    w.sink.follow(w.pipeline.nextId, true);
+    w.hook.recording = true; w.hook.ran = false; w.hook.stepper = undefined;
+    try {
+      w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
+    } finally {
+      w.hook.recording = false;
+    }
+    const events = w.sink.events;
+    const prog = w.hook.ran ? (w.hook.stepper as ProgramStepper | undefined) : undefined;
+    const xi = prog ? events.findIndex((e) => e.stage === Stage.Xdp) : -1;
+    const stops = (xi >= 0 ? events.slice(0, xi) : events).map(eventStop);
+    let afterXdp: StageStop[] = [], recordedVerdict = -1, xdpAt = -1;
+    if (prog && xi >= 0) {
+      xdpAt = stops.length;
+      const q = events.find((e) => e.stage === Stage.Channel)?.value ?? 0;
+      stops.push({ id: 'xdp', text: `XDP program: about to run ${this.program.name} on queue ${q}`, drop: false });
+      afterXdp = events.slice(xi).map(eventStop);
+      recordedVerdict = prog.status === 'fault' ? 0 : events[xi].value & 0xff;
+      while (prog.stepBack()) { /* rewind to the first instruction */ }
+    }
+    const entryTree = dissectPacket(frame, i + 1);
+    const p: PacketRun = {
+      index: i, frame, stops, at: 0, prog: xdpAt >= 0 ? prog : undefined, afterXdp, recordedVerdict, xdpAt,
+      inProgram: false, xdpDone: false, entryTree, entryFields: treeLookup(entryTree),
+    };
+    this.pkt = p;
+    return p;
+  }
 
   /** Could packet `i` stop anywhere? (decides full speed vs recorded) */
   private mayStop(i: number): boolean {
@@ -583,7 +626,7 @@ export class DebugRuntime {
   private async forwardInner(motion: Motion): Promise<StopInfo | undefined> {
     const p = this.pkt;
     if (p) {
-      const s = this.advance(p, motion, true);
+      const s = this.advance(p, motion);
       if (s) return s;
     }
     let i = p ? p.index + 1 : 0;
@@ -602,14 +645,14 @@ export class DebugRuntime {
           const first = this.entryArmed;
           this.entryArmed = false;
           const want = this.options.stopAtStage ? STAGE_ALIASES[this.options.stopAtStage] : undefined;
-          if (!want || want === q.stops[0].id) return { reason: first ? 'entry' : 'step', description: `packet ${i + 1}` };
+          if (!want || stopMatches(q.stops[0], want)) return { reason: first ? 'entry' : 'step', description: `packet ${i + 1}` };
           const s = this.advanceToStage(q, want);
           if (s) return s;
         }
         if (motion === 'stage') return { reason: 'step', description: `packet ${i + 1}` };
         const s0 = this.stageStop(q);
         if (s0) return s0;
-        const s = this.advance(q, motion, false);
+        const s = this.advance(q, motion);
         if (s) return s;
         continue;
       }
@@ -624,10 +667,10 @@ export class DebugRuntime {
     return undefined;
   }
 
-  /** Moves the packet forward to stage `want` (stops on the way still count). */
-  private advanceToStage(p: PacketRun, want: StageId): StopInfo | undefined {
-    while (p.stops[p.at].id !== want) {
-      if (p.stops[p.at].id === 'xdp' && !p.xdpDone) {
+  /** Moves the packet forward to the stop `want` names (stops on the way still count). */
+  private advanceToStage(p: PacketRun, want: string): StopInfo | undefined {
+    while (!stopMatches(p.stops[p.at], want)) {
+      if (p.prog && p.at === p.xdpAt && !p.xdpDone) {
         p.inProgram = true;
         const r = p.prog.run(this.isBreak);
         if (r === 'breakpoint') return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
@@ -638,64 +681,60 @@ export class DebugRuntime {
       if (p.at >= p.stops.length - 1) return undefined;
       p.at++;
     }
-    return { reason: 'step', description: `${STAGE_NAMES[want]} of packet ${p.index + 1}` };
+    return { reason: 'step', description: `${p.stops[p.at].text} (packet ${p.index + 1})` };
   }
 
   /**
-   * Advances within the packet. 'stage': to the next stop; 'packet-end': to the last stage;
+   * Advances within the packet. 'stage': to the next stop; 'packet-end': to the last stop;
    * 'continue': to a stop or the end of the packet (undefined); 'to-end': ignoring stops.
-   * `fromStop`: we are at a stop now (do not re-report it).
    */
-  private advance(p: PacketRun, motion: Motion, fromStop: boolean): StopInfo | undefined {
+  private advance(p: PacketRun, motion: Motion): StopInfo | undefined {
     const quiet = motion === 'to-end';
     const isBreak = quiet ? () => false : this.isBreak;
-    void fromStop;
     for (;;) {
-      if (p.inProgram || (p.stops[p.at].id === 'xdp' && !p.xdpDone)) {
+      if (p.prog && (p.inProgram || (p.at === p.xdpAt && !p.xdpDone))) {
         if (!p.inProgram) {
           p.inProgram = true;
-          if (!quiet && this.isBreak(0)) return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
+          if (!quiet && this.isBreak(p.prog.pc)) return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
         }
-        if (p.xdpDone) { this.afterProgram(p); } else {
+        if (p.xdpDone) this.afterProgram(p);
+        else {
           const r = p.prog.run(isBreak);
           if (r === 'breakpoint') return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
           const s = this.programEnded(p);
           if (s && !quiet) return s;
-          if (p.inProgram) { // fault stop ignored in quiet mode
-            this.afterProgram(p);
-          }
+          if (p.inProgram) this.afterProgram(p); // a fault stop passed over quietly
         }
-        if (motion === 'stage') return { reason: 'step', description: STAGE_NAMES[p.stops[p.at].id] };
+        if (motion === 'stage') return { reason: 'step', description: p.stops[p.at].text };
         continue;
       }
-      if (p.at >= p.stops.length - 1) {
-        return undefined;
-      }
+      if (p.at >= p.stops.length - 1) return undefined;
       p.at++;
       const last = p.at === p.stops.length - 1;
       if (!quiet) {
         const s = this.stageStop(p);
         if (s) return s;
       }
-      if (motion === 'stage') return { reason: 'step', description: STAGE_NAMES[p.stops[p.at].id] };
-      if (motion === 'packet-end' && last) return { reason: 'step', description: STAGE_NAMES[p.stops[p.at].id] };
+      if (motion === 'stage') return { reason: 'step', description: p.stops[p.at].text };
+      if (motion === 'packet-end' && last) return { reason: 'step', description: p.stops[p.at].text };
       if (motion === 'to-end' && last) return undefined;
     }
   }
 
-  /** Runs packet `i` at full speed. Returns a stop if its outcome must be shown (after a replay). */
+  /** Runs packet `i` through the device at full speed. Returns a stop if its outcome must be shown (after a replay). */
   private fastPacket(i: number): StopInfo | undefined {
-    const w = this.world, m = w.machine;
+    const w = this.world;
     const frame = this.target.packets.packet(i);
-    const rss = rssOf(w.device, frame, w.scratch);
-    this.loadFrame(i, frame, rss.queue);
-    const st = m.run(w.loaded, jit);
-    let action = st === ST_FAULT ? 0 : m.lo[0] >>> 0;
-    if (action > 4) action = 0;
+    this.prepare(i);
+    w.sink.follow(w.pipeline.nextId, false);
+    w.hook.ran = false; w.hook.fault = undefined;
+    w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
+    let action = 5;
+    if (w.hook.ran) { action = w.hook.fault ? 0 : w.machine.lo[0] >>> 0; if (action > 4) action = 0; }
     if (this.fastFirst < 0) this.fastFirst = i;
     this.fastCounts[action]++;
     const f = this.exceptionFilters;
-    if ((st === ST_FAULT && f.has('fault')) || (action === 0 && f.has('aborted')) || ((action === 0 || action === 1) && f.has('drop'))) {
+    if ((w.hook.fault && f.has('fault')) || (w.hook.ran && action === 0 && f.has('aborted')) || (w.sink.dropped && f.has('drop'))) {
       return this.replayTo(i, 'continue');
     }
     return undefined;
@@ -704,7 +743,8 @@ export class DebugRuntime {
   private flushFast(): void {
     if (this.fastFirst < 0) return;
     const c = this.fastCounts;
-    const parts = XDP_ACTION_NAMES.map((n, k) => (c[k] ? `${c[k]} ${n}` : '')).filter(Boolean).join(', ');
+    const names = [...XDP_ACTION_NAMES, 'not run (dropped before XDP)'];
+    const parts = names.map((n, k) => (c[k] ? `${c[k]} ${n}` : '')).filter(Boolean).join(', ');
     const total = c.reduce((a, b) => a + b, 0);
     this.out('console', `packets ${this.fastFirst + 1}–${this.fastFirst + total}: ${parts}\n`);
     this.fastCounts.fill(0);
@@ -712,8 +752,8 @@ export class DebugRuntime {
   }
 
   /**
-   * Rebuilds the world and runs packets 0..i-1 at full speed (silently), then packet i recorded
-   * with `motion` ('continue': to its first stop; 'to-end': to its last stage).
+   * Rebuilds the world and runs packets 0..i-1 through it at full speed (silently), then packet
+   * i recorded, with `motion` ('continue': to its first stop; 'to-end': to its last stop).
    */
   private replayTo(i: number, motion: 'continue' | 'to-end'): StopInfo | undefined {
     this.flushFast();
@@ -721,11 +761,12 @@ export class DebugRuntime {
     this.silent = true;
     try {
       this.world = new World(this.target);
+      const w = this.world;
       for (let k = 0; k < i; k++) {
-        const w = this.world, frame = this.target.packets.packet(k);
-        const rss = rssOf(w.device, frame, w.scratch);
-        this.loadFrame(k, frame, rss.queue);
-        w.machine.run(w.loaded, jit);
+        const frame = this.target.packets.packet(k);
+        this.prepare(k);
+        w.sink.follow(-1, false);
+        w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
       }
       this.printk.length = 0;
     } finally {
@@ -735,10 +776,10 @@ export class DebugRuntime {
     if (motion === 'to-end') {
       const was = this.silent;
       this.silent = true;
-      try { this.advance(p, 'to-end', false); } finally { this.silent = was; }
+      try { this.advance(p, 'to-end'); } finally { this.silent = was; }
       return { reason: 'step', description: `end of packet ${i + 1}` };
     }
-    return this.stageStop(p) ?? this.advance(p, 'continue', false) ?? { reason: 'step', description: `end of packet ${i + 1}` };
+    return this.stageStop(p) ?? this.advance(p, 'continue') ?? { reason: 'step', description: `end of packet ${i + 1}` };
   }
 
   // -- backwards -------------------------------------------------------------------------------
@@ -749,7 +790,7 @@ export class DebugRuntime {
     if (!p) { this.stop({ reason: 'step', description: 'nothing to step back to' }); return; }
     if (p.inProgram) {
       if (granularity === 'instruction') {
-        if (!p.prog.stepBack()) p.inProgram = false;
+        if (!p.prog!.stepBack()) p.inProgram = false;
       } else this.lineBack(p);
       p.xdpDone = false;
       this.stop({ reason: 'step', description: 'step back' });
@@ -760,20 +801,16 @@ export class DebugRuntime {
   }
 
   private stageBack(p: PacketRun): void {
-    const cur = p.stops[p.at];
-    const xdpAt = p.stops.findIndex((s) => s.id === 'xdp');
-    if (p.at === xdpAt + 1 && p.xdpDone) {
-      // Back into the program, at its last instruction.
+    if (p.prog && p.xdpDone && p.at === p.xdpAt) {
+      // From the XDP decision back into the program, at its last instruction.
       p.inProgram = true;
-      p.at = xdpAt;
       p.prog.stepBack();
       p.xdpDone = false;
       p.fault = undefined;
-      p.stops.length = xdpAt + 1;
-      p.stops[xdpAt] = stagesBeforeXdp(this.world.device, p.frame, p.rss)[xdpAt];
+      p.stops.length = p.xdpAt;
+      p.stops.push({ id: 'xdp', text: `XDP program: running ${this.program.name}`, drop: false });
       return;
     }
-    void cur;
     if (p.at > 0) { p.at--; return; }
     if (p.index === 0) return;
     this.replayTo(p.index - 1, 'to-end');
@@ -781,11 +818,10 @@ export class DebugRuntime {
 
   /** Back to the first instruction of the previous source line (skipping line 0 and deeper frames). */
   private lineBack(p: PacketRun): void {
-    const prog = p.prog;
+    const prog = p.prog!;
     const startDepth = prog.depth;
     const startLine = prog.lineAt(prog.pc)?.line ?? 0;
     const hist = prog.stepper.history;
-    // Back until a different non-zero line at this depth or shallower.
     for (;;) {
       if (!prog.stepBack()) { p.inProgram = false; return; }
       const li = prog.lineAt(prog.pc);
@@ -797,8 +833,7 @@ export class DebugRuntime {
     while (hist.length) {
       const prev = hist[hist.length - 1];
       const pl = prog.lineAt(prev.insn);
-      if (prev.depth !== depth || !pl || (pl.line !== line && pl.line !== 0)) break;
-      if (pl.line === 0) break;
+      if (prev.depth !== depth || !pl || pl.line !== line) break;
       prog.stepBack();
     }
   }
@@ -809,17 +844,18 @@ export class DebugRuntime {
     if (!p) { this.stop({ reason: 'step', description: 'nothing to run back to' }); return; }
     for (;;) {
       if (p.inProgram) {
-        if (!p.prog.stepBack()) { p.inProgram = false; continue; }
+        if (!p.prog!.stepBack()) { p.inProgram = false; continue; }
         p.xdpDone = false;
-        if (this.breakHereBackwards(p.prog.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
+        if (this.breakHereBackwards(p.prog!.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
         continue;
       }
       if (p.at === 0) { this.stop({ reason: 'step', description: `start of packet ${p.index + 1}` }); return; }
       this.stageBack(p);
       if (!p.inProgram) {
-        const ids = (this.funcBps.get(p.stops[p.at].id) ?? []).map((b) => b.id);
-        if (ids.length) { this.stop({ reason: 'function breakpoint', description: STAGE_NAMES[p.stops[p.at].id], hitBreakpointIds: ids }); return; }
-      } else if (this.breakHereBackwards(p.prog.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
+        const st = p.stops[p.at];
+        const ids = [...this.funcBps].filter(([t]) => stopMatches(st, t)).flatMap(([, bps]) => bps.map((b) => b.id));
+        if (ids.length) { this.stop({ reason: 'function breakpoint', description: st.text, hitBreakpointIds: ids }); return; }
+      } else if (this.breakHereBackwards(p.prog!.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
     }
   }
 
@@ -853,11 +889,11 @@ export class DebugRuntime {
     const p = this.pkt;
     if (!p) return out;
     if (p.inProgram) {
-      for (const f of p.prog.frames()) out.push({ name: f.depth === 0 ? `${f.func} (XDP)` : f.func, kind: 'program', depth: f.depth, insn: f.insn, line: f.line });
+      for (const f of p.prog!.frames()) out.push({ name: f.depth === 0 ? `${f.func} (XDP)` : f.func, kind: 'program', depth: f.depth, insn: f.insn, line: f.line });
     }
     for (let k = p.at; k >= 0; k--) {
       const s = p.stops[k];
-      out.push({ name: `${STAGE_NAMES[s.id]}: ${s.decision}`, kind: 'stage', stage: s });
+      out.push({ name: s.text, kind: 'stage', stage: s });
     }
     return out;
   }
@@ -866,8 +902,8 @@ export class DebugRuntime {
   currentPacket(): Uint8Array {
     const p = this.pkt;
     if (!p) return new Uint8Array(0);
-    const xdpAt = p.stops.findIndex((s) => s.id === 'xdp');
-    const started = p.inProgram || p.xdpDone || p.at > xdpAt;
+    // Before the program runs (or when it never does) the packet is the frame as it arrived.
+    const started = !!p.prog && (p.inProgram || p.xdpDone || p.at > p.xdpAt);
     return started ? this.world.machine.packet.contents() : p.frame;
   }
 
@@ -976,7 +1012,18 @@ export class DebugRuntime {
       out.push({ name: 'Stack', hint: 'locals', memoryReference: `stack+${fp - MAX_BPF_STACK}`, vars: () => this.stackSlots(fp) });
       out.push({ name: 'xdp_md', vars: () => this.xdpMd() });
     } else {
-      out.push({ name: 'Stage', vars: () => [{ name: STAGE_NAMES[f.stage!.id], value: f.stage!.decision, type: f.stage!.id }] });
+      const st = f.stage!, e = st.event;
+      out.push({
+        name: 'Stage', vars: () => [
+          { name: stageLabel(st.id), value: st.text.replace(/^[^:]*: /, ''), type: st.id },
+          ...(e ? [
+            { name: 'decision', value: DECISION_NAMES[e.decision] ?? String(e.decision) },
+            { name: 'reason', value: REASON_NAMES[e.reason] || '—' },
+            { name: 'counter', value: COUNTER_NAMES[e.counter] || '—' },
+            { name: 'value', value: `${e.value} (0x${(e.value >>> 0).toString(16)})` },
+          ] : []),
+        ],
+      });
     }
     out.push({ name: 'Packet', memoryReference: 'pkt', vars: () => this.packetVars() });
     out.push({ name: 'Maps', vars: () => this.mapVars() });
@@ -1149,6 +1196,9 @@ export function insnOfAddress(address: string, byteOffset = 0): number {
   const n = Number(BigInt(address.trim()) + BigInt(byteOffset));
   return Math.floor(n / 8);
 }
+
+/** `XDP_PASS`, or the kernel's word for an action it does not know. */
+function actionName(v: number): string { return XDP_ACTION_NAMES[v] ?? `invalid XDP action ${v}`; }
 
 function basename(p: string): string { return p.split(/[\\/]/).pop() ?? p; }
 
