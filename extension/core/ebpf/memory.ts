@@ -81,7 +81,7 @@ export class Memory {
     }
     this.bytes[id] = bytes;
     this.names[id] = name;
-    this.setWindows(id, 0, bytes.length, writable ? 0 : 0, writable ? bytes.length : 0);
+    this.setWindows(id, 0, bytes.length, 0, writable ? bytes.length : 0);
     return id;
   }
 

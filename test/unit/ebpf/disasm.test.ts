@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassembleConformance, formatInsn, objdumpLines } from '../../../extension/core/ebpf/disasm';
@@ -138,7 +138,7 @@ char LICENSE[] SEC("license") = "GPL";
       const obj = join(dir, `x-${cpu}.o`), bin = join(dir, `x-${cpu}.bin`);
       execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-mcpu=${cpu}`, '-I/usr/include/x86_64-linux-gnu', '-c', join(dir, 'x.c'), '-o', obj]);
       execFileSync('llvm-objcopy', ['-O', 'binary', '--only-section=xdp', obj, bin]);
-      const bytes = new Uint8Array(execFileSync('cat', [bin]));
+      const bytes = new Uint8Array(readFileSync(bin));
       // Text symbols (functions and LBB labels) give objdump its <name> annotations.
       const symbols = execFileSync('llvm-nm', ['--defined-only', obj], { encoding: 'utf8' }).split('\n')
         .map((l) => l.split(' ')).filter((f) => f.length === 3 && (f[1] === 't' || f[1] === 'T'))
