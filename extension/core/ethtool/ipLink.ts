@@ -9,7 +9,7 @@ export interface IpResult { stdout: string; stderr: string; exit: number }
 
 export type IpRequest =
   | { kind: 'show'; dev?: string }
-  | { kind: 'set'; dev: string; mtu?: number; up?: boolean; xdp?: { obj: string; sec?: string; mode: string } | 'off' };
+  | { kind: 'set'; dev: string; mtu?: number; up?: boolean; address?: string; xdp?: { obj: string; sec?: string; mode: string } | 'off' };
 
 /** Loads an XDP object for `xdp obj F sec S` (the CLI reads the file; tests pass real objects). */
 export type XdpLoader = (objectPath: string, section: string | undefined) => XdpProgram;
@@ -42,6 +42,7 @@ export function parseIpLink(argv: readonly string[]): IpRequest | IpResult {
         req.mtu = Number(v);
         break;
       }
+      case 'address': case 'addr': req.address = a[++i] ?? ''; break;
       case 'up': req.up = true; break;
       case 'down': req.up = false; break;
       case 'xdp': case 'xdpdrv': case 'xdpgeneric': case 'xdpoffload': {
@@ -97,6 +98,12 @@ export function runIpLink(device: NetvscDevice, argv: readonly string[], loadXdp
   }
   if (req.mtu !== undefined) {
     const r = device.setMtu(req.mtu);
+    if (r.err) return rtnlError(r);
+  }
+  if (req.address !== undefined) {
+    if (!/^([0-9a-fA-F]{1,2}:){5}[0-9a-fA-F]{1,2}$/.test(req.address)) return usageErr(`"${req.address}" is invalid lladdr.`);
+    const mac = req.address.split(':').map((x) => x.padStart(2, '0').toLowerCase()).join(':');
+    const r = device.setMacAddress(mac);
     if (r.err) return rtnlError(r);
   }
   if (req.xdp !== undefined) {

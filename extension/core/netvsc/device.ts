@@ -419,6 +419,16 @@ export class NetvscDevice {
     return OK;
   }
 
+  /** netvsc_set_mac_addr(): the VF's MAC first, then the host (NetworkAddress); host failure rolls the VF back. */
+  setMacAddress(mac: string): OpResult {
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) return { err: -EINVAL };
+    if ((parseInt(mac.slice(0, 2), 16) & 1) || /^(00:){5}00$/.test(mac)) return { err: -99 }; // -EADDRNOTAVAIL: eth_validate_addr
+    if (this.vf) this.vf.mac = mac.toLowerCase();
+    this.mac = mac.toLowerCase();
+    this.events.emit('state', { what: 'mac' });
+    return OK;
+  }
+
   setUp(up: boolean): OpResult {
     if (this.up === up) return OK;
     this.up = up;

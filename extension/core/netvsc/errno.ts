@@ -12,6 +12,7 @@ export const ENOSPC = 28;
 export const ERANGE = 34;
 export const EPROTO = 71;
 export const EOPNOTSUPP = 95;
+export const EADDRNOTAVAIL = 99;
 
 const TEXT: Record<number, string> = {
   [EPERM]: 'Operation not permitted',
@@ -27,6 +28,7 @@ const TEXT: Record<number, string> = {
   [ERANGE]: 'Numerical result out of range',
   [EPROTO]: 'Protocol error',
   [EOPNOTSUPP]: 'Operation not supported',
+  [EADDRNOTAVAIL]: 'Cannot assign requested address',
 };
 
 /** strerror(errno) as glibc prints it; accepts a negative kernel return value too. */

@@ -147,3 +147,19 @@ test('link down closes the VF too and switches the data path back', () => {
   assert.equal(d.vf!.up, false);
   assert.equal(d.dataPathIsVf, false);
 });
+
+test('MAC change goes to the VF first; multicast and zero addresses are refused; events report state and log lines', async () => {
+  const { runIpLink } = await import('../../../extension/core/ethtool/ipLink');
+  const d = new NetvscDevice();
+  const seen: string[] = [];
+  d.events.on('state', (e) => seen.push(`state:${e.what}`));
+  d.events.on('log', (e) => seen.push(`log:${e.text}`));
+  d.addVf({ serial: 2 });
+  assert.deepEqual(runIpLink(d, ['link', 'set', 'dev', 'eth0', 'address', '00:15:5d:aa:bb:cc']), { stdout: '', stderr: '', exit: 0 });
+  assert.equal(d.mac, '00:15:5d:aa:bb:cc');
+  assert.equal(d.vf!.mac, '00:15:5d:aa:bb:cc');
+  assert.deepEqual(runIpLink(d, ['link', 'set', 'dev', 'eth0', 'address', '01:00:5e:00:00:01']), { stdout: '', stderr: 'RTNETLINK answers: Cannot assign requested address\n', exit: 2 });
+  assert.ok(seen.includes('log:Data path switched to VF: enP2s1'));
+  assert.ok(seen.includes('state:datapath'));
+  assert.ok(seen.includes('state:mac'));
+});
