@@ -110,3 +110,26 @@ test('errors name line and column of the offending token', () => {
   assert.deepEqual(at('lock fetch xchg [%r10-8], %r1'), [1, 6, "'fetch' is implied by xchg"]);
   assert.equal(at('exit # fine\nneg %r0, 1')[0], 2);
 });
+
+test('random text never escapes as anything but an AsmError with a position inside the text', () => {
+  const vocab = ['mov', 'add32', 'ldxw', 'stxdw', 'lock', 'fetch', 'xchg', 'ja', 'jne32', 'call', 'local', 'lddw', 'exit', 'be16', 'movsx832',
+    '%r0', '%r1,', '%r10', '%r11', '%r99', '[%r1+4]', '[%r10-8],', '[%r1+0x10000]', '[%r1', '0x', '0xffffffff', '-2147483649', '18446744073709551616',
+    '+3', '-1', 'lbl', 'lbl:', ':', ',', '#', '  ', '\t', '\u00e9', '"', '[]'];
+  let x = 0x12345678;
+  const rnd = (): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  let ok = 0, errors = 0;
+  for (let n = 0; n < 5000; n++) {
+    const lines: string[] = [];
+    for (let l = 0; l < 1 + (rnd() % 5); l++) lines.push(Array.from({ length: rnd() % 5 }, () => vocab[rnd() % vocab.length]).join(rnd() & 1 ? ' ' : ''));
+    const text = lines.join('\n');
+    try {
+      assemble(text);
+      ok++;
+    } catch (e) {
+      assert.ok(e instanceof AsmError, `${JSON.stringify(text)} threw ${String(e)}`);
+      assert.ok(e.line >= 1 && e.line <= lines.length && e.column >= 1 && e.column <= lines[e.line - 1].length + 1, `${JSON.stringify(text)}: ${e.message}`);
+      errors++;
+    }
+  }
+  assert.ok(ok > 100 && errors > 1000, `${ok} assembled, ${errors} rejected`);
+});

@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { interpreter } from '../../../extension/core/ebpf/interpreter';
 import { jit } from '../../../extension/core/ebpf/jit';
 import { HelperDef, Machine, SeededEnv, ST_EXIT, ST_FAULT, VmLoadError } from '../../../extension/core/ebpf/vm';
+import { runConformance } from '../../../extension/core/ebpf/conformance';
 
 /** Opcodes that exist, so that a good share of the streams get past the loader. */
 const VALID = [
@@ -90,5 +91,20 @@ test('truncated and odd-sized programs are load errors, not exceptions', () => {
     const m = new Machine();
     const bytes = new Uint8Array(size).fill(0x18);
     assert.throws(() => m.load({ insns: bytes, maps: [] }), VmLoadError);
+  }
+});
+
+test('random .data files: a verdict with a reason, never an exception', () => {
+  const pieces = ['-- asm', '-- mem', '-- raw', '-- result', '-- error', '-- c', '-- bogus', '# x', 'mov %r0, 1', 'exit', 'ldxw %r0, [%r1+2]',
+    'ja -1', 'call 5', 'call %r1', 'aa bb', 'zz', '0x95', '0x5566778800000018', '18446744073709551616', '95 00 00 00 00 00 00 00',
+    '0x1', '7', '', 'lddw %r0, 0x1', 'jeq %r0, 1, +0', 'mov %r1, -1'];
+  const env = new SeededEnv(42);
+  for (let n = 0; n < 3000; n++) {
+    const text = Array.from({ length: 1 + (env.random() % 9) }, () => pieces[env.random() % pieces.length]).join('\n');
+    for (const engine of [interpreter, jit]) {
+      const r = runConformance(text, engine);
+      assert.equal(typeof r.pass, 'boolean');
+      if (!r.pass) assert.ok(r.why.length > 0, JSON.stringify(text));
+    }
   }
 });
