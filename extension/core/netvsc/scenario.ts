@@ -27,6 +27,9 @@ export interface Scenario { seed?: number; flows: ScenarioFlow[]; guestMac?: str
 
 export class ScenarioError extends Error {}
 
+/** Frames of one scenario live in one arena; this bounds it (a typo in `packets` must not eat the machine). */
+export const MAX_ARENA_BYTES = 2 ** 30;
+
 /** Validates a parsed scenario JSON; the message names the flow and field. */
 export function checkScenario(j: unknown, where: string): Scenario {
   const bad = (m: string): never => { throw new ScenarioError(`${where}: ${m}`); };
@@ -63,6 +66,7 @@ export function buildScenario(s: Scenario): ArenaSource {
   let total = 0;
   let bytes = 0;
   for (const t of tpls) { total += t.flow.packets * t.frames.length; bytes += t.flow.packets * t.frames.reduce((a, b) => a + b.length, 0); }
+  if (bytes > MAX_ARENA_BYTES) throw new ScenarioError(`scenario needs ${bytes} bytes of frames, over the ${MAX_ARENA_BYTES} byte limit: fewer packets or smaller payloads`);
   const arena = new Uint8Array(bytes);
   const offsets = new Uint32Array(total), lengths = new Uint32Array(total), times = new Float64Array(total), tx = new Uint8Array(total);
   // Round-robin over flows by time: flow i's packet n is at n * interval + i.

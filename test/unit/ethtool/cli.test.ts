@@ -126,3 +126,12 @@ test('the bundled CLI as a process: stdout, stderr and the exit status reach the
   const q = spawnSync(process.execPath, [out, 'ethtool', '--', '-N', 'eth0', 'rx-flow-hash', 'tcp4', 's'], { encoding: 'utf8' });
   assert.deepEqual([q.status, q.stderr], [0, 'Cannot change RX network flow hashing options: Operation not supported\n']);
 });
+
+test('a scenario whose frames would not fit the arena limit is refused before allocating', async () => {
+  writeFileSync(join(dir, 'huge.json'), JSON.stringify({ flows: [{ proto: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, packets: 40_000_000, payload: 1400 }] }));
+  const r = await run('replay', '--scenario', 'huge.json');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^netvsc-lab replay: scenario needs \d+ bytes of frames, over the 1073741824 byte limit/);
+  writeFileSync(join(dir, 'typo.json'), JSON.stringify({ flows: [{ proto: 'sctp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, packets: 1 }] }));
+  assert.equal((await run('replay', '--scenario', 'typo.json')).err, 'netvsc-lab replay: typo.json: flows[0].proto must be "tcp" or "udp"\n');
+});
