@@ -130,7 +130,7 @@ export const bpfRunCommand: CliCommand = {
       const { program } = instance.program(section);
       if (program.progType !== 'xdp') throw new RunError(`program '${program.name}' (section ${program.section}) is of type ${program.progType}; only XDP programs can be run`);
       if (verify) {
-        const v = verifyProgram(program);
+        const v = verifyProgram(program, { recordStates: false });
         if (!v.ok) {
           io.err(formatVerifierError(obj, program, v.error!, io.cwd));
           io.err(`${program.name}: rejected by the verifier (use --no-verify to run it anyway)\n`);

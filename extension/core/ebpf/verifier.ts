@@ -207,12 +207,20 @@ function regEqual(a: Reg, b: Reg): boolean {
   return a.t === b.t && a.off === b.off && a.id === b.id && a.r === b.r && a.map === b.map && a.frame === b.frame && scalarEqual(a.s, b.s);
 }
 
-function statesCover(o: State, n: State, exact: boolean): boolean {
+/**
+ * Whether old state `o` covers new state `n` at instruction `pc`. Registers that are dead there
+ * (never read before being written, by the static liveness in `live`) do not matter, which is
+ * what lets states prune where the kernel's read marks would let them.
+ */
+function statesCover(o: State, n: State, exact: boolean, live: Uint16Array, pc: number): boolean {
   if (o.frames.length !== n.frames.length) return false;
-  for (let fi = 0; fi < o.frames.length; fi++) {
+  const top = o.frames.length - 1;
+  for (let fi = 0; fi <= top; fi++) {
     const of = o.frames[fi], nf = n.frames[fi];
     if (of.callsite !== nf.callsite) return false;
-    for (let i = 0; i < 11; i++) if (!regSafe(of.regs[i], nf.regs[i], exact)) return false;
+    // A caller frame resumes after its call: r0-r5 are overwritten there.
+    const mask = fi === top ? live[pc] : live[o.frames[fi + 1].callsite] & ~0x3f;
+    for (let i = 0; i < 10; i++) if ((mask >> i) & 1 && !regSafe(of.regs[i], nf.regs[i], exact)) return false;
     for (let b = 0; b < MAX_BPF_STACK; b++) {
       const ov = of.stack[b], nv = nf.stack[b];
       if (exact ? ov !== nv : ov !== STACK_INVALID && ov !== nv && !(ov === STACK_MISC && nv === STACK_ZERO)) return false;
@@ -244,6 +252,8 @@ class Verifier {
   private readonly record: boolean;
   private readonly insnStates: (string[] | undefined)[] = [];
   private readonly prunePoint: Uint8Array;
+  /** Per instruction: bit r set when register r may be read before it is written from there on. */
+  private live: Uint16Array = new Uint16Array(0);
   private readonly explored = new Map<number, Checkpoint[]>();
   private processed = 0;
   private totalStates = 0;
@@ -295,6 +305,7 @@ class Verifier {
     if (this.decodeError) return this.result(this.decodeError);
     try {
       this.checkCfg();
+      this.live = registerLiveness(this.code);
       this.doCheck();
     } catch (e) {
       if (e instanceof Reject) return this.result(this.err(e.insn, e.message));
@@ -470,10 +481,10 @@ class Verifier {
         const old = list[i];
         if (old.branches > 0) {
           // A state on the current path that equals this one: the loop makes no progress.
-          if (statesCover(old.state, st, true)) throw new Reject(pc, `infinite loop detected at insn ${pc}`);
+          if (statesCover(old.state, st, true, this.live, pc)) throw new Reject(pc, `infinite loop detected at insn ${pc}`);
           continue;
         }
-        if (statesCover(old.state, st, false)) { old.hit++; return null; }
+        if (statesCover(old.state, st, false, this.live, pc)) { old.hit++; return null; }
         old.miss++;
         if (old.miss > old.hit * 3 + 3 && list.length > 1) { list.splice(i, 1); i--; }
       }
@@ -975,3 +986,61 @@ class Verifier {
   }
 }
 
+
+/** Registers an instruction reads (`use`) and writes (`def`), as bit masks. */
+function useDef(c: DecodedProgram, i: number): [number, number] {
+  const op = c.code[i], cls = op & 7, d = 1 << c.dst[i], s = 1 << c.src[i], x = (op & 0x08) !== 0;
+  switch (cls) {
+    case 4: case 7: {
+      const aop = op & 0xf0;
+      if (aop === 0xb0) return [x ? s : 0, d];
+      if (aop === 0x80 || aop === 0xd0) return [d, d];
+      return [d | (x ? s : 0), d];
+    }
+    case 1: return [s, d];
+    case 2: return [d, 0];
+    case 3:
+      if ((op & 0xe0) === 0xc0) {
+        const imm = c.imm[i];
+        if (imm === 0xf1) return [d | s | 1, 1];
+        return [d | s, imm & 1 ? s : 0];
+      }
+      return [d | s, 0];
+    case 0: return op === 0x18 ? [0, d] : [0x3f, 0x3f];
+    default: {
+      const jop = op & 0xf0;
+      if (jop === 0x90) return [1, 0];
+      if (jop === 0x80) return [0x3e, 0x3f];
+      if (jop === 0x00) return [0, 0];
+      return [d | (x ? s : 0), 0];
+    }
+  }
+}
+
+/** Backward dataflow over the control-flow graph: live-in register set of every instruction. */
+function registerLiveness(c: DecodedProgram): Uint16Array {
+  const n = c.length;
+  const use = new Uint16Array(n), def = new Uint16Array(n), live = new Uint16Array(n + 1);
+  const succ: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    [use[i], def[i]] = useDef(c, i);
+    const op = c.code[i], cls = op & 7, jop = op & 0xf0;
+    if (op === 0x18) { succ[i] = [i + 2]; succ[i + 1] = []; i++; continue; }
+    if (cls === 5 || cls === 6) {
+      if (jop === 0x90) succ[i] = [];
+      else if (jop === 0x80) succ[i] = [i + 1];
+      else if (jop === 0x00) succ[i] = [i + 1 + (cls === 6 ? c.imm[i] : c.off[i])];
+      else succ[i] = [i + 1, i + 1 + c.off[i]];
+    } else succ[i] = [i + 1];
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      let out = 0;
+      for (const t of succ[i] ?? []) if (t < n) out |= live[t];
+      const v = use[i] | (out & ~def[i]);
+      if (v !== live[i]) { live[i] = v; changed = true; }
+    }
+  }
+  return live;
+}

@@ -65,6 +65,7 @@ const CASES: Case[] = [
   { obj: example('xdp_redirect_map.o'), prog: 'xdp_redirect_map', packets: [{ data: udp(1) }] },
   { obj: example('xdp_config_printk.o'), prog: 'xdp_config_printk', packets: [{ data: udp(53).subarray(0, 42) }, { data: udp(53) }, { data: udp(53), repeat: 3 }] },
   { obj: fixture('tail_call.o'), prog: 'xdp_tail_main', packets: [0, 1, 2, 3, 9].map((b) => { const p = udp(53); p[0] = b; return { data: p }; }) },
+  { obj: fixture('xdp_big.o'), prog: 'xdp_big', packets: [{ data: udp(53) }, { data: udp(53), repeat: 3 }, { data: udp(54) }, { data: tcp(53) }] },
   { obj: fixture('adjust_repeat.o'), prog: 'adjust_repeat', packets: [{ data: udp(53) }, { data: udp(53), repeat: 4 }] },
   { obj: fixture('csum_store.o'), prog: 'csum_store', packets: [{ data: udp(53) }, { data: tcp(443, { payload: 40 }) }, { data: udp(1).subarray(0, 33) }] },
   {
@@ -120,7 +121,7 @@ test('the kernel verifier and ours reach the same verdicts, with the same messag
     ...['xdp_pass', 'xdp_drop_udp', 'xdp_count', 'xdp_parse_calls', 'xdp_vlan_pop', 'xdp_redirect_map', 'xdp_config_printk', 'xdp_buggy_unchecked'].map((f) => example(`${f}.o`)),
     // too_large_loop is left out: the kernel takes ~40 s and a 50 MB log to reject it (its message
     // is in the verifier test, from the kernel's log).
-    ...['map_null_deref', 'map_value_oob', 'ctx_write', 'infinite_loop', 'adjust_limits', 'adjust_repeat', 'csum_store', 'tail_call', 'btf_types'].map((f) => fixture(`${f}.o`)),
+    ...['map_null_deref', 'map_value_oob', 'ctx_write', 'infinite_loop', 'adjust_limits', 'adjust_repeat', 'csum_store', 'tail_call', 'btf_types', 'xdp_big'].map((f) => fixture(`${f}.o`)),
   ];
   for (const path of objs) {
     const { loaded, log } = kernelLoad(path);
