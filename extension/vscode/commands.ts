@@ -5,6 +5,7 @@ import type { NetvscConsole } from './console';
 import type { DeviceTreeProvider } from './deviceTree';
 import type { Devices } from './devices';
 import type { ReplayRunner } from './replay';
+import type { XdpActions } from './xdp';
 
 const HOST_PROFILES: { label: string; description: string }[] = [
   { label: 'azure', description: 'Azure (newest host: RSC, 64 queues)' },
@@ -18,9 +19,9 @@ const HOST_PROFILES: { label: string; description: string }[] = [
 /** The device named by a tree node id (`eth0/offloads/…`), or eth0 when run from the palette. */
 const deviceOf = (id: unknown): string => (typeof id === 'string' ? id.split('/')[0] : 'eth0');
 
-export interface CommandDeps { devices: Devices; tree: DeviceTreeProvider; console: NetvscConsole; replays: ReplayRunner }
+export interface CommandDeps { devices: Devices; tree: DeviceTreeProvider; console: NetvscConsole; replays: ReplayRunner; xdp: XdpActions }
 
-export function registerCommands({ devices, tree, console, replays }: CommandDeps): vscode.Disposable[] {
+export function registerCommands({ devices, tree, console, replays, xdp }: CommandDeps): vscode.Disposable[] {
   /** Runs a command line, echoes it in the console, and shows a refusal as the tool's error. */
   const run = async (line: string): Promise<boolean> => {
     const r = (await devices.lab()).run(line);
@@ -52,6 +53,15 @@ export function registerCommands({ devices, tree, console, replays }: CommandDep
     'netvsc.replay': (arg) => replays.pickAndRun(arg instanceof vscode.Uri ? arg : undefined,
       typeof arg === 'string' ? deviceOf(arg) : 'eth0'),
     'netvsc.openConsole': () => console.show(),
+    'netvsc.xdp.attach': (file, section) => xdp.attach(file, section),
+    'netvsc.xdp.detach': (id) => run(`ip link set dev ${deviceOf(id)} xdp off`),
+    'netvsc.xdp.runOnTrace': (file, section) => xdp.runOnTrace(file, section),
+    'netvsc.xdp.debug': (file, section) => xdp.debug(file, section),
+    'netvsc.ethtool.runScript': (file) => xdp.runScript(file),
+    'netvsc.vf.add': async (id) => { (await devices.lab()).device(deviceOf(id))?.addVf(); },
+    'netvsc.vf.remove': async (id) => { (await devices.lab()).device(deviceOf(id))?.removeVf(); },
+    'netvsc.vf.up': async (id) => run(`ip link set dev ${(await devices.lab()).device(deviceOf(id))?.vf?.name ?? 'enP1s1'} up`),
+    'netvsc.vf.down': async (id) => run(`ip link set dev ${(await devices.lab()).device(deviceOf(id))?.vf?.name ?? 'enP1s1'} down`),
     'netvsc.toggleOffload': async (id) => {
       if (typeof id !== 'string') return;
       const [dev, , group, member] = id.split('/');

@@ -1,6 +1,7 @@
 // Owns the lab of emulated devices for this window. The engine loads on first use (the first
 // time the view is shown or a command runs), not at activation.
 import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
 import type { Lab } from '../core/lab/lab';
 import type { HostProfileName } from '../core/netvsc/hostProfile';
 
@@ -28,8 +29,9 @@ export class Devices implements vscode.Disposable {
   }
 
   private createLab(): Promise<Lab> {
-    return import('../core/lab/lab').then(({ Lab }) => {
-      const lab = new Lab();
+    return Promise.all([import('../core/lab/lab'), import('../core/netvsc/xdpRunner')]).then(([{ Lab }, { loadXdpProgram }]) => {
+      // `ip link set … xdp obj F`: the object is read here; its code runs through the JIT.
+      const lab = new Lab({ loadXdp: (path, section) => loadXdpProgram(readFileSync(path), { objectPath: path, section, engine: 'jit' }) });
       this.offs.push(lab.events.on('log', (e) => {
         if (e.level === 'info') this.log.info(e.line); else if (e.level === 'warn') this.log.warn(e.line); else this.log.error(e.line);
       }));

@@ -7,6 +7,7 @@ import { DeviceTreeProvider } from './deviceTree';
 import { Devices } from './devices';
 import { ReplayRunner } from './replay';
 import { DeviceStatusBar } from './statusBar';
+import { XdpActions } from './xdp';
 
 export interface NetvscLabApi {
   /** How long activate() took, in milliseconds (measured inside it). */
@@ -22,9 +23,10 @@ export function activate(context: vscode.ExtensionContext): NetvscLabApi {
   const console = new NetvscConsole(devices);
   const view = vscode.window.createTreeView('netvsc.devices', { treeDataProvider: tree, showCollapseAll: true });
   const replays = new ReplayRunner(devices, log);
+  const xdp = new XdpActions(context, devices, console, replays);
   const status = new DeviceStatusBar(devices);
   status.start();
-  context.subscriptions.push(log, devices, tree, view, console, replays, status, ...registerCommands({ devices, tree, console, replays }));
+  context.subscriptions.push(log, devices, tree, view, console, replays, status, ...registerCommands({ devices, tree, console, replays, xdp }));
   const activationMs = performance.now() - t0;
   log.info(`NetVSC Lab activated in ${activationMs.toFixed(1)} ms`);
   return { activationMs, devices };

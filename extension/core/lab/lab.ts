@@ -7,6 +7,7 @@ import { NetvscDevice } from '../netvsc/device';
 import { NetvscStats } from '../netvsc/stats';
 import { Emitter } from '../netvsc/events';
 import type { HostProfileName } from '../netvsc/hostProfile';
+import { parseIpLink, runIpLink, type XdpLoader } from '../ethtool/ipLink';
 
 export interface LabEvents {
   /** A device was added or removed. */
@@ -23,6 +24,9 @@ export class Lab {
   readonly events = new Emitter<LabEvents>();
   private readonly byName = new Map<string, NetvscDevice>();
   private readonly unsubscribe = new Map<string, (() => void)[]>();
+
+  /** `loadXdp` loads the object of `ip link set … xdp obj F sec S` (reading files is the caller's business). */
+  constructor(private readonly opts: { loadXdp?: XdpLoader } = {}) {}
 
   get devices(): NetvscDevice[] { return [...this.byName.values()]; }
 
@@ -85,6 +89,25 @@ export class Lab {
       const target = (dev && this.byName.get(dev)) || this.devices[0];
       if (!target) return { stdout: '', stderr: `Cannot get device settings: No such device\n`, exit: 75 };
       return runEthtool(target, rest);
+    }
+    if (prog.text === 'ip') {
+      const argv = rest.map((t) => t.text);
+      const req = parseIpLink(argv);
+      const dev = 'dev' in req ? req.dev : undefined;
+      // `ip link set dev enP1s1 …` names a VF: the netvsc device that owns it answers.
+      const target = (dev && (this.byName.get(dev) ?? this.devices.find((d) => d.vf?.name === dev))) || this.devices[0];
+      if (!target) return { stdout: '', stderr: `Cannot find device "${dev ?? ''}"\n`, exit: 1 };
+      if (dev && !this.byName.has(dev) && target.vf?.name !== dev) return { stdout: '', stderr: `Cannot find device "${dev}"\n`, exit: 1 };
+      if ('kind' in req && req.kind === 'show' && dev === undefined) {
+        const shown = this.devices.map((d) => runIpLink(d, argv, this.opts.loadXdp));
+        return { stdout: shown.map((r) => r.stdout).join(''), stderr: shown.map((r) => r.stderr).join(''), exit: Math.max(...shown.map((r) => r.exit)) };
+      }
+      try {
+        return runIpLink(target, argv, this.opts.loadXdp);
+      } catch (e) {
+        // The loader's message names the file (and the verifier's reason): what `ip` would print.
+        return { stdout: '', stderr: `${e instanceof Error ? e.message : String(e)}\n`, exit: 1 };
+      }
     }
     return { stdout: '', stderr: `${prog.text}: command not found\n`, exit: 127 };
   }

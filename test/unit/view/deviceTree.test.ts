@@ -86,3 +86,18 @@ test('the lab routes commands to the device they name and answers unknown progra
   const r = lab.run('tcpdump -i eth0');
   assert.deepEqual(r, { stdout: '', stderr: 'tcpdump: command not found\n', exit: 127 });
 });
+
+test('ip link goes to the device it names, also through its VF, and answers a missing one like iproute2', () => {
+  const { lab } = setup();
+  lab.addDevice({ host: 'ws2016' });
+  assert.deepEqual(lab.run('ip link set dev eth1 mtu 9000'), { stdout: '', stderr: '', exit: 0 });
+  assert.equal(lab.device('eth1')!.mtu, 9000);
+  assert.equal(lab.device('eth0')!.mtu, 1500);
+  const shown = lab.run('ip link show').stdout;
+  assert.match(shown, /^\d+: eth0: /m);
+  assert.match(shown, /^\d+: eth1: .*mtu 9000/m);
+  assert.equal(lab.run('ip link set dev eth7 up').stderr, 'Cannot find device "eth7"\n');
+  lab.device('eth0')!.addVf();
+  assert.equal(lab.run('ip link set dev enP1s1 down').exit, 0);
+  assert.equal(lab.device('eth0')!.dataPathIsVf, false);
+});
