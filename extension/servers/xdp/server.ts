@@ -90,6 +90,13 @@ function checkLogged(uri: string): void {
 }
 
 documents.onDidOpen((e) => checkLogged(e.document.uri));
+// A file that stops being XDP C (its SEC("xdp…") removed) keeps no stale clang/verifier findings.
+documents.onDidChangeContent((e) => {
+  if (checkGeneration.has(e.document.uri) && !xdpDoc(e.document.uri)) {
+    checkGeneration.delete(e.document.uri);
+    connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  }
+});
 documents.onDidSave((e) => checkLogged(e.document.uri));
 documents.onDidClose((e) => {
   parsed.delete(e.document.uri);
