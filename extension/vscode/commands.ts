@@ -58,6 +58,7 @@ export function registerCommands({ devices, tree, console, replays, xdp }: Comma
     'netvsc.xdp.runOnTrace': (file, section) => xdp.runOnTrace(file, section),
     'netvsc.xdp.debug': (file, section) => xdp.debug(file, section),
     'netvsc.ethtool.runScript': (file) => xdp.runScript(file),
+    'netvsc.openExamples': () => xdp.openExamples(),
     'netvsc.vf.add': async (id) => { (await devices.lab()).device(deviceOf(id))?.addVf(); },
     'netvsc.vf.remove': async (id) => { (await devices.lab()).device(deviceOf(id))?.removeVf(); },
     'netvsc.vf.up': async (id) => run(`ip link set dev ${(await devices.lab()).device(deviceOf(id))?.vf?.name ?? 'enP1s1'} up`),

@@ -8,9 +8,15 @@ import type { NetvscConsole } from './console';
 import type { Devices } from './devices';
 import type { ReplayRunner } from './replay';
 
-const uriOf = (arg: unknown): vscode.Uri | undefined =>
-  arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? (arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg))
-    : vscode.window.activeTextEditor?.document.uri;
+/** The file an action is about: its argument, else the active editor's file of that kind, else one the user picks. */
+async function fileOf(arg: unknown, extensions: string[], title: string): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg) return arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active && extensions.some((e) => active.fsPath.endsWith(`.${e}`))) return active;
+  return (await vscode.window.showOpenDialog({ title, canSelectMany: false, filters: { [title]: extensions } }))?.[0];
+}
+const XDP_FILES = ['c', 'o'];
 
 export class XdpActions {
   constructor(private readonly context: vscode.ExtensionContext, private readonly devices: Devices,
@@ -45,7 +51,7 @@ export class XdpActions {
   }
 
   async attach(fileArg?: unknown, section?: unknown, device = 'eth0'): Promise<boolean> {
-    const src = uriOf(fileArg);
+    const src = await fileOf(fileArg, XDP_FILES, 'XDP program (C or object)');
     if (!src) return false;
     const obj = await this.objectFor(src);
     if (!obj) return false;
@@ -63,7 +69,7 @@ export class XdpActions {
   }
 
   async debug(fileArg?: unknown, section?: unknown): Promise<boolean> {
-    const src = uriOf(fileArg);
+    const src = await fileOf(fileArg, XDP_FILES, 'XDP program (C or object)');
     if (!src) return false;
     const trace = (await vscode.window.showOpenDialog({
       title: 'Trace or scenario to debug the XDP program on', canSelectMany: false,
@@ -78,9 +84,20 @@ export class XdpActions {
     });
   }
 
+  /** Copies the bundled examples to a folder the user picks and opens it with an XDP program. */
+  async openExamples(): Promise<boolean> {
+    const target = (await vscode.window.showOpenDialog({ title: 'Folder to copy the NetVSC examples into', canSelectFolders: true, canSelectFiles: false, openLabel: 'Copy Examples Here' }))?.[0];
+    if (!target) return false;
+    const dest = vscode.Uri.joinPath(target, 'netvsc-examples');
+    await vscode.workspace.fs.copy(vscode.Uri.joinPath(this.context.extensionUri, 'examples'), dest, { overwrite: false });
+    await vscode.window.showTextDocument(vscode.Uri.joinPath(dest, 'xdp', 'xdp_drop_udp.c'));
+    if (!vscode.workspace.workspaceFolders?.length) await vscode.commands.executeCommand('vscode.openFolder', dest, { forceNewWindow: false });
+    return true;
+  }
+
   /** "Run on eth0" for an .ethtool script: each line through the lab, echoed in the console. */
   async runScript(fileArg?: unknown): Promise<number> {
-    const uri = uriOf(fileArg);
+    const uri = await fileOf(fileArg, ['ethtool'], 'ethtool script');
     if (!uri) return -1;
     const doc = await vscode.workspace.openTextDocument(uri);
     const lab = await this.devices.lab();
