@@ -137,6 +137,9 @@ export class CodeServer {
     // A VS Code launched from a VS Code terminal would otherwise talk to that one.
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('VSCODE_')) delete env[k];
+    // Nothing outside the temp root: code-server writes a default config.yaml under XDG_CONFIG_HOME.
+    env.XDG_CONFIG_HOME = join(root, 'xdg-config');
+    env.XDG_DATA_HOME = join(root, 'xdg-data');
     const common = ['--config', join(root, 'config.yaml'), '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
     try {
@@ -239,6 +242,14 @@ export class CodeServer {
     await page.goto(`${this.url}/?${query}`, { timeout: 60_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     return page;
+  }
+
+  /** Runs code-server's command line (e.g. `--list-extensions`) on this server's folders. */
+  cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(this.install.node, [this.install.entry, '--config', join(this.root, 'config.yaml'),
+      '--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir, ...args],
+    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, XDG_CONFIG_HOME: join(this.root, 'xdg-config'), XDG_DATA_HOME: join(this.root, 'xdg-data') } });
+    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 
   /** The server-side VS Code logs (remote agent, extension hosts) of this server's user-data dir. */

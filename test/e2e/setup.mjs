@@ -175,7 +175,8 @@ function install(dir) {
   run('building argon2', 'npm', ['rebuild', 'argon2'], { cwd: join(dir, 'code-server'), env: env24 });
   run('code-server postinstall', 'sh', ['./postinstall.sh'], { cwd: p.codeServerDir, env: env24 });
 
-  const v = spawnSync(p.node, [p.entry, '--version'], { encoding: 'utf8' });
+  // XDG_CONFIG_HOME: code-server writes a default config.yaml (with a password) into it on any run.
+  const v = spawnSync(p.node, [p.entry, '--version'], { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'xdg-config') } });
   if (v.status !== 0 || !v.stdout.includes(CODE_SERVER_VERSION)) {
     fail(`code-server does not start: \`${p.node} ${p.entry} --version\` gave exit ${v.status}: ${(v.stderr || v.stdout || '').trim().slice(0, 400)}`);
   }

@@ -87,8 +87,8 @@ describe('the extension in the workbench, as a user sees it', () => {
   });
 
   test('the extension is installed from the .vsix and stays inactive until its view is opened', async () => {
-    const list = spawnSync(server!.install.node, [server!.install.entry, '--extensions-dir', server!.extensionsDir, '--list-extensions'], { encoding: 'utf8' });
-    assert.match(list.stdout, new RegExp(`^${EXTENSION_ID}$`, 'm'));
+    const list = server!.cli(['--list-extensions']);
+    assert.match(list.stdout, new RegExp(`^${EXTENSION_ID}$`, 'm'), list.stderr);
     // Wait until the window's extension host has done its start-up activations ...
     const log = await until('the extension host to finish start-up activation', () => {
       const text = newExtHostLog(server!, logsBefore);
