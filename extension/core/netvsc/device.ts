@@ -37,6 +37,8 @@ export interface DeviceOptions {
   xdpRedirectUnsupported: boolean;
   /** Seed of the boot-time random values (flow hash seed, bus GUID). */
   seed: number;
+  /** ethtool -S layout of older kernels ('v5.8': no vlan_error, 5 counters per queue). */
+  statsLayout: 'newest' | 'v5.8';
 }
 
 export const DEFAULT_OPTIONS: DeviceOptions = {
@@ -45,6 +47,7 @@ export const DEFAULT_OPTIONS: DeviceOptions = {
   legacyRxTableSurvives: false,
   xdpRedirectUnsupported: false,
   seed: 1,
+  statsLayout: 'newest',
 };
 
 export interface DeviceConfig {
@@ -154,6 +157,7 @@ export class NetvscDevice {
     this.vlan = config.vlan ?? 0;
     this.busInfo = vmbusGuid(this.options.seed);
     this.stats = new NetvscStats(this.cpus, 1);
+    this.stats.layout = this.options.statsLayout;
     this.probe();
   }
 

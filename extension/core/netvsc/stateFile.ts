@@ -91,6 +91,7 @@ export function deserializeDevice(j: unknown, where: string, loadXdp?: (objectPa
     if (s.stats) {
       const st = NetvscStats.fromJSON(d.cpus, s.stats);
       if (st.numChn !== d.numChn) st.resetChannels(d.numChn);
+      st.layout = d.options.statsLayout ?? 'newest';
       d.stats = st;
     }
     if (Array.isArray(s.log)) d.log.push(...s.log.filter((l) => typeof l === 'string'));

@@ -30,6 +30,8 @@ export class NetvscStats {
   queues: Float64Array;
   /** Core tx_dropped (ip -s link): survives. */
   txDropped = 0;
+  /** Which kernel's ethtool -S layout to show. */
+  layout: 'newest' | 'v5.8' = 'newest';
 
   constructor(readonly cpus: number, numChn: number) {
     this.vfPcpu = new Float64Array(cpus * VF_PCPU);
@@ -46,16 +48,21 @@ export class NetvscStats {
   /** The channel's target CPU (VMBus assigns channels round-robin over the online CPUs). */
   targetCpu(chn: number): number { return chn % this.cpus; }
 
-  /** ethtool -S, in the driver's order (netvsc_get_strings + netvsc_get_ethtool_stats). */
-  ethtoolStats(): [string, number][] {
+  /**
+   * ethtool -S, in the driver's order (netvsc_get_strings + netvsc_get_ethtool_stats).
+   * `layout` 'v5.8': kernels ≈5.6–5.8 (no vlan_error; 5 per queue: tx packets/bytes, rx packets/bytes/xdp_drop).
+   */
+  ethtoolStats(layout: 'newest' | 'v5.8' = this.layout): [string, number][] {
     const out: [string, number][] = [];
-    GLOBAL_STAT_NAMES.forEach((n, i) => out.push([n, this.global[i]]));
+    const old = layout === 'v5.8';
+    GLOBAL_STAT_NAMES.forEach((n, i) => { if (!(old && n === 'vlan_error')) out.push([n, this.global[i]]); });
     const vf = new Float64Array(VF_PCPU);
     for (let c = 0; c < this.cpus; c++) for (let f = 0; f < VF_PCPU; f++) vf[f] += this.vfPcpu[c * VF_PCPU + f];
     VF_STAT_NAMES.forEach((n, i) => out.push([n, vf[i]]));
     const nq = this.numChn;
+    const fields = old ? [Q_TX_PACKETS, Q_TX_BYTES, Q_RX_PACKETS, Q_RX_BYTES, Q_RX_XDP_DROP] : [0, 1, 2, 3, 4, 5, 6, 7];
     for (let q = 0; q < nq; q++) {
-      for (let f = 0; f < PER_QUEUE; f++) out.push([QUEUE_FIELD_NAMES[f].replace('%', String(q)), this.queues[q * PER_QUEUE + f]]);
+      for (const f of fields) out.push([QUEUE_FIELD_NAMES[f].replace('%', String(q)), this.queues[q * PER_QUEUE + f]]);
     }
     for (let c = 0; c < this.cpus; c++) {
       const v = (f: number) => this.vfPcpu[c * VF_PCPU + f];

@@ -195,3 +195,11 @@ test('-K of a fixed feature: Actual changes with [requested], "Could not change 
   const r = eth(new NetvscDevice(), '-K eth0 highdma off');
   assert.deepEqual(r, { stdout: 'Actual changes:\nhighdma: on [requested off]\n', stderr: 'Could not change any device features\n', exit: 1 });
 });
+
+test('-S on an older kernel layout (≈5.6–5.8): 10 globals, 5 per queue (device option)', () => {
+  const d = new NetvscDevice({ cpus: 1, options: { statsLayout: 'v5.8' } });
+  const names = eth(d, '-S eth0').stdout.trimEnd().split('\n').slice(1).map((l) => l.trim().split(':')[0]);
+  assert.equal(names.length, 10 + 5 + 5 + 8);
+  assert.ok(!names.includes('vlan_error'));
+  assert.deepEqual(names.slice(15, 20), ['tx_queue_0_packets', 'tx_queue_0_bytes', 'rx_queue_0_packets', 'rx_queue_0_bytes', 'rx_queue_0_xdp_drop']);
+});
