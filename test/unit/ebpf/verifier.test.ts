@@ -122,6 +122,12 @@ test('packet pointers survive a spill to the stack; adjust_head invalidates them
   rejects(prog([...pre, I(0xbf, 6, 2), movi(2, 0), I(0x85, 0, 0, 0, 44), I(0x71, 0, 6, 0), EXIT]), 9, "R6 invalid mem access 'scalar'");
 });
 
+test('returning a pointer from XDP: allowed when privileged (no return range for plain XDP), not otherwise', () => {
+  const p = loadFile(fixture('ret_ctx_pointer.o')).programs[0];
+  accepts(p);
+  rejects(p, 1, 'R0 leaks addr as return value', { privileged: false });
+});
+
 test('bounded loops terminate; uninitialised stack reads depend on privilege', () => {
   const loop = accepts(prog([movi(0, 0), movi(1, 0), I(0x0f, 0, 1), I(0x07, 1, 0, 0, 1), I(0xa5, 1, 0, -3, 4), EXIT]));
   assert.ok(loop.processed > 4 * 3 && loop.processed < 100);
