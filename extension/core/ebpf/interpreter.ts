@@ -130,7 +130,7 @@ function badInsn(m: Machine, p: LoadedProgram, pc: number): number {
 
 /* eslint-disable prefer-const -- per-case scratch variables are declared once per case block */
 function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
-  const code = p.code.code, dsts = p.code.dst, srcs = p.code.src, offs = p.code.off, imms = p.code.imm;
+  const ops = p.packed, offs = p.code.off, imms = p.code.imm;
   const lo = m.lo, hi = m.hi, mem = m.memory;
   let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;
   let pc = m.pc;
@@ -148,8 +148,9 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       break;
     }
     left--;
-    const d = dsts[pc], s = srcs[pc];
-    switch (code[pc]) {
+    // One load per instruction: code | dst << 8 | src << 12 (past the end: 0, an invalid opcode).
+    const w = ops[pc] | 0, op = w & 0xff, d = (w >> 8) & 15, s = w >> 12;
+    switch (op) {
       // ---- ALU64 ---------------------------------------------------------------------------
       case 0x07: { let t: number, a: number, b: number; a = lo[d]; b = imms[pc]; t = (a + b) | 0; hi[d] = (hi[d] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
       case 0x0f: { let t: number, a: number, b: number; a = lo[d]; b = lo[s]; t = (a + b) | 0; hi[d] = (hi[d] + hi[s] + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
@@ -158,9 +159,9 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       case 0x27: { let a: number, b: number; a = lo[d]; b = imms[pc]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, b >> 31) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue; }
       case 0x2f: { let a: number, b: number; a = lo[d]; b = lo[s]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, hi[s]) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue; }
       case 0x37: case 0x3f: case 0x97: case 0x9f: { let u: number, b: number;
-        const isX = (code[pc] & 8) !== 0;
+        const isX = (op & 8) !== 0;
         b = isX ? lo[s] : imms[pc]; u = isX ? hi[s] : b >> 31;
-        const isMod = code[pc] >= 0x90;
+        const isMod = op >= 0x90;
         if (b === 0 && u === 0) { if (!isMod) { lo[d] = 0; hi[d] = 0; } pc++; continue; }
         if (offs[pc] === 1) sdivmod64(hi[d], lo[d], u, b); else udivmod64(hi[d], lo[d], u, b);
         if (isMod) { lo[d] = DIVRES[2]; hi[d] = DIVRES[3]; } else { lo[d] = DIVRES[0]; hi[d] = DIVRES[1]; }
@@ -173,17 +174,17 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       case 0xa7: { let b: number; b = imms[pc]; lo[d] ^= b; hi[d] ^= b >> 31; pc++; continue; }
       case 0xaf: lo[d] ^= lo[s]; hi[d] ^= hi[s]; pc++; continue;
       case 0x67: case 0x6f: { let t: number;
-        t = (code[pc] === 0x6f ? lo[s] : imms[pc]) & 63;
+        t = (op === 0x6f ? lo[s] : imms[pc]) & 63;
         if (t >= 32) { hi[d] = lo[d] << (t - 32); lo[d] = 0; } else if (t !== 0) { hi[d] = (hi[d] << t) | (lo[d] >>> (32 - t)); lo[d] = lo[d] << t; }
         pc++; continue;
       }
       case 0x77: case 0x7f: { let t: number;
-        t = (code[pc] === 0x7f ? lo[s] : imms[pc]) & 63;
+        t = (op === 0x7f ? lo[s] : imms[pc]) & 63;
         if (t >= 32) { lo[d] = hi[d] >>> (t - 32); hi[d] = 0; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >>> t; }
         pc++; continue;
       }
       case 0xc7: case 0xcf: { let t: number;
-        t = (code[pc] === 0xcf ? lo[s] : imms[pc]) & 63;
+        t = (op === 0xcf ? lo[s] : imms[pc]) & 63;
         if (t >= 32) { lo[d] = hi[d] >> (t - 32); hi[d] = hi[d] >> 31; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >> t; }
         pc++; continue;
       }
@@ -210,9 +211,9 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       case 0x24: lo[d] = Math.imul(lo[d], imms[pc]); hi[d] = 0; pc++; continue;
       case 0x2c: lo[d] = Math.imul(lo[d], lo[s]); hi[d] = 0; pc++; continue;
       case 0x34: case 0x3c: case 0x94: case 0x9c: { let a: number, b: number;
-        b = (code[pc] & 8) !== 0 ? lo[s] : imms[pc];
+        b = (op & 8) !== 0 ? lo[s] : imms[pc];
         a = lo[d];
-        const isMod = code[pc] >= 0x90;
+        const isMod = op >= 0x90;
         if (b === 0) { if (!isMod) lo[d] = 0; }
         else if (offs[pc] === 1) lo[d] = isMod ? (a % b) | 0 : (a / b) | 0;
         else lo[d] = isMod ? (a >>> 0) % (b >>> 0) : ((a >>> 0) / (b >>> 0)) >>> 0;
@@ -246,7 +247,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       // ---- lddw and legacy packet loads ----------------------------------------------------
       case 0x18: lo[d] = p.constLo[pc]; hi[d] = p.constHi[pc]; pc += 2; continue;
       case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { let t: number;
-        t = code[pc];
+        t = op;
         const size = (t & 0x18) === 0x10 ? 1 : (t & 0x18) === 0x08 ? 2 : 4;
         const offset = t >= 0x40 ? lo[s] + imms[pc] : imms[pc];
         if (!loadPacketLegacy(m, pc, size, offset)) { m.depth = 0; st = ST_EXIT; break loop; }
@@ -285,7 +286,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         pc++; continue;
       }
       case 0x79: case 0x81: case 0x89: case 0x91: { let t: number, id: number, o: number;
-        t = code[pc];
+        t = op;
         const size = (t & 0x18) === 0x00 ? 4 : (t & 0x18) === 0x08 ? 2 : (t & 0x18) === 0x10 ? 1 : 8;
         id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
         if (!(id < nreg && o >= rLo[id] && o + size <= rHi[id])) {
@@ -304,7 +305,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       }
       // ---- stores --------------------------------------------------------------------------
       case 0x62: case 0x6a: case 0x72: case 0x7a: case 0x63: case 0x6b: case 0x73: case 0x7b: { let t: number, u: number, id: number, o: number, a: number;
-        t = code[pc];
+        t = op;
         const size = (t & 0x18) === 0x00 ? 4 : (t & 0x18) === 0x08 ? 2 : (t & 0x18) === 0x10 ? 1 : 8;
         id = hi[d] >>> 0; o = (lo[d] >>> 0) + offs[pc];
         if (!(id < nreg && o >= wLo[id] && o + size <= wHi[id])) {
@@ -320,7 +321,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       }
       // ---- atomics -------------------------------------------------------------------------
       case 0xc3: case 0xdb: { let id: number, o: number;
-        const size = code[pc] === 0xdb ? 8 : 4;
+        const size = op === 0xdb ? 8 : 4;
         id = hi[d] >>> 0; o = (lo[d] >>> 0) + offs[pc];
         if (!(id < nreg && o >= wLo[id] && o + size <= wHi[id] && o >= rLo[id] && o + size <= rHi[id])) {
           id = mem.resolve(hi[d], lo[d], offs[pc], size, true);
@@ -343,22 +344,22 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       case 0x25: { let u: number, a: number, b: number; b = imms[pc]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; pc += a > u || (a === u && (lo[d] >>> 0) > (b >>> 0)) ? 1 + offs[pc] : 1; continue; }
       case 0x35: case 0x3d: case 0xa5: case 0xad: case 0xb5: case 0xbd: { let t: number, u: number, b: number;
         // unsigned 64-bit compares: jgt jge jlt jle
-        t = code[pc];
+        t = op;
         if (t & 8) { b = lo[s]; u = hi[s]; } else { b = imms[pc]; u = b >> 31; }
         const ah = hi[d] >>> 0, bh = u >>> 0, al = lo[d] >>> 0, bl = b >>> 0;
         const cmp = ah > bh ? 1 : ah < bh ? -1 : al > bl ? 1 : al < bl ? -1 : 0;
-        const op = t & 0xf0;
-        const take = op === 0x20 ? cmp > 0 : op === 0x30 ? cmp >= 0 : op === 0xa0 ? cmp < 0 : cmp <= 0;
+        const jop = t & 0xf0;
+        const take = jop === 0x20 ? cmp > 0 : jop === 0x30 ? cmp >= 0 : jop === 0xa0 ? cmp < 0 : cmp <= 0;
         pc += take ? 1 + offs[pc] : 1; continue;
       }
       case 0x65: case 0x6d: case 0x75: case 0x7d: case 0xc5: case 0xcd: case 0xd5: case 0xdd: { let t: number, u: number, b: number;
         // signed 64-bit compares: jsgt jsge jslt jsle
-        t = code[pc];
+        t = op;
         if (t & 8) { b = lo[s]; u = hi[s]; } else { b = imms[pc]; u = b >> 31; }
         const ah = hi[d], al = lo[d] >>> 0, bl = b >>> 0;
         const cmp = ah > u ? 1 : ah < u ? -1 : al > bl ? 1 : al < bl ? -1 : 0;
-        const op = t & 0xf0;
-        const take = op === 0x60 ? cmp > 0 : op === 0x70 ? cmp >= 0 : op === 0xc0 ? cmp < 0 : cmp <= 0;
+        const jop = t & 0xf0;
+        const take = jop === 0x60 ? cmp > 0 : jop === 0x70 ? cmp >= 0 : jop === 0xc0 ? cmp < 0 : cmp <= 0;
         pc += take ? 1 + offs[pc] : 1; continue;
       }
       // JMP32: compare the low halves only.
@@ -503,9 +504,11 @@ export class Stepper {
   private withBreaks(p: LoadedProgram): LoadedProgram {
     if (this.breakpoints.size === 0) return p;
     if (this.patched && this.patched.program === p.program) return this.patched;
-    const c = p.code.code.slice();
-    for (const i of this.breakpoints) if (i >= 0 && i < c.length) c[i] = BREAK_OPCODE;
-    this.patched = { ...p, code: { ...p.code, code: c } };
+    const c = p.code.code.slice(), packed = p.packed.slice();
+    for (const i of this.breakpoints) {
+      if (i >= 0 && i < c.length) { c[i] = BREAK_OPCODE; packed[i] = (packed[i] & ~0xff) | BREAK_OPCODE; }
+    }
+    this.patched = { ...p, code: { ...p.code, code: c }, packed };
     return this.patched;
   }
 

@@ -161,6 +161,8 @@ export interface VmEngine {
 export interface LoadedProgram {
   readonly program: VmProgram;
   readonly code: DecodedProgram;
+  /** Per slot: code | dst << 8 | src << 12, the interpreter's dispatch word (one load per step). */
+  readonly packed: Int32Array;
   /** For `lddw` at slot i: the 64-bit value the register receives, resolved (pointers included). */
   readonly constLo: Int32Array;
   readonly constHi: Int32Array;
@@ -276,7 +278,9 @@ export class Machine implements HelperContext {
         }
       }
     }
-    const p: LoadedProgram = { program, code, constLo, constHi, helperAt };
+    const packed = new Int32Array(n);
+    for (let i = 0; i < n; i++) packed[i] = code.code[i] | (code.dst[i] << 8) | (code.src[i] << 12);
+    const p: LoadedProgram = { program, code, packed, constLo, constHi, helperAt };
     this.loaded.set(program, p);
     return p;
   }
