@@ -3,18 +3,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { runEthtool } from '../../core/ethtool/executor';
-import { NetvscDevice } from '../../core/netvsc/device';
+import { DEFAULT_OPTIONS, NetvscDevice, type DeviceOptions } from '../../core/netvsc/device';
 import { HOST_PROFILE_NAMES, isHostProfileName } from '../../core/netvsc/hostProfile';
 import { readStateFile, writeStateFile, StateFileError } from '../../core/netvsc/stateFile';
 import { loadXdpProgram, XdpLoadError, type EbpfXdpProgram } from '../../core/netvsc/xdpRunner';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 
 /** The device options every device command takes: --state FILE, --host PROFILE, --cpus N. */
-export interface DeviceArgs { state?: string; host: string; cpus: number; rest: string[] }
+export interface DeviceArgs { state?: string; host: string; cpus: number; rest: string[]; options: Partial<DeviceOptions> }
 
 /** Splits `[--state F] [--host P] [--cpus N] [--] ARGS…`; other options are left in `rest` for the caller. */
 export function parseDeviceArgs(args: string[], extra: string[] = []): DeviceArgs & { extra: Map<string, string> } {
-  const out: DeviceArgs & { extra: Map<string, string> } = { host: 'azure', cpus: 8, rest: [], extra: new Map() };
+  const out: DeviceArgs & { extra: Map<string, string> } = { host: 'azure', cpus: 8, rest: [], extra: new Map(), options: {} };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
@@ -32,6 +32,22 @@ export function parseDeviceArgs(args: string[], extra: string[] = []): DeviceArg
       const v = val();
       if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4096) throw new UsageError(`--cpus must be an integer from 1 to 4096, got '${v}'`);
       out.cpus = Number(v);
+    } else if (a === '--opt') {
+      const v = val();
+      const m = /^([A-Za-z]+)=(.*)$/.exec(v);
+      const key = m?.[1] as keyof DeviceOptions | undefined;
+      if (!m || !key || !(key in DEFAULT_OPTIONS)) throw new UsageError(`--opt: expected KEY=VALUE with KEY one of ${Object.keys(DEFAULT_OPTIONS).join(', ')}, got '${v}'`);
+      const def = DEFAULT_OPTIONS[key];
+      const raw = m[2];
+      let value: unknown = raw;
+      if (typeof def === 'boolean') {
+        if (raw !== 'true' && raw !== 'false') throw new UsageError(`--opt ${key}: expected true or false, got '${raw}'`);
+        value = raw === 'true';
+      } else if (typeof def === 'number') {
+        if (!/^\d+$/.test(raw)) throw new UsageError(`--opt ${key}: expected a number, got '${raw}'`);
+        value = Number(raw);
+      } else if (key === 'statsLayout' && raw !== 'newest' && raw !== 'v5.8') throw new UsageError(`--opt statsLayout: expected newest or v5.8, got '${raw}'`);
+      (out.options as Record<string, unknown>)[key] = value;
     } else if (extra.includes(a)) out.extra.set(a, val());
     else break;
   }
@@ -70,7 +86,7 @@ export function openDevice(d: DeviceArgs, io: CliIO): NetvscDevice {
     const dev = readStateFile(path, cliXdpLoader(io.cwd));
     if (dev) return dev;
   }
-  return new NetvscDevice({ host: d.host as never, cpus: d.cpus });
+  return new NetvscDevice({ host: d.host as never, cpus: d.cpus, options: d.options });
 }
 
 export function saveDevice(d: DeviceArgs, dev: NetvscDevice, io: CliIO): void {
@@ -90,8 +106,9 @@ export function withDevice(io: CliIO, fn: () => number): number {
 export const ethtoolCommand: CliCommand = {
   name: 'ethtool',
   summary: 'Run one ethtool command against the emulated hv_netvsc device',
-  usage: 'Usage: netvsc-lab ethtool [--state FILE] [--host PROFILE] [--cpus N] -- ARGS…\n' +
+  usage: 'Usage: netvsc-lab ethtool [--state FILE] [--host PROFILE] [--cpus N] [--opt KEY=VALUE]… -- ARGS…\n' +
     `  PROFILE: ${HOST_PROFILE_NAMES.join(', ')} (default azure); N: vCPUs (default 8)\n` +
+    `  --opt (new devices): ${Object.keys(DEFAULT_OPTIONS).join(', ')} (older-kernel variants, seed)\n` +
     '  The device is read from FILE (created when absent) and written back after the command.\n' +
     '  Example: netvsc-lab ethtool --state dev.json -- -K eth0 lro off',
   run(args, io) {

@@ -135,3 +135,11 @@ test('a scenario whose frames would not fit the arena limit is refused before al
   writeFileSync(join(dir, 'typo.json'), JSON.stringify({ flows: [{ proto: 'sctp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, packets: 1 }] }));
   assert.equal((await run('replay', '--scenario', 'typo.json')).err, 'netvsc-lab replay: typo.json: flows[0].proto must be "tcp" or "udp"\n');
 });
+
+test('--opt sets device options of a new device (older-kernel variants); bad keys are usage errors', async () => {
+  const r = await run('ethtool', '--cpus', '32', '--opt', 'legacyChannelDefault=true', '--', '-l', 'eth0');
+  assert.match(r.out, /Current hardware settings:\n(?:.*\n){3}Combined:\t8\n$/);
+  const bad = await run('ethtool', '--opt', 'nosuch=1', '--', '-l', 'eth0');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--opt: expected KEY=VALUE with KEY one of kernelRelease, /);
+});
