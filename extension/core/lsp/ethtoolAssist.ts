@@ -6,13 +6,14 @@ import {
   CHANNEL_PARAMS, FLOW_TYPES, HASH_FIELD_DOCS, OFF_FLAGS, OPTIONS, RING_PARAMS, RSS_HASH_FUNCS, UNSUPPORTED_OPTIONS,
   expandFeatureWord, featureWords, findOption, parseEthtool, tokenizeLine, type Token,
 } from '../ethtool/grammar';
-import type { NetvscDevice } from '../netvsc/device';
 import { featureBit, hasFeature } from '../netvsc/features';
 import {
   CHANNEL_PARAM_DOCS, FEATURE_NETVSC_DOCS, IP_LINK_DOCS, NETVSC_HASH_FIELD_SETS, NETVSC_L4HASH_FLOWS, OPTION_NETVSC_DOCS,
   RING_PARAM_DOCS,
 } from './ethtoolDocs';
-import { analyzeScript, CODE_RX_FLOW_HASH_FIELDS, CODE_XDP_NEEDS_LRO_OFF, type ScriptCheckOptions } from './ethtoolScript';
+import {
+  analyzeScript, CODE_RX_FLOW_HASH_FIELDS, CODE_XDP_NEEDS_LRO_OFF, snapshotBefore, type DeviceSnapshot, type ScriptAnalysis, type ScriptCheckOptions,
+} from './ethtoolScript';
 import { ETHTOOL_RUN_SCRIPT_COMMAND } from './protocol';
 import {
   CompletionKind, SymbolKind, type CodeAction, type CodeLens, type CompletionItem, type Diagnostic, type DocumentSymbol,
@@ -31,18 +32,18 @@ function flagOf(word: string): string | undefined {
 }
 
 /** Can hv_netvsc change this -K word on this device (some kernel bit of it is in hw_features or soft)? */
-function featureChangeable(d: NetvscDevice, word: string): boolean {
+function featureChangeable(d: DeviceSnapshot, word: string): boolean {
   const names = expandFeatureWord(word).names;
   return names.some((n) => hasFeature(d.hwFeatures, featureBit(n)));
 }
 
-function featureState(d: NetvscDevice, word: string): string {
+function featureState(d: DeviceSnapshot, word: string): string {
   const names = expandFeatureWord(word).names;
   const on = names.some((n) => hasFeature(d.features, featureBit(n)));
   return `${on ? 'on' : 'off'}${featureChangeable(d, word) ? '' : ' [fixed]'}`;
 }
 
-function featureDoc(d: NetvscDevice, word: string): string {
+function featureDoc(d: DeviceSnapshot, word: string): string {
   const flag = flagOf(word);
   const names = expandFeatureWord(word).names;
   const parts = [`**${word}**${names.length > 1 || names[0] !== word ? ` (${names.join(', ')})` : ''}: now \`${featureState(d, word)}\` on ${d.ifname}.`];
@@ -91,13 +92,20 @@ export class EthtoolDocument {
     this.lines = text.split(/\r?\n/);
   }
 
+  private analysisCache?: ScriptAnalysis;
+
+  /** One run of the script per document version, shared by diagnostics, completion and hover. */
+  analysis(): ScriptAnalysis {
+    return this.analysisCache ??= analyzeScript(this.text, this.opts);
+  }
+
   diagnostics(): Diagnostic[] {
-    return analyzeScript(this.text, this.opts).diagnostics;
+    return this.analysis().diagnostics;
   }
 
   /** The device as the script left it just before `line`. */
-  deviceBefore(line: number): NetvscDevice {
-    return analyzeScript(this.text, { ...this.opts, stopBeforeLine: line }).device;
+  deviceBefore(line: number): DeviceSnapshot {
+    return snapshotBefore(this.analysis(), line);
   }
 
   completion(pos: Position): CompletionItem[] {
@@ -118,7 +126,7 @@ export class EthtoolDocument {
       ]);
     }
     const dev = this.deviceBefore(pos.line);
-    const devItem = () => [item(dev.ifname, CompletionKind.Value, `hv_netvsc device (${dev.host.name}, ${dev.numChn} channels)`, replace, '0')];
+    const devItem = () => [item(dev.ifname, CompletionKind.Value, `hv_netvsc device (${dev.hostName}, ${dev.numChn} channels)`, replace, '0')];
     if (words[0] === 'ethtool') return offer(this.ethtoolCompletion(toks.slice(1), dev, replace, devItem));
     if (words[0] === 'ip') return offer(this.ipCompletion(words.slice(1), dev, replace));
     if (words[0] === 'host') {
@@ -129,7 +137,7 @@ export class EthtoolDocument {
     return [];
   }
 
-  private ethtoolCompletion(args: Token[], dev: NetvscDevice, replace: Range, devItem: () => CompletionItem[]): CompletionItem[] {
+  private ethtoolCompletion(args: Token[], dev: DeviceSnapshot, replace: Range, devItem: () => CompletionItem[]): CompletionItem[] {
     if (args.length === 0) {
       const out: CompletionItem[] = [];
       OPTIONS.forEach((o, i) => {
@@ -189,23 +197,23 @@ export class EthtoolDocument {
     }
   }
 
-  private paramValues(kind: 'setRing' | 'setChannels', param: string, dev: NetvscDevice, replace: Range): CompletionItem[] {
+  private paramValues(kind: 'setRing' | 'setChannels', param: string, dev: DeviceSnapshot, replace: Range): CompletionItem[] {
     if (kind === 'setChannels') {
       if (param !== 'combined') return [];
       return Array.from({ length: dev.maxChn }, (_, i) => item(String(i + 1), CompletionKind.Value, i + 1 === dev.numChn ? 'current' : undefined, replace, String(i).padStart(3, '0')));
     }
-    const max = dev.ringMax();
+    const max = dev.ringMax;
     if (param === 'rx') return [item(String(dev.recvSectionCnt), CompletionKind.Value, 'current', replace, '0'), item('9709', CompletionKind.Value, 'default (16 MiB)', replace, '1'), item(String(max.rx), CompletionKind.Value, 'maximum', replace, '2'), item('10', CompletionKind.Value, 'minimum', replace, '3')];
     if (param === 'tx') return [item(String(dev.sendSectionCnt), CompletionKind.Value, 'current', replace, '0'), item('170', CompletionKind.Value, 'default (1 MiB)', replace, '1'), item(String(max.tx), CompletionKind.Value, 'maximum', replace, '2'), item('10', CompletionKind.Value, 'minimum', replace, '3')];
     if (RING_PARAMS[param] === 'bool') return ['on', 'off'].map((v, i) => item(v, CompletionKind.Value, undefined, replace, String(i)));
     return [];
   }
 
-  private ipCompletion(words: string[], dev: NetvscDevice, replace: Range): CompletionItem[] {
+  private ipCompletion(words: string[], dev: DeviceSnapshot, replace: Range): CompletionItem[] {
     if (words.length === 0) return [item('link', CompletionKind.Keyword, undefined, replace, '0')];
     if (words.length === 1) return ['set', 'show'].map((v, i) => item(v, CompletionKind.Keyword, undefined, replace, String(i)));
     const last = words[words.length - 1];
-    if (last === 'dev' || (words.length === 2)) return [item('dev', CompletionKind.Keyword, undefined, replace, '1'), item(dev.ifname, CompletionKind.Value, 'hv_netvsc device', replace, '0'), ...(dev.vf ? [item(dev.vf.name, CompletionKind.Value, 'its VF', replace, '0')] : [])];
+    if (last === 'dev' || (words.length === 2)) return [item('dev', CompletionKind.Keyword, undefined, replace, '1'), item(dev.ifname, CompletionKind.Value, 'hv_netvsc device', replace, '0'), ...(dev.vfName ? [item(dev.vfName, CompletionKind.Value, 'its VF', replace, '0')] : [])];
     if (words[1] !== 'set') return [];
     if (last === 'xdp') return [item('obj', CompletionKind.Keyword, 'an XDP object file (clang -O2 -g -target bpf)', replace, '0'), item('off', CompletionKind.Keyword, 'detach the program', replace, '1')];
     if (last === 'sec') return [item('xdp', CompletionKind.Value, 'the usual XDP section', replace, '0')];
@@ -235,7 +243,7 @@ export class EthtoolDocument {
       case 'device': {
         const dev = this.deviceBefore(pos.line);
         if (tok.text !== dev.ifname) return { contents: `No device **${tok.text}** here: the emulated device is \`${dev.ifname}\`.`, range };
-        return { contents: `**${dev.ifname}**: hv_netvsc on ${dev.host.name} (${dev.host.description}); ${dev.numChn} of ${dev.maxChn} channels, MTU ${dev.mtu}${dev.xdp ? `, XDP program ${dev.xdp.name} attached` : ''}${dev.vf ? `, VF ${dev.vf.name}` : ''} at this line.`, range };
+        return { contents: `**${dev.ifname}**: hv_netvsc on ${dev.hostName} (${dev.hostDescription}); ${dev.numChn} of ${dev.maxChn} channels, MTU ${dev.mtu}${dev.xdpName ? `, XDP program ${dev.xdpName} attached` : ''}${dev.vfName ? `, VF ${dev.vfName}` : ''} at this line.`, range };
       }
       case 'feature': return { contents: featureDoc(this.deviceBefore(pos.line), tok.text), range };
       case 'flowType': return { contents: flowDoc(tok.text), range };

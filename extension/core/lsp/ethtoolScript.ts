@@ -26,11 +26,49 @@ export interface ScriptLine {
   kernel: string[];
 }
 
+/** What completion and hover need to know of the device at a line (copied: the device moves on). */
+export interface DeviceSnapshot {
+  ifname: string;
+  hostName: string;
+  hostDescription: string;
+  numChn: number;
+  maxChn: number;
+  mtu: number;
+  features: bigint;
+  hwFeatures: bigint;
+  ringMax: { rx: number; tx: number };
+  recvSectionCnt: number;
+  sendSectionCnt: number;
+  vfName?: string;
+  xdpName?: string;
+}
+
+export function snapshotDevice(d: NetvscDevice): DeviceSnapshot {
+  return {
+    ifname: d.ifname, hostName: d.host.name, hostDescription: d.host.description, numChn: d.numChn, maxChn: d.maxChn, mtu: d.mtu,
+    features: d.features, hwFeatures: d.hwFeatures, ringMax: d.ringMax(), recvSectionCnt: d.recvSectionCnt,
+    sendSectionCnt: d.sendSectionCnt, vfName: d.vf?.name, xdpName: d.xdp?.name,
+  };
+}
+
 export interface ScriptAnalysis {
   lines: ScriptLine[];
   diagnostics: Diagnostic[];
   /** The device after the last analysed line. */
   device: NetvscDevice;
+  /** The device before the first command, then after each analysed line (parallel to `lines`). */
+  initial: DeviceSnapshot;
+  after: DeviceSnapshot[];
+}
+
+/** The device state a completion or hover at `line` sees: after the last command above it. */
+export function snapshotBefore(a: ScriptAnalysis, line: number): DeviceSnapshot {
+  let lo = 0, hi = a.lines.length - 1, best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (a.lines[mid].line < line) { best = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return best < 0 ? a.initial : a.after[best];
 }
 
 export interface ScriptCheckOptions {
@@ -152,6 +190,8 @@ export function analyzeScript(text: string, opts: ScriptCheckOptions = {}): Scri
   const rawLines = text.split(/\r?\n/);
   const lines: ScriptLine[] = [];
   const diagnostics: Diagnostic[] = [];
+  const initial = snapshotDevice(device);
+  const after: DeviceSnapshot[] = [];
   const stop = Math.min(opts.stopBeforeLine ?? rawLines.length, rawLines.length);
   for (let i = 0; i < stop; i++) {
     const tokens = tokenizeLine(rawLines[i]);
@@ -168,10 +208,12 @@ export function analyzeScript(text: string, opts: ScriptCheckOptions = {}): Scri
       if (!(e instanceof ScriptError)) throw e;
       const message = e.message.replace(/^.*?:\d+:\d+: /, '');
       diagnostics.push({ range: tokenRange(i, tokens[0]), severity: SEVERITY_ERROR, source: 'netvsc-lab', message });
+      after.push(after.length ? after[after.length - 1] : initial);
       continue;
     }
     l.kernel = device.log.slice(logBefore);
     diagnostics.push(...lineDiagnostics(l));
+    after.push(snapshotDevice(device));
   }
-  return { lines, diagnostics, device };
+  return { lines, diagnostics, device, initial, after };
 }
