@@ -280,7 +280,7 @@ export class Machine implements HelperContext {
     }
     const packed = new Int32Array(n);
     for (let i = 0; i < n; i++) packed[i] = code.code[i] | (code.dst[i] << 8) | (code.src[i] << 12);
-    const p: LoadedProgram = { program, code, packed, constLo, constHi, helperAt };
+    const p: LoadedProgram = { program, code, packed, constLo, constHi, helperAt, jit: undefined };
     this.loaded.set(program, p);
     return p;
   }
