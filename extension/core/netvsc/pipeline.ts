@@ -16,7 +16,7 @@ import * as xdpMod from './xdp';
 // Module-local copies of imported constants: the hot path reads plain locals, not import
 // bindings (which module loaders such as tsx compile to getters, a call per access).
 const { Stage, Decision, Reason, Counter } = { Stage: { ...codes.Stage }, Decision: { ...codes.Decision }, Reason: { ...codes.Reason }, Counter: { ...codes.Counter } };
-const { FLOW_FRAGMENT, FLOW_IPV4, FLOW_IPV6, FLOW_PORTS, FLOW_TCP, FLOW_UDP, LINKTYPE_ETHERNET, TCP_FLAG_ACK, TCP_FLAG_PSH } = { ...flow };
+const { FLOW_VLAN, FLOW_FRAGMENT, FLOW_IPV4, FLOW_IPV6, FLOW_PORTS, FLOW_TCP, FLOW_UDP, LINKTYPE_ETHERNET, TCP_FLAG_ACK, TCP_FLAG_PSH } = { ...flow };
 const { ETH_HLEN, GSO_LEGACY_MAX_SIZE, HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L4HASH, HV_UDP6_L4HASH, MAX_PAGE_BUFFER_COUNT,
   NAPI_POLL_WEIGHT, NDIS_PPI_SIZE, PAGE_SIZE, RNDIS_MESSAGE_SIZE, TRANSPORT_INFO_IPV4_TCP, TRANSPORT_INFO_IPV4_UDP,
   TRANSPORT_INFO_IPV6_TCP, TRANSPORT_INFO_IPV6_UDP } = { ...C };
@@ -162,7 +162,8 @@ export class NetvscPipeline {
     const d = this.dev;
     const sink = this.sink;
     const k = dissectFlow(buf, off, len, this.keys, linkType);
-    sink.report(Stage.Wire, id, Decision.Rx, Reason.None, Counter.None, len);
+    // An 802.1Q tag reaches the guest as IEEE_8021Q_INFO (hw-accel tag), not in the frame.
+    sink.report(Stage.Wire, id, Decision.Rx, k.status & FLOW_VLAN ? Reason.VlanTagged : Reason.None, Counter.None, len);
     if (d.dataPathIsVf && d.vf && d.vf.up) {
       this.receiveVf(id, buf, off, len, k);
       return id;
@@ -186,7 +187,8 @@ export class NetvscPipeline {
     let q = 0;
     if (d.rxTableSz > 0 && d.numChn > 1 && hashed) q = d.rxTable[hash % d.rxTableSz];
     if (q >= d.numChn) q = 0;
-    sink.report(Stage.RssHash, id, hashed ? Decision.Hashed : Decision.None, d.numChn > 1 ? reason : Reason.SingleChannel, Counter.None, hashed ? hash : 0);
+    // The host's hash reaches the skb (NBL_HASH_VALUE, type L4) only with rx-hashing on.
+    sink.report(Stage.RssHash, id, hashed && d.hot.rxhash ? Decision.Hashed : Decision.None, d.numChn > 1 ? reason : Reason.SingleChannel, Counter.None, hashed ? hash : 0);
     sink.report(Stage.Channel, id, Decision.Queue, Reason.None, Counter.None, q);
 
     // Host RSC (LRO): coalesce in-order TCP segments of a flow open on this channel.
@@ -486,7 +488,7 @@ export class NetvscPipeline {
     const d = this.dev;
     const sink = this.sink;
     const k = dissectFlow(buf, off, len, this.keys, linkType);
-    sink.report(Stage.Wire, id, Decision.Tx, Reason.None, Counter.None, len);
+    sink.report(Stage.Wire, id, Decision.Tx, k.status & FLOW_VLAN ? Reason.VlanTagged : Reason.None, Counter.None, len);
     const st = k.status;
     // netvsc_get_hash(): l4_hash bit of the flow type -> flow hash (ports when present), else addresses only.
     let hash = 0;
@@ -551,7 +553,7 @@ export class NetvscPipeline {
     // Page-count check: more than MAX_PAGE_BUFFER_COUNT pages -> tx_scattered (linearized).
     if (Math.ceil(len / PAGE_SIZE) + 2 > MAX_PAGE_BUFFER_COUNT) d.stats.global[G.tx_scattered]++;
     // netvsc_send(): batching into the per-channel send section ("multi-send data").
-    const ppi = (hash && d.numChn > 1 ? 1 : 0) + (gso || (st & (FLOW_TCP | FLOW_UDP)) ? 1 : 0);
+    const ppi = (hash && d.numChn > 1 ? 1 : 0) + (gso || (st & (FLOW_TCP | FLOW_UDP)) ? 1 : 0) + (st & FLOW_VLAN ? 1 : 0);
     const rndis = RNDIS_MESSAGE_SIZE + ppi * NDIS_PPI_SIZE;
     const pkt = rndis + len;
     const align = d.pktAlign;

@@ -72,7 +72,10 @@ export class PacketTrace implements TraceSink {
     if (!c) return;
     const i = packet & MASK;
     switch (stage) {
-      case Stage.Wire: if (decision === Decision.Tx) c.flags[i] |= PF.Tx; break;
+      case Stage.Wire:
+        if (decision === Decision.Tx) c.flags[i] |= PF.Tx;
+        if (reason === Reason.VlanTagged) c.flags[i] |= PF.Vlan;
+        break;
       case Stage.VfPath: if (decision === Decision.Vf) c.flags[i] |= PF.Vf; break;
       case Stage.Rsc:
         if (decision === Decision.Coalesced) { c.flags[i] |= PF.Rsc; c.rscSegments[i] = Math.min(value, 0xffff); }

@@ -285,3 +285,16 @@ test('RSC keeps several flows open per queue: interleaved segments of two flows 
   assert.equal(d.stats.get('rx_queue_0_packets'), 2);
   assert.equal(d.stats.get('rx_queue_0_bytes'), 2 * (154 + 2 * 100));
 });
+
+test('VLAN-tagged frames are marked (IEEE_8021Q_INFO); the skb hash is kept only with rx-hashing on', () => {
+  const d = new NetvscDevice();
+  const r = rig(d);
+  const tagged = buildPacket({ eth: { src: '00:15:5d:00:00:02', dst: GUEST, vlans: [{ vid: 100 }] }, ip: { src: '10.0.0.3', dst: '10.0.0.2' }, l4: { udp: { sport: 1, dport: 2 } }, payload: 10 });
+  const id = r.rx(tagged);
+  assert.ok(r.trace.record(id).flags.includes('vlan'));
+  assert.ok(r.trace.record(id).flags.includes('hash'));
+  eth(d, '-K eth0 rxhash off');
+  const id2 = r.rx(udp('10.0.0.3', '10.0.0.2', 1, 2, 10));
+  assert.ok(!r.trace.record(id2).flags.includes('hash'));
+  assert.equal(r.trace.queue(id2), r.trace.queue(id), 'the host still spreads by its hash');
+});
