@@ -21,6 +21,11 @@ import { createMaps } from '../extension/core/ebpf/maps';
 import { jit } from '../extension/core/ebpf/jit';
 import { Machine, type VmEngine } from '../extension/core/ebpf/vm';
 import { buildPacket } from '../extension/core/packet/build';
+import { openCaptureFile } from '../extension/core/packet/fileSource';
+import { NetvscDevice } from '../extension/core/netvsc/device';
+import { NETIF_F_LRO } from '../extension/core/netvsc/features';
+import { captureSource, Replayer } from '../extension/core/netvsc/replay';
+import { loadXdpProgram } from '../extension/core/netvsc/xdpRunner';
 import { PcapWriter } from '../extension/core/packet/pcap';
 
 const ROOT = resolve(__dirname, '..');
@@ -72,6 +77,23 @@ function bareEngine(engine: VmEngine): number {
   return ms;
 }
 
+/** The device alone: the same trace through NetvscPipeline with the program attached (JIT), no debugger, no trace. */
+function deviceReplay(): number {
+  const dev = new NetvscDevice({ host: 'azure', cpus: 8 });
+  dev.setFeatures(NETIF_F_LRO, 0n);
+  const obj = execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', PROGRAM, '-o', '-']);
+  const r = dev.setXdp(loadXdpProgram(obj, { objectPath: 'xdp_debug.o', engine: 'jit' }));
+  if (r.err) throw new Error(`attach failed: ${r.extack}`);
+  const cap = openCaptureFile(trace);
+  const rep = new Replayer(dev, captureSource(cap, dev.mac), { trace: false });
+  const t0 = performance.now();
+  rep.runAll(1 << 30);
+  const ms = performance.now() - t0;
+  cap.close();
+  console.log(`  ${'reference: device replay (pipeline + XDP JIT), no debugger'.padEnd(58)} ${ms.toFixed(0).padStart(6)} ms`);
+  return ms;
+}
+
 async function stepLatency(): Promise<void> {
   const adapter = join(ROOT, 'dist/debugAdapter.js');
   await esbuild.build({ entryPoints: [join(ROOT, 'extension/vscode/debug/debugAdapter.ts')], outfile: adapter, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'], sourcemap: true, logLevel: 'error' });
@@ -114,6 +136,7 @@ async function main(): Promise<void> {
   console.log(`run to packet ${N} of a ${N}-packet trace (target < 1000 ms):`);
   bareEngine(interpreter);
   bareEngine(jit);
+  deviceReplay();
   await runTo('warm-up (not a figure): stopAtPacket 20000', { stopAtPacket: 20000 });
   await runTo(`stopAtPacket: ${N}`, { stopAtPacket: N });
   await runTo(`line breakpoint, condition 'frame.number == ${N}'`, {}, { line: 38, condition: `frame.number == ${N}` });

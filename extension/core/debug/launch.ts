@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { BpfObjectError } from '../ebpf/elf';
 import { loadObject } from '../ebpf/loader';
 import { verifyProgram } from '../ebpf/verifier';
@@ -15,7 +15,9 @@ import { runEthtool } from '../ethtool/executor';
 import { compileBpf } from '../lsp/clangRun';
 import { NetvscDevice } from '../netvsc/device';
 import { HOST_PROFILE_NAMES, type HostProfileName } from '../netvsc/hostProfile';
-import { ChunkedReader } from '../packet/capture';
+import { CAPTURE_EXTENSIONS, openPacketSource } from '../lab/packetSource';
+import { captureSource, type FrameRef, type PacketSource as ReplaySource } from '../netvsc/replay';
+import { ChunkedReader, type Capture } from '../packet/capture';
 import { openCaptureFile } from '../packet/fileSource';
 import { compilePacketCondition } from './packetCondition';
 import type { DebugTarget, PacketSource, RunOptions } from './runtime';
@@ -59,19 +61,35 @@ function fileFor(attr: string, p: string, cwd: string): string {
   return abs;
 }
 
-/** Packets of a capture file, read on demand. */
-export function capturePackets(path: string): PacketSource & { close(): void } {
-  const cap = openCaptureFile(path);
-  if (cap.error && cap.count === 0) { cap.close(); throw new LaunchError(`trace: ${path}: ${cap.error.message} (byte ${cap.error.offset})`); }
-  const idx = cap.index;
-  // Sequential runs read through 4 MB chunks, not one read per packet.
-  const reader = new ChunkedReader(cap.source);
+/**
+ * The packets of a capture or a scenario, through the same opener the replay uses (so packet
+ * numbers, times and RX/TX direction agree with the trace viewer: frames from the device's MAC
+ * are TX).
+ */
+export function openPackets(attr: string, path: string, deviceMac: string): PacketSource & { close(): void } {
+  let opened: { source: ReplaySource; close(): void };
+  try {
+    if (CAPTURE_EXTENSIONS.includes(extname(path).toLowerCase())) {
+      // A capture read through 4 MB chunks (one read per chunk, not per packet) for full-speed runs.
+      const cap = openCaptureFile(path);
+      if (cap.error && cap.count === 0) { cap.close(); throw new Error(`${path}: ${cap.error.message} (at byte ${cap.error.offset})`); }
+      const reader = new ChunkedReader(cap.source);
+      const idx = cap.index;
+      const chunked: Capture = { ...cap, packet: (i) => reader.view(idx.dataOffset[i], idx.capLen[i]) ?? cap.packet(i) };
+      opened = { source: captureSource(chunked, deviceMac), close: () => cap.close() };
+    } else opened = openPacketSource(path, deviceMac);
+  } catch (e) {
+    throw new LaunchError(`${attr}: ${(e as Error).message}`, { cause: e });
+  }
+  const src = opened.source;
+  const ref: FrameRef = { buf: new Uint8Array(0), off: 0, len: 0 };
   return {
     name: path.split(/[\\/]/).pop() ?? path,
-    count: cap.count,
-    packet: (i) => reader.view(idx.dataOffset[i], idx.capLen[i]) ?? cap.packet(i),
-    timeNs: (i) => idx.tsSec[i] * 1e9 + idx.tsNsec[i],
-    close: () => cap.close(),
+    count: src.count,
+    packet: (i) => { src.frame(i, ref); return ref.buf.subarray(ref.off, ref.off + ref.len); },
+    timeNs: (i) => src.time(i),
+    isTx: (i) => src.isTx(i),
+    close: () => opened.close(),
   };
 }
 
@@ -132,13 +150,15 @@ export async function prepareLaunch(args: NetvscLaunchArguments): Promise<Prepar
     }
   }
 
-  if (args.scenario) throw new LaunchError('scenario: traffic scenario files are not supported by the debugger yet; record the scenario to a .pcapng and use "trace"');
-  if (!args.trace) throw new LaunchError('trace: missing (a .pcap or .pcapng file with the packets to debug)');
-  const packets = capturePackets(fileFor('trace', args.trace, cwd));
-  if (packets.count === 0) throw new LaunchError(`trace: ${args.trace} has no packets`);
-
   const host = (args.host ?? 'azure') as HostProfileName;
   if (!HOST_PROFILE_NAMES.includes(host)) throw new LaunchError(`host: '${args.host}' is not a host profile (${HOST_PROFILE_NAMES.join(', ')})`);
+
+  if (args.trace && args.scenario) throw new LaunchError('trace and scenario: give one of them, not both');
+  if (!args.trace && !args.scenario) throw new LaunchError('trace: missing (a .pcap/.pcapng file, or a "scenario" file, with the packets to debug)');
+  const attr = args.trace ? 'trace' : 'scenario';
+  const deviceMac = new NetvscDevice({ host, cpus: args.cpus ?? 8 }).mac;
+  const packets = openPackets(attr, fileFor(attr, (args.trace ?? args.scenario)!, cwd), deviceMac);
+  if (packets.count === 0) throw new LaunchError(`${attr}: ${args.trace ?? args.scenario} has no packets`);
   if (args.vf !== undefined && !['none', 'up', 'down'].includes(args.vf)) throw new LaunchError(`vf: '${args.vf}' must be none, up or down`);
 
   let setupDevice: ((d: NetvscDevice) => void) | undefined;

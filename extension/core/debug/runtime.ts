@@ -46,6 +46,8 @@ export interface PacketSource {
   packet(i: number): Uint8Array;
   /** Capture time in ns (the virtual clock bpf_ktime_get_ns reads). */
   timeNs(i: number): number;
+  /** Sent by the guest (TX: the device's transmit path, no XDP) rather than received. */
+  isTx?(i: number): boolean;
 }
 
 export interface DebugTarget {
@@ -521,6 +523,15 @@ export class DebugRuntime {
     return undefined;
   }
 
+  /** Packet `i` through the device (receive, or transmit for TX packets). Returns true for TX. */
+  private runPacket(i: number): boolean {
+    const frame = this.target.packets.packet(i);
+    this.prepare(i);
+    if (this.target.packets.isTx?.(i)) { this.world.pipeline.transmit(frame, 0, frame.length, this.curTimeNs); return true; }
+    this.world.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
+    return false;
+  }
+
   /** Packet `i` gets its bytes' time and printk owner. */
   private prepare(i: number): void {
     const w = this.world;
@@ -638,7 +649,7 @@ export class DebugRuntime {
         this.beginPacket(i);
         return { reason: 'pause', description: `paused at packet ${i + 1}` };
       }
-      if (motion === 'stage' || motion === 'packet-end' || this.mayStop(i)) {
+      if (!this.target.packets.isTx?.(i) && (motion === 'stage' || motion === 'packet-end' || this.mayStop(i))) {
         const q = this.beginPacket(i);
         if (this.isRequestedPacket(q)) {
           this.stopAtDone = true;
@@ -724,11 +735,9 @@ export class DebugRuntime {
   /** Runs packet `i` through the device at full speed. Returns a stop if its outcome must be shown (after a replay). */
   private fastPacket(i: number): StopInfo | undefined {
     const w = this.world;
-    const frame = this.target.packets.packet(i);
-    this.prepare(i);
     w.sink.follow(w.pipeline.nextId, false);
     w.hook.ran = false; w.hook.fault = undefined;
-    w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
+    if (this.runPacket(i)) return undefined; // TX: no XDP, nothing to stop at
     let action = 5;
     if (w.hook.ran) { action = w.hook.fault ? 0 : w.machine.lo[0] >>> 0; if (action > 4) action = 0; }
     if (this.fastFirst < 0) this.fastFirst = i;
@@ -763,10 +772,8 @@ export class DebugRuntime {
       this.world = new World(this.target);
       const w = this.world;
       for (let k = 0; k < i; k++) {
-        const frame = this.target.packets.packet(k);
-        this.prepare(k);
         w.sink.follow(-1, false);
-        w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
+        this.runPacket(k);
       }
       this.printk.length = 0;
     } finally {
