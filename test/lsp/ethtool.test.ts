@@ -208,3 +208,21 @@ test('CodeLens: "Run on eth0" above the first command', async () => {
   const lenses = await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
   assert.deepEqual(lenses?.map((l) => [l.range.start.line, l.command?.title, l.command?.command, l.command?.arguments]), [[1, 'Run on eth0', 'netvsc.ethtool.runScript', [uri]]]);
 });
+
+test('settings: the host profile the script is checked against comes from the client, and changes re-check open scripts', async () => {
+  const text = 'ethtool -L eth0 combined 2\nethtool -K eth0 lro on\n';
+  const { uri, diagnostics } = await openAndCheck('host.ethtool', text);
+  // Azure, 8 vCPUs: 2 channels are fine and LRO is already on.
+  assert.deepEqual(diagnostics, []);
+  const n = client.diagnosticCount(uri);
+  await client.conn.sendNotification('netvsc/ethtoolSettings', { hostProfile: 'ws2012' });
+  const after = (await client.nthDiagnostics(uri, n + 1)).diagnostics;
+  // Windows Server 2012 (NVSP 4): one channel (max_combined 1, the core refuses 2 first); no RSC, so LRO is off [fixed].
+  assert.deepEqual(after.map((d) => [d.range.start.line, (d.message as string).split('\n')[0].replace(/ \(offset \d+\)$/, '')]), [
+    [0, 'netlink error: requested channel count exceeds maximum'],
+    [1, 'Actual changes:'],
+  ]);
+  assert.match(after[1].message as string, /rx-lro: off \[requested on\]\nCould not change any device features/);
+  await client.conn.sendNotification('netvsc/ethtoolSettings', { hostProfile: 'azure' });
+  assert.deepEqual((await client.nthDiagnostics(uri, n + 2)).diagnostics, []);
+});

@@ -264,3 +264,21 @@ test('verifier: unchecked packet access is reported on the source line the kerne
     await c.stop();
   }
 });
+
+test('a clang error inside an included header lands on the #include line, naming the header', async () => {
+  const c = await LspClient.start('xdp', { trusted: true, clangPath: 'clang' });
+  try {
+    writeFileSync(join(dir, 'bad_header.h'), 'static int broken(void) { return nope; }\n');
+    const src = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n#include "bad_header.h"\n\nSEC("xdp")\nint p(struct xdp_md *ctx) { return XDP_PASS; }\n';
+    const uri = fileUri('includes.c', src);
+    await c.open(uri, 'c', src);
+    const d = (await c.nthDiagnostics(uri, 1)).diagnostics;
+    // clang: In file included from .../includes.c:3:
+    //        .../bad_header.h:1:34: error: use of undeclared identifier 'nope'
+    assert.equal(d.length, 1);
+    assert.equal(d[0].range.start.line, 2);
+    assert.equal(d[0].message, `${join(dir, 'bad_header.h')}:1:34: use of undeclared identifier 'nope'`);
+  } finally {
+    await c.stop();
+  }
+});
