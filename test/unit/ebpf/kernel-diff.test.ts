@@ -121,7 +121,7 @@ test('the kernel verifier and ours reach the same verdicts, with the same messag
     ...['xdp_pass', 'xdp_drop_udp', 'xdp_count', 'xdp_parse_calls', 'xdp_vlan_pop', 'xdp_redirect_map', 'xdp_config_printk', 'xdp_buggy_unchecked'].map((f) => example(`${f}.o`)),
     // too_large_loop is left out: the kernel takes ~40 s and a 50 MB log to reject it (its message
     // is in the verifier test, from the kernel's log).
-    ...['map_null_deref', 'map_value_oob', 'ctx_write', 'infinite_loop', 'adjust_limits', 'adjust_repeat', 'csum_store', 'tail_call', 'btf_types', 'xdp_big', 'ret_ctx_pointer'].map((f) => fixture(`${f}.o`)),
+    ...['map_null_deref', 'map_value_oob', 'ctx_write', 'infinite_loop', 'stale_pkt_ptr', 'map_value_var_oob', 'rodata_write', 'helper_pkt_arg', 'adjust_limits', 'adjust_repeat', 'csum_store', 'tail_call', 'btf_types', 'xdp_big', 'ret_ctx_pointer'].map((f) => fixture(`${f}.o`)),
   ];
   for (const path of objs) {
     const { loaded, log } = kernelLoad(path);

@@ -65,6 +65,10 @@ test('C fixtures: the kernel\'s verdicts and messages (from its logs)', () => {
     ['map_value_oob.o', 10, 'invalid access to map value, value_size=8 off=8 size=8\nR1 min value is outside of the allowed memory range'],
     ['ctx_write.o', 1, 'invalid bpf_context access off=0 size=4'],
     ['infinite_loop.o', 3, 'infinite loop detected at insn 3'],
+    ['stale_pkt_ptr.o', 12, "R6 invalid mem access 'scalar'"],
+    ['map_value_var_oob.o', 18, 'invalid access to map value, value_size=16 off=255 size=1\nR1 max value is outside of the allowed memory range'],
+    ['rodata_write.o', 3, 'write into map forbidden, value_size=4 off=0 size=4'],
+    ['helper_pkt_arg.o', 8, 'invalid access to packet, off=0 size=8, R3(id=0,off=0,r=0)\nR3 offset is outside of the packet'],
   ];
   for (const [file, insn, message] of cases) rejects(loadFile(fixture(file)).programs[0], insn, message);
   const big = verifyProgram(loadFile(fixture('too_large_loop.o')).programs[0], { recordStates: false });
