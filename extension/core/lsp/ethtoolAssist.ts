@@ -68,7 +68,7 @@ function flowDoc(flow: string): string {
   const text = FLOW_TYPES[flow] || '(ether: no text)';
   return `**${flow}**: ${text}.\n\n**hv_netvsc:** ${settable
     ? 'its hash level is a TX setting: `sdfn` hashes addresses and ports (default), `sd` addresses only.'
-    : 'not settable: `-N` answers "Operation not supported"; `-n` shows `None` (ip4/ip6: the addresses).'}`;
+    : 'not settable: `-N` answers "Operation not supported"; `-n` shows `None`.'}`;
 }
 
 function hashFieldsDoc(letters: string): string {
