@@ -3,7 +3,7 @@
 // buffer batching / page buffers, VF). Every stage reports to one TraceSink. Hot path: no
 // per-packet allocation, flow keys and per-channel state in reused objects and typed arrays.
 import * as flow from '../packet/flow';
-import { FlowKeys, dissectFlow } from '../packet/flow';
+import { FlowKeys } from '../packet/flow';
 import * as checksum from '../packet/checksum';
 import * as codes from '../trace/codes';
 import { NULL_SINK, type TraceSink } from '../trace/sink';
@@ -24,6 +24,7 @@ const { G, PER_QUEUE, Q_RX_BYTES, Q_RX_PACKETS, Q_RX_XDP_DROP, Q_RX_XDP_REDIRECT
   VF_RX_BYTES, VF_RX_PACKETS, VF_TX_BYTES, VF_TX_PACKETS } = { ...statsMod };
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } = { ...xdpMod };
 const { onesSum, foldSum } = { ...checksum };
+const { dissectFlow } = { ...flow };
 const { jhash2 } = { ...txHashMod };
 
 export interface PipelineOptions {
