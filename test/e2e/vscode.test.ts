@@ -72,6 +72,7 @@ async function until<T>(what: string, probe: () => T | undefined | false | Promi
 
 describe('the extension in the workbench, as a user sees it', () => {
   let wb: Workbench;
+  let wsDir: string;
   let logsBefore: Set<string>;
   // VS Code's extension service logs every activation with its reason; that log is our witness.
   const activationLine = new RegExp(`_doActivateExtension ${EXTENSION_ID.replace('.', '\\.')}, startup: (\\w+), activationEvent: '([^']+)'`);
@@ -79,7 +80,8 @@ describe('the extension in the workbench, as a user sees it', () => {
   before(async () => {
     logsBefore = new Set(server!.logFiles());
     try {
-      wb = new Workbench(await server!.open(server!.workspace('examples', join(REPO_ROOT, 'examples'))));
+      wsDir = server!.workspace('examples', join(REPO_ROOT, 'examples'));
+      wb = new Workbench(await server!.open(wsDir));
     } catch (e) {
       console.log(`# screenshot and logs: ${await server!.saveArtifacts('opening the workbench')}`);
       throw e;
@@ -182,6 +184,29 @@ describe('the extension in the workbench, as a user sees it', () => {
       return t.includes('Current hardware settings:') && t;
     }, 15_000);
     assert.match(text, /Channel parameters for eth0:\s*\n\s*Pre-set maximums:\s*\n/);
+  });
+
+  test('an .ethtool file opens as an ethtool script, coloured by its grammar', async () => {
+    writeFileSync(join(wsDir, 'probe.ethtool'), '# turn GRO off\nethtool -K eth0 gro off\n');
+    await wb.page.keyboard.press('Escape');
+    await wb.page.keyboard.press('Control+P');
+    const input = wb.quickInput.locator('.quick-input-box input');
+    await input.waitFor();
+    await input.fill('probe.ethtool');
+    await wb.quickInputRows().filter({ hasText: 'probe.ethtool' }).first().waitFor();
+    await input.press('Enter');
+    // The status bar's language indicator shows the language's first alias from the manifest.
+    const mode = wb.page.locator('.statusbar-item[id="status.editor.mode"]');
+    await until('the language mode to be ethtool', async () => (await mode.innerText().catch(() => '')).trim() === 'ethtool script', 15_000);
+    // Plain text renders a line as one token; the grammar splits the command into several
+    // (command, option, device, feature, on/off), each with its own token class.
+    const classes = await until('the command line to be tokenized', async () => {
+      const line = wb.page.locator('.editor-group-container.active .view-line', { hasText: 'ethtool -K eth0 gro off' }).first();
+      if (!(await line.count())) return undefined;
+      const cls = await line.locator('span > span').evaluateAll((spans) => [...new Set(spans.map((x) => x.className))]);
+      return cls.length >= 3 && cls;
+    }, 15_000);
+    assert.ok(classes.length >= 3, `token classes: ${classes.join(' ')}`);
   });
 });
 
