@@ -176,3 +176,29 @@ test('corrupt BTF gives clear errors', () => {
   b = good.slice(); dv(b).setUint32(24 + 4, 31 << 24, true);
   err(b, /type 1 has unknown kind 31/);
 });
+
+test('kinds clang 14 does not emit (ENUM64, signed ENUM) parse from hand-built BTF', () => {
+  // Strings: "\0u64e\0A\0B\0s8e\0M\0"
+  const strs = new TextEncoder().encode('\0u64e\0A\0B\0s8e\0M\0');
+  const types: number[] = [];
+  const u32 = (...v: number[]) => types.push(...v);
+  // [1] ENUM64 'u64e' size 8, 2 values: A = 1<<40, B = 2 (kind 19, vlen 2, unsigned)
+  u32(1, (19 << 24) | 2, 8, 6, 0, 256, 8, 2, 0);
+  // [2] ENUM 's8e' size 1 signed (kind_flag), M = -1
+  u32(10, (1 << 31) | (6 << 24) | 1, 1, 14, 0xffffffff);
+  const typeBytes = new Uint8Array(new Uint32Array(types).buffer);
+  const hdr = new DataView(new ArrayBuffer(24));
+  hdr.setUint16(0, 0xeb9f, true); hdr.setUint8(2, 1); hdr.setUint32(4, 24, true);
+  hdr.setUint32(8, 0, true); hdr.setUint32(12, typeBytes.length, true);
+  hdr.setUint32(16, typeBytes.length, true); hdr.setUint32(20, strs.length, true);
+  const blob = new Uint8Array(24 + typeBytes.length + strs.length);
+  blob.set(new Uint8Array(hdr.buffer)); blob.set(typeBytes, 24); blob.set(strs, 24 + typeBytes.length);
+  const btf = parseBtf(blob);
+  assert.equal(btf.type(1).kind, BtfKind.ENUM64);
+  assert.deepEqual(btf.type(1).enumValues, [{ name: 'A', value: 1n << 40n }, { name: 'B', value: 2n }]);
+  assert.equal(btf.sizeOf(1), 8);
+  const v = new Uint8Array(8); new DataView(v.buffer).setBigUint64(0, 1n << 40n, true);
+  assert.equal(btf.format(1, v), 'A');
+  assert.equal(btf.format(2, Uint8Array.of(0xff)), 'M');
+  assert.equal(btf.format(2, Uint8Array.of(0xfe)), '-2');
+});

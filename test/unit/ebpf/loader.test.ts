@@ -114,6 +114,11 @@ test('legacy SEC("maps") definitions, several programs per section, other progra
   assert.equal(progTypeOfSection('socket'), 'socket_filter');
   assert.equal(progTypeOfSection('mystery'), 'unspec');
 
+  // Map of maps: the inner shape from `__array(values, struct inner)`; pinning by name (1).
+  const mim = loadFile(fixture('map_in_map.o')).maps[0];
+  assert.deepEqual([mim.type, mim.keySize, mim.valueSize, mim.maxEntries, mim.pinning], [12, 4, 4, 2, 1]);
+  assert.deepEqual([mim.inner!.type, mim.inner!.keySize, mim.inner!.valueSize, mim.inner!.maxEntries], [2, 4, 4, 4]);
+
   const tail = loadFile(fixture('tail_call.o'));
   const jt = tail.maps.find((m) => m.name === 'jump_table')!;
   assert.equal(jt.type, 3);
