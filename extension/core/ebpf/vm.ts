@@ -4,6 +4,15 @@
  *
  * Registers are int32 halves (`lo[i]`, `hi[i]`, i = 0..10): exact 64-bit values without BigInt.
  * Pointers use the encoding of memory.ts (high half = region id, low half = offset).
+ *
+ * Semantics worth knowing:
+ * - A run starts with r1 = ctx (REGION_CTX), r10 = top of frame 0, the rest 0. The stack is not
+ *   cleared between runs (reading it uninitialised is the verifier's business, as in the kernel).
+ * - bpf-to-bpf calls save r6-r9 and move r10 down 512 bytes; 8 frames at most.
+ * - `callx` (0x8d): the register in dst holds a helper id (uBPF / bpf_conformance) or a code
+ *   address from `lddw rX, func` (BPF_PSEUDO_FUNC).
+ * - Tail calls are honoured from the program's own frame (depth 0), at most 33 per run.
+ * - The budget counts executed instructions (an lddw counts once); both engines count alike.
  */
 import {
   BPF_HELPER_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
