@@ -344,6 +344,42 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     });
   });
 
+  it('logpoints print without stopping, hit counts pick the n-th hit, reverse continue finds the previous hit', async () => {
+    const eth = lineOf(DEBUG_C, 'if ((void *)(eth + 1) > data_end)');
+    const key = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
+    const dport = lineOf(DEBUG_C, 'int dport = udp_dport(ip, data_end);');
+    await withClient(async (dc) => {
+      const logs: string[] = [];
+      dc.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.output.startsWith('log ')) logs.push(e.body.output.trim()); });
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => {
+        await dc.setBreakpointsRequest({
+          source: { path: DEBUG_C },
+          breakpoints: [
+            { line: key, logMessage: 'log proto={ip.proto} dst={ip.dst}' },
+            { line: eth, hitCondition: '3' },
+          ],
+        });
+      });
+      // Every packet reaches the bounds check: the third hit is packet 3.
+      const ev = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(ev.body.reason, 'breakpoint');
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 3:/);
+      assert.equal((await top(dc))[0].line, eth);
+      // Packets 1 and 2 passed the logpoint (both IPv4: UDP then TCP) without stopping.
+      assert.deepEqual(logs, ['log proto=17 dst=10.0.0.2', 'log proto=6 dst=10.0.0.2']);
+      // Forward to the call line of packet 3, then reverse-continue: back at the bounds check.
+      await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: eth }, { line: dport }] });
+      const fwd = await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.equal(fwd.body.reason, 'breakpoint');
+      assert.equal((await top(dc))[0].line, dport);
+      const back = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(back.body.reason, 'breakpoint');
+      assert.equal((await top(dc))[0].line, eth);
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 3:/);
+    });
+  });
+
   it('stops at a pipeline stage by function breakpoint, and steps stage by stage', async () => {
     await withClient(async (dc) => {
       const stopped = dc.waitForEvent('stopped');

@@ -72,7 +72,11 @@ export function openPackets(attr: string, path: string, deviceMac: string): Pack
     if (CAPTURE_EXTENSIONS.includes(extname(path).toLowerCase())) {
       // A capture read through 4 MB chunks (one read per chunk, not per packet) for full-speed runs.
       const cap = openCaptureFile(path);
-      if (cap.error && cap.count === 0) { cap.close(); throw new Error(`${path}: ${cap.error.message} (at byte ${cap.error.offset})`); }
+      if (cap.error && cap.count === 0) {
+        cap.close();
+        const at = /byte \d+/.test(cap.error.message) ? '' : ` (at byte ${cap.error.offset})`;
+        throw new Error(`${path}: ${cap.error.message}${at}`);
+      }
       const reader = new ChunkedReader(cap.source);
       const idx = cap.index;
       const chunked: Capture = { ...cap, packet: (i) => reader.view(idx.dataOffset[i], idx.capLen[i]) ?? cap.packet(i) };
