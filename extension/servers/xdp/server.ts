@@ -22,6 +22,7 @@ const parsed = new Map<string, { version: number; doc: XdpDocument }>();
 /** Per-URI generation, so a slow compile never overwrites a newer result. */
 const checkGeneration = new Map<string, number>();
 let toolErrorShown = '';
+const docDirs = new Map<string, string>();
 
 function xdpDoc(uri: string): XdpDocument | undefined {
   const td = documents.get(uri);
@@ -72,7 +73,10 @@ async function check(uri: string): Promise<void> {
   const gen = (checkGeneration.get(uri) ?? 0) + 1;
   checkGeneration.set(uri, gen);
   const sourcePath = fileURLToPath(uri);
-  const outDir = join(workDir, String(gen % 2));
+  // One directory per document (two files may share a base name) and per generation parity (a newer
+  // compile never writes the object an older one is still reading).
+  if (!docDirs.has(uri)) docDirs.set(uri, String(docDirs.size));
+  const outDir = join(workDir, docDirs.get(uri)!, String(gen % 2));
   const result = await checkXdpSource(doc.lines, { clangPath: settings.clangPath, sourcePath, outDir });
   if (checkGeneration.get(uri) !== gen) return;
   if (result.toolError) {
