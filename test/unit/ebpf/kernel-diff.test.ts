@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { BpfObjectInstance, XdpRunner, type EngineName } from '../../../extension/core/ebpf/runner';
 import { verifyProgram } from '../../../extension/core/ebpf/verifier';
-import { example, fixture, hex, loadFile, tcp, tool, udp } from '../../fixtures/xdp/harness';
+import { EXAMPLES, example, fixture, hex, loadFile, tcp, tool, udp } from '../../fixtures/xdp/harness';
 
 const PIN_ROOT = '/sys/fs/bpf';
 let seq = 0;
@@ -80,13 +80,9 @@ const CASES: Case[] = [
   },
 ];
 
-test('kernel BPF_PROG_TEST_RUN and our runner agree on return values and output packets', (t: TestContext) => {
-  const probe = probeBpf();
-  if (!probe.ok) { t.diagnostic(`bpf() is refused here (${probe.why}); the kernel comparison did not run`); return; }
-  const tmp = mkdtempSync(join(tmpdir(), 'netvsc-kd-'));
+function compareRuns(cases: Case[], tmp: string): number {
   let compared = 0;
-  try {
-    for (const c of CASES) {
+  for (const c of cases) {
       const { loaded, log } = kernelLoad(c.obj);
       assert.ok(loaded, `kernel refused ${basename(c.obj)}: ${log}`);
       try {
@@ -106,12 +102,46 @@ test('kernel BPF_PROG_TEST_RUN and our runner agree on return values and output 
       } finally {
         rmSync(loaded.dir, { recursive: true, force: true });
       }
+  }
+  return compared;
+}
+
+test('kernel BPF_PROG_TEST_RUN and our runner agree on return values and output packets', (t: TestContext) => {
+  const probe = probeBpf();
+  if (!probe.ok) { t.diagnostic(`bpf() is refused here (${probe.why}); the kernel comparison did not run`); return; }
+  const tmp = mkdtempSync(join(tmpdir(), 'netvsc-kd-'));
+  try {
+    const compared = compareRuns(CASES, tmp);
+    t.diagnostic(`${compared} packets compared with the kernel`);
+    assert.ok(compared >= 40);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the same with the examples built for -mcpu=v3 (ALU32 and JMP32 instructions)', (t: TestContext) => {
+  const probe = probeBpf();
+  if (!probe.ok) { t.diagnostic(`bpf() is refused here (${probe.why}); the kernel comparison did not run`); return; }
+  const tmp = mkdtempSync(join(tmpdir(), 'netvsc-kd3-'));
+  try {
+    const v3 = CASES.filter((c) => c.obj.startsWith(EXAMPLES)).map((c) => {
+      const out = join(tmp, basename(c.obj));
+      tool('clang', ['-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-I/usr/include/x86_64-linux-gnu', '-c', c.obj.replace(/\.o$/, '.c'), '-o', out]);
+      return { ...c, obj: out };
+    });
+    const dumps = v3.map((c) => tool('llvm-objdump', ['-d', c.obj]).stdout).join('\n');
+    assert.match(dumps, /\tw\d+ [+&|^-]?= /, 'the v3 builds use 32-bit ALU');
+    assert.match(dumps, /\tif w\d+ /, 'the v3 builds use 32-bit jumps');
+    const compared = compareRuns(v3, tmp);
+    t.diagnostic(`${compared} packets compared with the kernel (-mcpu=v3)`);
+    for (const c of v3) {
+      const { loaded, log } = kernelLoad(c.obj);
+      if (loaded) rmSync(loaded.dir, { recursive: true, force: true });
+      assert.equal(verifyProgram(loadFile(c.obj).programs[0], { recordStates: false }).ok, !!loaded, `${c.obj}: ${log}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  t.diagnostic(`${compared} packets compared with the kernel`);
-  assert.ok(compared >= 40);
 });
 
 test('the kernel verifier and ours reach the same verdicts, with the same messages', (t: TestContext) => {
