@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runScript, ScriptError } from '../../core/ethtool/script';
 import { openCaptureFile } from '../../core/packet/fileSource';
@@ -86,18 +86,43 @@ export const replayCommand: CliCommand = {
       rep.runAll();
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       io.out(replaySummaryText(rep, dev, secs));
-      const trace = rep.trace!;
       if (o.has('-o')) writePcapng(resolve(io.cwd, o.get('-o')!), rep, captureBytes!, source);
-      if (o.has('--json')) {
-        const report = { device: { host: dev.host.name, cpus: dev.cpus, channels: dev.numChn, ethtoolStats: Object.fromEntries(dev.stats.ethtoolStats()) }, hostRecvBufferDrops: rep.pipeline.hostRecvBufferDrops, xdpPrintk: rep.pipeline.printk.slice(0, 1000), trace: trace.toJSON({ stages: true }) };
-        atomicWrite(resolve(io.cwd, o.get('--json')!), JSON.stringify(report) + '\n');
-      }
+      if (o.has('--json')) writeJsonReport(resolve(io.cwd, o.get('--json')!), rep, dev);
       capClose?.();
       saveDevice(d, dev, io);
       return 0;
     });
   },
 };
+
+/**
+ * The JSON report, streamed packet by packet to a temporary file and renamed: a million
+ * records never become one string (V8 caps strings far below that size).
+ */
+function writeJsonReport(path: string, rep: Replayer, dev: NetvscDevice): void {
+  const trace = rep.trace!;
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const head = {
+      device: { host: dev.host.name, cpus: dev.cpus, channels: dev.numChn, ethtoolStats: Object.fromEntries(dev.stats.ethtoolStats()) },
+      hostRecvBufferDrops: rep.pipeline.hostRecvBufferDrops, xdpPrintk: rep.pipeline.printk.slice(0, 1000),
+    };
+    writeSync(fd, `${JSON.stringify(head).slice(0, -1)},"trace":{"version":1,"summary":${JSON.stringify(trace.summary())},"packets":[`);
+    let buf: string[] = [];
+    for (let i = 0; i < trace.count; i++) {
+      buf.push(JSON.stringify({ ...trace.record(i), stages: trace.stagesOf(i) }));
+      if (buf.length === 4096 || i === trace.count - 1) { writeSync(fd, (i >= buf.length ? ',' : '') + buf.join(',')); buf = []; }
+    }
+    writeSync(fd, ']}}\n');
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already closed */ }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
 
 function atomicWrite(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;

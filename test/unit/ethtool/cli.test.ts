@@ -143,3 +143,15 @@ test('--opt sets device options of a new device (older-kernel variants); bad key
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--opt: expected KEY=VALUE with KEY one of kernelRelease, /);
 });
+
+test('the JSON report is streamed in batches and stays one valid document', async () => {
+  writeFileSync(join(dir, 'many.json'), JSON.stringify({ flows: [{ proto: 'udp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, packets: 9000, payload: 20 }] }));
+  const r = await run('replay', '--scenario', 'many.json', '--json', 'many-report.json');
+  assert.equal(r.code, 0);
+  const j = JSON.parse(readFileSync(join(dir, 'many-report.json'), 'utf8'));
+  assert.equal(j.trace.packets.length, 9000);
+  assert.deepEqual(j.trace.packets.map((p: { index: number }) => p.index).slice(4094, 4098), [4094, 4095, 4096, 4097]);
+  assert.equal(j.trace.summary.packets, 9000);
+  assert.equal(j.device.ethtoolStats.rx_queue_0_packets + j.device.ethtoolStats.rx_queue_1_packets >= 0, true);
+  assert.ok(Array.isArray(j.trace.packets[0].stages));
+});
