@@ -36,6 +36,12 @@ const id = (a: string): number => { const v = F[a]; if (v === undefined) throw n
 const FID = Object.fromEntries(FLOW_FIELDS.map((a) => [a, id(a)])) as Record<typeof FLOW_FIELDS[number], number>;
 const FLOW_IDS = new Set<number>(Object.values(FID));
 const DEVICE_IDS = new Set<number>(FIELDS.filter((f) => f.abbrev.startsWith('netvsc') || f.abbrev.startsWith('xdp')).map((f) => f.id));
+/** Field id -> 1 + its position in FLOW_FIELDS (0: not a fast field), 255 for the device's fields:
+ *  the accessor's hot switches run on small integer constants, not on property loads. */
+const KIND = new Uint8Array(FIELDS.length);
+FLOW_FIELDS.forEach((a, k) => { KIND[FID[a]] = k + 1; });
+for (const d of DEVICE_IDS) KIND[d] = 255;
+const K = Object.fromEntries(FLOW_FIELDS.map((a, k) => [a, k + 1])) as Record<typeof FLOW_FIELDS[number], number>;
 
 /** The device's per-packet fields for the filter, read from the trace records. */
 export function traceAnnotations(trace: DeviceTrace): PacketAnnotations {
@@ -85,7 +91,8 @@ export class FlowFieldAccessor implements FieldAccessor {
   }
 
   count(fid: number, i: number): number {
-    if (DEVICE_IDS.has(fid)) {
+    const kind = KIND[fid];
+    if (kind === 255) {
       if (FIELDS[fid].type === FT.PROTOCOL) {
         if (!this.annotations) return 0;
         for (const x of DEVICE_IDS) if (FIELDS[x].parent === FIELDS[fid].abbrev && FIELDS[x].type !== FT.PROTOCOL && this.annotations.value(x, i) !== undefined) return 1;
@@ -95,53 +102,54 @@ export class FlowFieldAccessor implements FieldAccessor {
     }
     const s = this.ix.status[i];
     const tcp = (s & FLOW_TCP) !== 0, udp = (s & FLOW_UDP) !== 0 && (s & FLOW_PORTS) !== 0;
-    switch (fid) {
-      case FID.frame: case FID['frame.number']: case FID['frame.len']: case FID['frame.cap_len']: return 1;
-      case FID.eth: case FID['eth.dst']: case FID['eth.src']: case FID['eth.type']: return this.store.index.capLen[i] >= 14 ? 1 : 0;
-      case FID['eth.addr']: return this.store.index.capLen[i] >= 14 ? 2 : 0;
-      case FID.ip: case FID['ip.src']: case FID['ip.dst']: case FID['ip.proto']: case FID['ip.ttl']: case FID['ip.id']:
-      case FID['ip.len']: case FID['ip.flags.mf']: case FID['ip.flags.df']: case FID['ip.frag_offset']: return s & FLOW_IPV4 ? 1 : 0;
-      case FID['ip.addr']: return s & FLOW_IPV4 ? 2 : 0;
-      case FID.ipv6: case FID['ipv6.src']: case FID['ipv6.dst']: return s & FLOW_IPV6 ? 1 : 0;
-      case FID['ipv6.addr']: return s & FLOW_IPV6 ? 2 : 0;
-      case FID['tcp.port']: return tcp ? 2 : 0;
-      case FID['udp.port']: return udp ? 2 : 0;
-      case FID.udp: case FID['udp.srcport']: case FID['udp.dstport']: case FID['udp.length']: return udp ? 1 : 0;
-      case FID.arp: return s & FLOW_ARP ? 1 : 0;
+    switch (kind) {
+      case K.frame: case K['frame.number']: case K['frame.len']: case K['frame.cap_len']: return 1;
+      case K.eth: case K['eth.dst']: case K['eth.src']: case K['eth.type']: return this.store.index.capLen[i] >= 14 ? 1 : 0;
+      case K['eth.addr']: return this.store.index.capLen[i] >= 14 ? 2 : 0;
+      case K.ip: case K['ip.src']: case K['ip.dst']: case K['ip.proto']: case K['ip.ttl']: case K['ip.id']:
+      case K['ip.len']: case K['ip.flags.mf']: case K['ip.flags.df']: case K['ip.frag_offset']: return s & FLOW_IPV4 ? 1 : 0;
+      case K['ip.addr']: return s & FLOW_IPV4 ? 2 : 0;
+      case K.ipv6: case K['ipv6.src']: case K['ipv6.dst']: return s & FLOW_IPV6 ? 1 : 0;
+      case K['ipv6.addr']: return s & FLOW_IPV6 ? 2 : 0;
+      case K['tcp.port']: return tcp ? 2 : 0;
+      case K['udp.port']: return udp ? 2 : 0;
+      case K.udp: case K['udp.srcport']: case K['udp.dstport']: case K['udp.length']: return udp ? 1 : 0;
+      case K.arp: return s & FLOW_ARP ? 1 : 0;
       default: return tcp ? 1 : 0; // the remaining fast fields are TCP's
     }
   }
 
   num(fid: number, i: number, k: number): number {
-    if (DEVICE_IDS.has(fid)) { const v = this.annotations?.value(fid, i); return typeof v === 'number' ? v : NaN; }
+    const kind = KIND[fid];
+    if (kind === 255) { const v = this.annotations?.value(fid, i); return typeof v === 'number' ? v : NaN; }
     const x = this.ix;
-    switch (fid) {
-      case FID['frame.number']: return i + 1;
-      case FID['frame.len']: return this.store.index.origLen[i];
-      case FID['frame.cap_len']: return this.store.index.capLen[i];
-      case FID['eth.type']: return x.ethType[i];
-      case FID['ip.src']: return x.src4[i];
-      case FID['ip.dst']: return x.dst4[i];
-      case FID['ip.addr']: return k === 0 ? x.src4[i] : x.dst4[i];
-      case FID['ip.proto']: return x.l4Proto[i];
-      case FID['ip.ttl']: return x.ttl[i];
-      case FID['ip.id']: return x.ipId[i];
-      case FID['ip.len']: return x.ipLen[i];
-      case FID['ip.flags.mf']: return (x.fragWord[i] >> 13) & 1;
-      case FID['ip.flags.df']: return (x.fragWord[i] >> 14) & 1;
-      case FID['ip.frag_offset']: return x.fragWord[i] & 0x1fff;
-      case FID['tcp.srcport']: case FID['udp.srcport']: return x.srcPort[i];
-      case FID['tcp.dstport']: case FID['udp.dstport']: return x.dstPort[i];
-      case FID['tcp.port']: case FID['udp.port']: return k === 0 ? x.srcPort[i] : x.dstPort[i];
-      case FID['tcp.flags']: return x.tcpFlags[i];
-      case FID['tcp.flags.fin']: return x.tcpFlags[i] & 1;
-      case FID['tcp.flags.syn']: return (x.tcpFlags[i] >> 1) & 1;
-      case FID['tcp.flags.reset']: return (x.tcpFlags[i] >> 2) & 1;
-      case FID['tcp.flags.push']: return (x.tcpFlags[i] >> 3) & 1;
-      case FID['tcp.flags.ack']: return (x.tcpFlags[i] >> 4) & 1;
-      case FID['tcp.window_size_value']: return x.tcpWindow[i];
-      case FID['tcp.len']: return x.l4PayloadLen[i];
-      case FID['udp.length']: return x.udpLength[i];
+    switch (kind) {
+      case K['frame.number']: return i + 1;
+      case K['frame.len']: return this.store.index.origLen[i];
+      case K['frame.cap_len']: return this.store.index.capLen[i];
+      case K['eth.type']: return x.ethType[i];
+      case K['ip.src']: return x.src4[i];
+      case K['ip.dst']: return x.dst4[i];
+      case K['ip.addr']: return k === 0 ? x.src4[i] : x.dst4[i];
+      case K['ip.proto']: return x.l4Proto[i];
+      case K['ip.ttl']: return x.ttl[i];
+      case K['ip.id']: return x.ipId[i];
+      case K['ip.len']: return x.ipLen[i];
+      case K['ip.flags.mf']: return (x.fragWord[i] >> 13) & 1;
+      case K['ip.flags.df']: return (x.fragWord[i] >> 14) & 1;
+      case K['ip.frag_offset']: return x.fragWord[i] & 0x1fff;
+      case K['tcp.srcport']: case K['udp.srcport']: return x.srcPort[i];
+      case K['tcp.dstport']: case K['udp.dstport']: return x.dstPort[i];
+      case K['tcp.port']: case K['udp.port']: return k === 0 ? x.srcPort[i] : x.dstPort[i];
+      case K['tcp.flags']: return x.tcpFlags[i];
+      case K['tcp.flags.fin']: return x.tcpFlags[i] & 1;
+      case K['tcp.flags.syn']: return (x.tcpFlags[i] >> 1) & 1;
+      case K['tcp.flags.reset']: return (x.tcpFlags[i] >> 2) & 1;
+      case K['tcp.flags.push']: return (x.tcpFlags[i] >> 3) & 1;
+      case K['tcp.flags.ack']: return (x.tcpFlags[i] >> 4) & 1;
+      case K['tcp.window_size_value']: return x.tcpWindow[i];
+      case K['tcp.len']: return x.l4PayloadLen[i];
+      case K['udp.length']: return x.udpLength[i];
       default: return NaN;
     }
   }
