@@ -2,7 +2,7 @@
 // that stays put (a lookup returns a stable offset the VM turns into a pointer), LRU eviction,
 // longest-prefix match, and the redirect/tail-call maps. The same objects serve the program
 // (helpers, hot path: no allocation) and the outside (tree view, debugger, CLI).
-import type { Btf } from './btf';
+import type { Btf, BtfValueNode } from './btf';
 import type { Memory } from './memory';
 import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BpfMapType, MAP_TYPE_NAMES, type BpfMapDef } from './program';
 import type { VmMapRef, VmProgram } from './vm';
@@ -150,6 +150,15 @@ export abstract class BpfMap implements VmMapRef {
     return this.render(this.def.keyTypeId, key);
   }
   formatValue(value: Uint8Array): string { return this.render(this.def.valueTypeId, value); }
+
+  /** Field-by-field trees for a tree view or the debugger's variables (undefined without BTF). */
+  describeKey(key: Uint8Array): BtfValueNode | undefined { return this.describe(this.def.keyTypeId, key, 'key'); }
+  describeValue(value: Uint8Array): BtfValueNode | undefined { return this.describe(this.def.valueTypeId, value, 'value'); }
+
+  private describe(typeId: number, bytes: Uint8Array, name: string): BtfValueNode | undefined {
+    if (!this.btf || !typeId) return undefined;
+    try { return this.btf.describe(typeId, bytes, 0, name); } catch { return undefined; }
+  }
 
   private render(typeId: number, bytes: Uint8Array): string {
     if (this.btf && typeId) {

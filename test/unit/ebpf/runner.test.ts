@@ -41,6 +41,9 @@ for (const engine of ENGINES) {
     assert.deepEqual(counts, [5, 0]); // CPU 0 ran them all
     const stats = inst.mapByName('proto_stats')!;
     assert.equal(stats.formatValue(stats.lookup(Uint8Array.of(17))!), `{packets=5, bytes=${5 * pkt.length}}`);
+    const tree = stats.describeValue(stats.lookup(Uint8Array.of(17))!)!;
+    assert.deepEqual(tree.children!.map((c) => [c.name, c.typeName, c.value]), [['packets', '__u64', '5'], ['bytes', '__u64', String(5 * pkt.length)]]);
+    assert.equal(stats.describeKey(Uint8Array.of(17))!.value, '17');
     // repeat=N runs N times (the counters see every run).
     r.run(tcp(80), { repeat: 10 });
     assert.equal(stats.formatValue(stats.lookup(Uint8Array.of(6))!), `{packets=10, bytes=${10 * tcp(80).length}}`);
