@@ -137,6 +137,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     await withClient(async (dc) => {
       let bps: DebugProtocol.Breakpoint[] = [];
       const stopped = dc.waitForEvent('stopped');
+      const position = dc.waitForEvent('netvsc.position');
       await launch(dc, {}, async () => {
         bps = (await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: blank }] })).body.breakpoints;
       });
@@ -152,6 +153,8 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       // The packet's stages, as the device's pipeline reported them, are the outer frames.
       const names = frames.map((f) => f.name).join(' | ');
       assert.match(names, /\| receive buffer: section[^|]*\| host RSC: [^|]*\| channel: queue \d+ \| RSS: [^|]*\| data path: synthetic \| wire: rx, 60 bytes$/);
+      const pos = (await position) as DebugProtocol.Event;
+      assert.deepEqual({ packet: pos.body.packet, stage: pos.body.stage, inProgram: pos.body.inProgram }, { packet: 1, stage: 'xdp', inProgram: true });
       const threads = (await dc.threadsRequest()).body.threads;
       assert.match(threads[0].name, /^Packet 1: 10\.0\.0\.1 → 10\.0\.0\.2 UDP 40000 → 1000/);
     });

@@ -905,6 +905,13 @@ export class DebugRuntime {
     return out;
   }
 
+  /** Where the session is, for views that follow it (trace viewer row, device tree): 1-based packet, stage id. */
+  position(): { packet: number; stage: string; inProgram: boolean; source: string } | undefined {
+    const p = this.pkt;
+    if (!p) return undefined;
+    return { packet: p.index + 1, stage: p.stops[p.at].id, inProgram: p.inProgram, source: this.target.packets.name };
+  }
+
   /** The packet as the program sees it now (after its rewrites), or as it arrived. */
   currentPacket(): Uint8Array {
     const p = this.pkt;

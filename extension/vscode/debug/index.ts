@@ -3,7 +3,7 @@
 // a dynamic "Debug this XDP program on a trace" entry) and the commands that start sessions
 // ("Step Through This Packet" from the trace viewer). `activate()` calls registerDebugger(context).
 import * as vscode from 'vscode';
-import { NetvscDebugSession } from './session';
+import { NetvscDebugSession, POSITION_EVENT } from './session';
 
 export const DEBUG_TYPE = 'netvsc';
 
@@ -62,9 +62,19 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
 /** Arguments of `netvsc.debug.stepThroughPacket` (the trace viewer passes these). */
 export interface StepThroughPacketArgs { trace: string; packet: number; program?: string; section?: string; host?: string }
 
+/** Command a trace viewer registers to follow the session: (args: { trace, packet }) reveals that packet's row. */
+export const REVEAL_PACKET_COMMAND = 'netvsc.trace.revealPacket';
+
 export function registerDebugger(context: vscode.ExtensionContext): void {
   const provider = new ConfigurationProvider();
   context.subscriptions.push(
+    vscode.debug.onDidReceiveDebugSessionCustomEvent(async (e) => {
+      if (e.session.type !== DEBUG_TYPE || e.event !== POSITION_EVENT) return;
+      const body = e.body as { packet: number; trace?: string };
+      if ((await vscode.commands.getCommands(true)).includes(REVEAL_PACKET_COMMAND)) {
+        await vscode.commands.executeCommand(REVEAL_PACKET_COMMAND, { trace: body.trace, packet: body.packet });
+      }
+    }),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
       createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new NetvscDebugSession()),
     }),

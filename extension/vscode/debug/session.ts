@@ -5,7 +5,7 @@
  * standalone over stdio (debugAdapter.ts). Imports no `vscode`.
  */
 import {
-  DebugSession, Handles, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent, Scope, Source,
+  DebugSession, Event, Handles, InitializedEvent, InvalidatedEvent, MemoryEvent, OutputEvent, Scope, Source,
   StackFrame, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -17,6 +17,8 @@ import {
 export interface NetvscLaunchRequestArguments extends DebugProtocol.LaunchRequestArguments, NetvscLaunchArguments {}
 
 const THREAD_ID = 1;
+/** Custom DAP event after every stop: { packet (1-based), stage, inProgram, source, trace }. */
+export const POSITION_EVENT = 'netvsc.position';
 
 export class NetvscDebugSession extends DebugSession {
   private runtime: DebugRuntime | undefined;
@@ -28,6 +30,7 @@ export class NetvscDebugSession extends DebugSession {
   private configured!: Promise<void>;
   private markConfigured!: () => void;
   private closePackets: (() => void) | undefined;
+  private tracePath: string | undefined;
 
   constructor() {
     super();
@@ -73,6 +76,7 @@ export class NetvscDebugSession extends DebugSession {
       return;
     }
     this.closePackets = (prepared.target.packets as { close?: () => void }).close;
+    this.tracePath = args.trace ?? args.scenario;
     for (const n of prepared.notes) this.sendEvent(new OutputEvent(n + '\n', 'console'));
     try {
       this.runtime = new DebugRuntime(prepared.target, prepared.options, {
@@ -100,6 +104,9 @@ export class NetvscDebugSession extends DebugSession {
     if (s.hitBreakpointIds) e.body.hitBreakpointIds = s.hitBreakpointIds;
     e.body.allThreadsStopped = true;
     this.sendEvent(e);
+    // For views that follow the session (trace viewer, device tree): `netvsc.position`.
+    const pos = this.runtime?.position();
+    if (pos) this.sendEvent(new Event(POSITION_EVENT, { ...pos, trace: this.tracePath }));
   }
 
   // -- breakpoints -----------------------------------------------------------------------------

@@ -69,4 +69,18 @@ describe('launch configuration', () => {
     assert.ok(names.some((n) => /^RSS: .*one channel: no RSS/.test(n)), names.join(' | '));
     assert.ok(names.some((n) => /^channel: queue 0$/.test(n)), names.join(' | '));
   });
+
+  it('a scenario file works like a trace (generated packets, same stops)', async () => {
+    const scen = join(tmp, 'dns.yaml');
+    writeFileSync(scen, 'seed: 3\nflows:\n  - { type: udp, src: 10.0.0.1, dst: 10.0.0.2, sport: 40000, dport: 53, count: 3, size: 40 }\n');
+    const prepared = await prepareLaunch({ program: PROGRAM, scenario: scen, stopAtPacket: 'udp.dstport == 53', stopAtStage: 'xdp' });
+    assert.equal(prepared.target.packets.count, 3);
+    let stop: StopInfo | undefined;
+    const rt = new DebugRuntime(prepared.target, prepared.options, { stopped: (s) => { stop = s; }, output: () => {}, terminated: () => {} });
+    await rt.start();
+    assert.equal(stop?.reason, 'step');
+    assert.match(rt.threadName, /^Packet 1: 10\.0\.0\.1 → 10\.0\.0\.2 UDP 40000 → 53$/);
+    assert.match(rt.stack()[0].name, /^XDP program: about to run xdp_debug/);
+    assert.match(await launchError({ program: PROGRAM, scenario: scen, trace }), /^trace and scenario: give one of them/);
+  });
 });
