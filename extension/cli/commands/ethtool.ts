@@ -4,17 +4,17 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { runEthtool } from '../../core/ethtool/executor';
 import { DEFAULT_OPTIONS, NetvscDevice, type DeviceOptions } from '../../core/netvsc/device';
-import { HOST_PROFILE_NAMES, isHostProfileName } from '../../core/netvsc/hostProfile';
+import { HOST_PROFILE_NAMES, HOST_PROFILES, isHostProfileName, type HostProfileName } from '../../core/netvsc/hostProfile';
 import { readStateFile, writeStateFile, StateFileError } from '../../core/netvsc/stateFile';
 import { loadXdpProgram, XdpLoadError, type EbpfXdpProgram } from '../../core/netvsc/xdpRunner';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 
 /** The device options every device command takes: --state FILE, --host PROFILE, --cpus N. */
-export interface DeviceArgs { state?: string; host: string; cpus: number; rest: string[]; options: Partial<DeviceOptions> }
+export interface DeviceArgs { state?: string; host: string; cpus: number; rest: string[]; options: Partial<DeviceOptions>; knobs: Record<string, number | boolean> }
 
 /** Splits `[--state F] [--host P] [--cpus N] [--] ARGS…`; other options are left in `rest` for the caller. */
 export function parseDeviceArgs(args: string[], extra: string[] = []): DeviceArgs & { extra: Map<string, string> } {
-  const out: DeviceArgs & { extra: Map<string, string> } = { host: 'azure', cpus: 8, rest: [], extra: new Map(), options: {} };
+  const out: DeviceArgs & { extra: Map<string, string> } = { host: 'azure', cpus: 8, rest: [], extra: new Map(), options: {}, knobs: {} };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i];
@@ -32,6 +32,22 @@ export function parseDeviceArgs(args: string[], extra: string[] = []): DeviceArg
       const v = val();
       if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4096) throw new UsageError(`--cpus must be an integer from 1 to 4096, got '${v}'`);
       out.cpus = Number(v);
+    } else if (a === '--knob') {
+      // Host knobs behind the profiles: numRecvQueues=4, numIndirectTableEntries=64, rsc=false, nvspVersion=0x50000, ...
+      const v = val();
+      const m = /^([A-Za-z0-9]+)=(.*)$/.exec(v);
+      const sample = HOST_PROFILES.azure as unknown as Record<string, unknown>;
+      if (!m || !(m[1] in sample) || m[1] === 'name' || m[1] === 'description') {
+        throw new UsageError(`--knob: expected KEY=VALUE with KEY one of ${Object.keys(sample).filter((k) => k !== 'name' && k !== 'description').join(', ')}, got '${v}'`);
+      }
+      if (typeof sample[m[1]] === 'boolean') {
+        if (m[2] !== 'true' && m[2] !== 'false') throw new UsageError(`--knob ${m[1]}: expected true or false, got '${m[2]}'`);
+        out.knobs[m[1]] = m[2] === 'true';
+      } else {
+        const n = Number(m[2]);
+        if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(m[2]) || !Number.isSafeInteger(n)) throw new UsageError(`--knob ${m[1]}: expected a non-negative integer, got '${m[2]}'`);
+        out.knobs[m[1]] = n;
+      }
     } else if (a === '--opt') {
       const v = val();
       const m = /^([A-Za-z]+)=(.*)$/.exec(v);
@@ -86,7 +102,8 @@ export function openDevice(d: DeviceArgs, io: CliIO): NetvscDevice {
     const dev = readStateFile(path, cliXdpLoader(io.cwd));
     if (dev) return dev;
   }
-  return new NetvscDevice({ host: d.host as never, cpus: d.cpus, options: d.options });
+  const host = { ...HOST_PROFILES[d.host as HostProfileName], ...d.knobs };
+  return new NetvscDevice({ host, cpus: d.cpus, options: d.options });
 }
 
 export function saveDevice(d: DeviceArgs, dev: NetvscDevice, io: CliIO): void {
@@ -106,9 +123,10 @@ export function withDevice(io: CliIO, fn: () => number): number {
 export const ethtoolCommand: CliCommand = {
   name: 'ethtool',
   summary: 'Run one ethtool command against the emulated hv_netvsc device',
-  usage: 'Usage: netvsc-lab ethtool [--state FILE] [--host PROFILE] [--cpus N] [--opt KEY=VALUE]… -- ARGS…\n' +
+  usage: 'Usage: netvsc-lab ethtool [--state FILE] [--host PROFILE] [--cpus N] [--opt KEY=VALUE]… [--knob KEY=VALUE]… -- ARGS…\n' +
     `  PROFILE: ${HOST_PROFILE_NAMES.join(', ')} (default azure); N: vCPUs (default 8)\n` +
     `  --opt (new devices): ${Object.keys(DEFAULT_OPTIONS).join(', ')} (older-kernel variants, seed)\n` +
+    '  --knob KEY=VALUE (new devices): a host answer behind the profile, e.g. numRecvQueues=4, numIndirectTableEntries=64, rsc=false\n' +
     '  The device is read from FILE (created when absent) and written back after the command.\n' +
     '  Example: netvsc-lab ethtool --state dev.json -- -K eth0 lro off',
   run(args, io) {

@@ -155,3 +155,14 @@ test('the JSON report is streamed in batches and stays one valid document', asyn
   assert.equal(j.device.ethtoolStats.rx_queue_0_packets + j.device.ethtoolStats.rx_queue_1_packets >= 0, true);
   assert.ok(Array.isArray(j.trace.packets[0].stages));
 });
+
+test('--knob changes a host answer behind the profile: queue count, table size, RSC', async () => {
+  let r = await run('ethtool', '--cpus', '16', '--knob', 'numRecvQueues=4', '--', '-l', 'eth0');
+  assert.match(r.out, /Pre-set maximums:\n(?:.*\n){3}Combined:\t4\n/);
+  r = await run('ethtool', '--cpus', '2', '--knob', 'numIndirectTableEntries=16', '--', '-x', 'eth0');
+  assert.match(r.out, /with 2 RX ring\(s\):\n {4}0: {6}0 {5}1 {5}0 {5}1 {5}0 {5}1 {5}0 {5}1\n {4}8: {6}0 {5}1 {5}0 {5}1 {5}0 {5}1 {5}0 {5}1\nRSS hash key:/);
+  r = await run('ethtool', '--knob', 'rsc=false', '--', '-k', 'eth0');
+  assert.match(r.out, /\nlarge-receive-offload: off \[fixed\]\n/);
+  const bad = await run('ethtool', '--knob', 'rsc=maybe', '--', '-k', 'eth0');
+  assert.deepEqual([bad.code, bad.err.split('\n')[0]], [2, "netvsc-lab ethtool: --knob rsc: expected true or false, got 'maybe'"]);
+});
