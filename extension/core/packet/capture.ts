@@ -102,7 +102,8 @@ export class CaptureFormatError extends Error {
  * of memory. `view(offset, length)` returns the bytes (a subarray of the chunk when possible).
  */
 export class ChunkedReader {
-  private chunk: Uint8Array = new Uint8Array(0);
+  /** The current window; `at()` returns positions into it. */
+  chunk: Uint8Array = new Uint8Array(0);
   private base = 0;
   constructor(readonly src: ByteSource, private readonly chunkSize = 4 << 20) {}
 
@@ -117,6 +118,27 @@ export class ChunkedReader {
     this.base = offset;
     return this.chunk.subarray(0, length);
   }
+
+  /**
+   * Makes `length` (<= chunk size) bytes at `offset` available in `this.chunk` and returns their
+   * position there, or -1 when the source ends first. No allocation unless the window moves.
+   */
+  at(offset: number, length: number): number {
+    if (offset + length > this.src.size) return -1;
+    if (offset >= this.base && offset + length <= this.base + this.chunk.length) return offset - this.base;
+    this.chunk = this.src.read(offset, Math.min(Math.max(this.chunkSize, length), this.src.size - offset));
+    this.base = offset;
+    return 0;
+  }
+}
+
+/** Unsigned 32-bit read in either byte order (no DataView allocation on the scan path). */
+export function rd32(b: Uint8Array, o: number, little: boolean): number {
+  return little ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+    : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+export function rd16(b: Uint8Array, o: number, little: boolean): number {
+  return little ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
 }
 
 export interface ScanResult {

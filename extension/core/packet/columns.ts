@@ -13,7 +13,7 @@
  *   runFilter(filter, columns, count) -> Uint8Array   1 where packet i matches (filter.fields must be cached)
  *   class FilterEngine(session, annotations?)   caches columns across filters: apply(text) -> matches bitmap
  */
-import { Dissection } from './dissection';
+import { Dissection, stringOf } from './dissection';
 import { FIELDS, FT } from './fields';
 import { compileFilter, type ByteRef, type DisplayFilter, type FieldAccessor, type PacketAnnotations } from './filter';
 import type { CaptureSession } from './session';
@@ -74,7 +74,7 @@ export class FieldColumns implements FieldAccessor {
         }
         const u = used[k]++;
         const t = FIELDS[d.fid[j]].type;
-        if (t === FT.STRING) { strs[k]!.push(d.strs[d.val[j]]); nums[k][u] = strs[k]!.length - 1; }
+        if (t === FT.STRING) { strs[k]!.push(stringOf(d, j)); nums[k][u] = strs[k]!.length - 1; }
         else nums[k][u] = d.val[j];
         if (ranged[k]) { offs[k]![u] = d.start[j]; lens[k]![u] = d.len[j]; }
       }

@@ -17,10 +17,10 @@
  *   dissectFrame(buf, info, ctx, d) -> d          fills the reusable Dissection `d`
  */
 import { onesSum, pseudoHeaderSumV4, pseudoHeaderSumV6, foldSum } from './checksum';
-import { Dissection, ITEM_GENERATED, ITEM_HIDDEN } from './dissection';
+import { Dissection, ITEM_GENERATED, ITEM_HIDDEN, ITEM_TEXT_IPV4, ITEM_TEXT_IPV6, ITEM_TEXT_TCPFLAGS } from './dissection';
 import { F } from './fields';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from './flow';
-import { formatIPv4Word, formatIPv6 } from './addr';
+import { formatIPv6 } from './addr';
 
 export interface FrameInfo {
   /** 1-based frame number. */
@@ -67,7 +67,236 @@ export class DissectContext {
   }
 }
 
-const f = F;
+function fid(name: string): number {
+  const id = F[name];
+  if (id === undefined) throw new Error(`dissector uses unregistered field ${name}`);
+  return id;
+}
+// Field ids as constants: the hot path does no name lookups.
+const F__WS_MALFORMED = fid('_ws.malformed');
+const F__WS_SHORT = fid('_ws.short');
+const F_ARP = fid('arp');
+const F_ARP_DST_HW_MAC = fid('arp.dst.hw_mac');
+const F_ARP_DST_PROTO_IPV4 = fid('arp.dst.proto_ipv4');
+const F_ARP_HW_SIZE = fid('arp.hw.size');
+const F_ARP_HW_TYPE = fid('arp.hw.type');
+const F_ARP_OPCODE = fid('arp.opcode');
+const F_ARP_PROTO_SIZE = fid('arp.proto.size');
+const F_ARP_PROTO_TYPE = fid('arp.proto.type');
+const F_ARP_SRC_HW_MAC = fid('arp.src.hw_mac');
+const F_ARP_SRC_PROTO_IPV4 = fid('arp.src.proto_ipv4');
+const F_DATA = fid('data');
+const F_DATA_DATA = fid('data.data');
+const F_DATA_LEN = fid('data.len');
+const F_DNS = fid('dns');
+const F_DNS_COUNT_ADD_RR = fid('dns.count.add_rr');
+const F_DNS_COUNT_ANSWERS = fid('dns.count.answers');
+const F_DNS_COUNT_AUTH_RR = fid('dns.count.auth_rr');
+const F_DNS_COUNT_LABELS = fid('dns.count.labels');
+const F_DNS_COUNT_QUERIES = fid('dns.count.queries');
+const F_DNS_FLAGS = fid('dns.flags');
+const F_DNS_FLAGS_CHECKDISABLE = fid('dns.flags.checkdisable');
+const F_DNS_FLAGS_OPCODE = fid('dns.flags.opcode');
+const F_DNS_FLAGS_RECDESIRED = fid('dns.flags.recdesired');
+const F_DNS_FLAGS_RESPONSE = fid('dns.flags.response');
+const F_DNS_FLAGS_TRUNCATED = fid('dns.flags.truncated');
+const F_DNS_FLAGS_Z = fid('dns.flags.z');
+const F_DNS_ID = fid('dns.id');
+const F_DNS_QRY_CLASS = fid('dns.qry.class');
+const F_DNS_QRY_NAME = fid('dns.qry.name');
+const F_DNS_QRY_NAME_LEN = fid('dns.qry.name.len');
+const F_DNS_QRY_TYPE = fid('dns.qry.type');
+const F_ETH = fid('eth');
+const F_ETH_ADDR = fid('eth.addr');
+const F_ETH_DST = fid('eth.dst');
+const F_ETH_DST_IG = fid('eth.dst.ig');
+const F_ETH_DST_LG = fid('eth.dst.lg');
+const F_ETH_IG = fid('eth.ig');
+const F_ETH_LG = fid('eth.lg');
+const F_ETH_PADDING = fid('eth.padding');
+const F_ETH_SRC = fid('eth.src');
+const F_ETH_SRC_IG = fid('eth.src.ig');
+const F_ETH_SRC_LG = fid('eth.src.lg');
+const F_ETH_TRAILER = fid('eth.trailer');
+const F_ETH_TYPE = fid('eth.type');
+const F_FRAME = fid('frame');
+const F_FRAME_CAP_LEN = fid('frame.cap_len');
+const F_FRAME_COMMENT = fid('frame.comment');
+const F_FRAME_IGNORED = fid('frame.ignored');
+const F_FRAME_INTERFACE_ID = fid('frame.interface_id');
+const F_FRAME_INTERFACE_NAME = fid('frame.interface_name');
+const F_FRAME_LEN = fid('frame.len');
+const F_FRAME_MARKED = fid('frame.marked');
+const F_FRAME_NUMBER = fid('frame.number');
+const F_FRAME_PROTOCOLS = fid('frame.protocols');
+const F_FRAME_TIME_DELTA = fid('frame.time_delta');
+const F_FRAME_TIME_EPOCH = fid('frame.time_epoch');
+const F_FRAME_TIME_RELATIVE = fid('frame.time_relative');
+const F_GENEVE = fid('geneve');
+const F_GENEVE_FLAGS = fid('geneve.flags');
+const F_GENEVE_FLAGS_CRITICAL = fid('geneve.flags.critical');
+const F_GENEVE_FLAGS_OAM = fid('geneve.flags.oam');
+const F_GENEVE_FLAGS_RESERVED = fid('geneve.flags.reserved');
+const F_GENEVE_OPTIONS = fid('geneve.options');
+const F_GENEVE_PROTO_TYPE = fid('geneve.proto_type');
+const F_GENEVE_RESERVED = fid('geneve.reserved');
+const F_GENEVE_VERSION = fid('geneve.version');
+const F_GENEVE_VNI = fid('geneve.vni');
+const F_GRE = fid('gre');
+const F_GRE_CHECKSUM = fid('gre.checksum');
+const F_GRE_FLAGS_ACK = fid('gre.flags.ack');
+const F_GRE_FLAGS_CHECKSUM = fid('gre.flags.checksum');
+const F_GRE_FLAGS_KEY = fid('gre.flags.key');
+const F_GRE_FLAGS_RECURSION_CONTROL = fid('gre.flags.recursion_control');
+const F_GRE_FLAGS_RESERVED = fid('gre.flags.reserved');
+const F_GRE_FLAGS_ROUTING = fid('gre.flags.routing');
+const F_GRE_FLAGS_SEQUENCE_NUMBER = fid('gre.flags.sequence_number');
+const F_GRE_FLAGS_STRICT_SOURCE_ROUTE = fid('gre.flags.strict_source_route');
+const F_GRE_FLAGS_VERSION = fid('gre.flags.version');
+const F_GRE_FLAGS_AND_VERSION = fid('gre.flags_and_version');
+const F_GRE_KEY = fid('gre.key');
+const F_GRE_OFFSET = fid('gre.offset');
+const F_GRE_PROTO = fid('gre.proto');
+const F_GRE_SEQUENCE_NUMBER = fid('gre.sequence_number');
+const F_ICMP = fid('icmp');
+const F_ICMP_CHECKSUM = fid('icmp.checksum');
+const F_ICMP_CHECKSUM_STATUS = fid('icmp.checksum.status');
+const F_ICMP_CODE = fid('icmp.code');
+const F_ICMP_IDENT = fid('icmp.ident');
+const F_ICMP_IDENT_LE = fid('icmp.ident_le');
+const F_ICMP_SEQ = fid('icmp.seq');
+const F_ICMP_SEQ_LE = fid('icmp.seq_le');
+const F_ICMP_TYPE = fid('icmp.type');
+const F_ICMPV6 = fid('icmpv6');
+const F_ICMPV6_CHECKSUM = fid('icmpv6.checksum');
+const F_ICMPV6_CHECKSUM_STATUS = fid('icmpv6.checksum.status');
+const F_ICMPV6_CODE = fid('icmpv6.code');
+const F_ICMPV6_ECHO_IDENTIFIER = fid('icmpv6.echo.identifier');
+const F_ICMPV6_ECHO_SEQUENCE_NUMBER = fid('icmpv6.echo.sequence_number');
+const F_ICMPV6_TYPE = fid('icmpv6.type');
+const F_IEEE8021AD = fid('ieee8021ad');
+const F_IEEE8021AD_DEI = fid('ieee8021ad.dei');
+const F_IEEE8021AD_ID = fid('ieee8021ad.id');
+const F_IEEE8021AD_PRIORITY = fid('ieee8021ad.priority');
+const F_IP = fid('ip');
+const F_IP_ADDR = fid('ip.addr');
+const F_IP_CHECKSUM = fid('ip.checksum');
+const F_IP_CHECKSUM_STATUS = fid('ip.checksum.status');
+const F_IP_DSFIELD = fid('ip.dsfield');
+const F_IP_DSFIELD_DSCP = fid('ip.dsfield.dscp');
+const F_IP_DSFIELD_ECN = fid('ip.dsfield.ecn');
+const F_IP_DST = fid('ip.dst');
+const F_IP_DST_HOST = fid('ip.dst_host');
+const F_IP_FLAGS = fid('ip.flags');
+const F_IP_FLAGS_DF = fid('ip.flags.df');
+const F_IP_FLAGS_MF = fid('ip.flags.mf');
+const F_IP_FLAGS_RB = fid('ip.flags.rb');
+const F_IP_FRAG_OFFSET = fid('ip.frag_offset');
+const F_IP_HDR_LEN = fid('ip.hdr_len');
+const F_IP_HOST = fid('ip.host');
+const F_IP_ID = fid('ip.id');
+const F_IP_LEN = fid('ip.len');
+const F_IP_OPT_LEN = fid('ip.opt.len');
+const F_IP_OPT_TYPE = fid('ip.opt.type');
+const F_IP_PROTO = fid('ip.proto');
+const F_IP_SRC = fid('ip.src');
+const F_IP_SRC_HOST = fid('ip.src_host');
+const F_IP_TTL = fid('ip.ttl');
+const F_IP_VERSION = fid('ip.version');
+const F_IPV6 = fid('ipv6');
+const F_IPV6_ADDR = fid('ipv6.addr');
+const F_IPV6_DST = fid('ipv6.dst');
+const F_IPV6_DST_HOST = fid('ipv6.dst_host');
+const F_IPV6_FLOW = fid('ipv6.flow');
+const F_IPV6_FRAGHDR = fid('ipv6.fraghdr');
+const F_IPV6_FRAGHDR_IDENT = fid('ipv6.fraghdr.ident');
+const F_IPV6_FRAGHDR_MORE = fid('ipv6.fraghdr.more');
+const F_IPV6_FRAGHDR_NXT = fid('ipv6.fraghdr.nxt');
+const F_IPV6_FRAGHDR_OFFSET = fid('ipv6.fraghdr.offset');
+const F_IPV6_FRAGHDR_RESERVED_BITS = fid('ipv6.fraghdr.reserved_bits');
+const F_IPV6_FRAGHDR_RESERVED_OCTET = fid('ipv6.fraghdr.reserved_octet');
+const F_IPV6_HLIM = fid('ipv6.hlim');
+const F_IPV6_HOPOPTS = fid('ipv6.hopopts');
+const F_IPV6_HOPOPTS_LEN = fid('ipv6.hopopts.len');
+const F_IPV6_HOPOPTS_LEN_OCT = fid('ipv6.hopopts.len_oct');
+const F_IPV6_HOPOPTS_NXT = fid('ipv6.hopopts.nxt');
+const F_IPV6_HOST = fid('ipv6.host');
+const F_IPV6_NXT = fid('ipv6.nxt');
+const F_IPV6_OPT_LENGTH = fid('ipv6.opt.length');
+const F_IPV6_OPT_PADN = fid('ipv6.opt.padn');
+const F_IPV6_OPT_ROUTER_ALERT = fid('ipv6.opt.router_alert');
+const F_IPV6_OPT_TYPE = fid('ipv6.opt.type');
+const F_IPV6_PLEN = fid('ipv6.plen');
+const F_IPV6_SRC = fid('ipv6.src');
+const F_IPV6_SRC_HOST = fid('ipv6.src_host');
+const F_IPV6_TCLASS = fid('ipv6.tclass');
+const F_IPV6_TCLASS_DSCP = fid('ipv6.tclass.dscp');
+const F_IPV6_TCLASS_ECN = fid('ipv6.tclass.ecn');
+const F_IPV6_VERSION = fid('ipv6.version');
+const F_TCP = fid('tcp');
+const F_TCP_ACK = fid('tcp.ack');
+const F_TCP_ACK_RAW = fid('tcp.ack_raw');
+const F_TCP_CHECKSUM = fid('tcp.checksum');
+const F_TCP_CHECKSUM_STATUS = fid('tcp.checksum.status');
+const F_TCP_DSTPORT = fid('tcp.dstport');
+const F_TCP_FLAGS = fid('tcp.flags');
+const F_TCP_FLAGS_ACK = fid('tcp.flags.ack');
+const F_TCP_FLAGS_AE = fid('tcp.flags.ae');
+const F_TCP_FLAGS_CWR = fid('tcp.flags.cwr');
+const F_TCP_FLAGS_ECE = fid('tcp.flags.ece');
+const F_TCP_FLAGS_FIN = fid('tcp.flags.fin');
+const F_TCP_FLAGS_PUSH = fid('tcp.flags.push');
+const F_TCP_FLAGS_RES = fid('tcp.flags.res');
+const F_TCP_FLAGS_RESET = fid('tcp.flags.reset');
+const F_TCP_FLAGS_STR = fid('tcp.flags.str');
+const F_TCP_FLAGS_SYN = fid('tcp.flags.syn');
+const F_TCP_FLAGS_URG = fid('tcp.flags.urg');
+const F_TCP_HDR_LEN = fid('tcp.hdr_len');
+const F_TCP_LEN = fid('tcp.len');
+const F_TCP_NXTSEQ = fid('tcp.nxtseq');
+const F_TCP_OPTION_KIND = fid('tcp.option_kind');
+const F_TCP_OPTION_LEN = fid('tcp.option_len');
+const F_TCP_OPTIONS = fid('tcp.options');
+const F_TCP_OPTIONS_MSS_VAL = fid('tcp.options.mss_val');
+const F_TCP_OPTIONS_SACK_LE = fid('tcp.options.sack_le');
+const F_TCP_OPTIONS_SACK_RE = fid('tcp.options.sack_re');
+const F_TCP_OPTIONS_TIMESTAMP_TSECR = fid('tcp.options.timestamp.tsecr');
+const F_TCP_OPTIONS_TIMESTAMP_TSVAL = fid('tcp.options.timestamp.tsval');
+const F_TCP_OPTIONS_WSCALE_MULTIPLIER = fid('tcp.options.wscale.multiplier');
+const F_TCP_OPTIONS_WSCALE_SHIFT = fid('tcp.options.wscale.shift');
+const F_TCP_PAYLOAD = fid('tcp.payload');
+const F_TCP_PORT = fid('tcp.port');
+const F_TCP_SEQ = fid('tcp.seq');
+const F_TCP_SEQ_RAW = fid('tcp.seq_raw');
+const F_TCP_SRCPORT = fid('tcp.srcport');
+const F_TCP_STREAM = fid('tcp.stream');
+const F_TCP_URGENT_POINTER = fid('tcp.urgent_pointer');
+const F_TCP_WINDOW_SIZE = fid('tcp.window_size');
+const F_TCP_WINDOW_SIZE_SCALEFACTOR = fid('tcp.window_size_scalefactor');
+const F_TCP_WINDOW_SIZE_VALUE = fid('tcp.window_size_value');
+const F_UDP = fid('udp');
+const F_UDP_CHECKSUM = fid('udp.checksum');
+const F_UDP_CHECKSUM_STATUS = fid('udp.checksum.status');
+const F_UDP_DSTPORT = fid('udp.dstport');
+const F_UDP_LENGTH = fid('udp.length');
+const F_UDP_PAYLOAD = fid('udp.payload');
+const F_UDP_PORT = fid('udp.port');
+const F_UDP_SRCPORT = fid('udp.srcport');
+const F_UDP_STREAM = fid('udp.stream');
+const F_VLAN = fid('vlan');
+const F_VLAN_DEI = fid('vlan.dei');
+const F_VLAN_ETYPE = fid('vlan.etype');
+const F_VLAN_ID = fid('vlan.id');
+const F_VLAN_PRIORITY = fid('vlan.priority');
+const F_VXLAN = fid('vxlan');
+const F_VXLAN_FLAG_A = fid('vxlan.flag_a');
+const F_VXLAN_FLAG_D = fid('vxlan.flag_d');
+const F_VXLAN_FLAG_G = fid('vxlan.flag_g');
+const F_VXLAN_FLAG_I = fid('vxlan.flag_i');
+const F_VXLAN_FLAGS = fid('vxlan.flags');
+const F_VXLAN_FLAGS_RESERVED = fid('vxlan.flags_reserved');
+const F_VXLAN_GBP = fid('vxlan.gbp');
+const F_VXLAN_VNI = fid('vxlan.vni');
 const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
@@ -108,28 +337,28 @@ export function dissectFrame(buf: Uint8Array, info: FrameInfo, ctx: DissectConte
   st.repEnd = Math.max(info.origLen, st.capEnd);
   st.protos.length = 0; st.stopped = false; st.current = 'frame'; st.ipVersion = 0;
   const len = st.capEnd;
-  d.add(f.frame, 0, len, 0, 0);
-  if (info.comments && info.comments.length) for (const c of info.comments) d.addString(f['frame.comment'], 0, 0, c, 1);
-  if (info.iface >= 0) d.add(f['frame.interface_id'], 0, 0, info.iface, 1);
-  if (info.interfaceName !== undefined) d.addString(f['frame.interface_name'], 0, 0, info.interfaceName, 1);
+  d.add(F_FRAME, 0, len, 0, 0);
+  if (info.comments && info.comments.length) for (const c of info.comments) d.addString(F_FRAME_COMMENT, 0, 0, c, 1);
+  if (info.iface >= 0) d.add(F_FRAME_INTERFACE_ID, 0, 0, info.iface, 1);
+  if (info.interfaceName !== undefined) d.addString(F_FRAME_INTERFACE_NAME, 0, 0, info.interfaceName, 1);
   if (info.hasTime) {
-    let i = d.add(f['frame.time_epoch'], 0, 0, info.tsSec, 1); d.val2[i] = info.tsNsec;
-    i = d.add(f['frame.time_delta'], 0, 0, info.deltaSec, 1); d.val2[i] = info.deltaNsec;
-    i = d.add(f['frame.time_relative'], 0, 0, info.relSec, 1); d.val2[i] = info.relNsec;
+    let i = d.add(F_FRAME_TIME_EPOCH, 0, 0, info.tsSec, 1); d.val2[i] = info.tsNsec;
+    i = d.add(F_FRAME_TIME_DELTA, 0, 0, info.deltaSec, 1); d.val2[i] = info.deltaNsec;
+    i = d.add(F_FRAME_TIME_RELATIVE, 0, 0, info.relSec, 1); d.val2[i] = info.relNsec;
   }
-  d.add(f['frame.number'], 0, 0, info.number, 1);
-  d.add(f['frame.len'], 0, 0, info.origLen, 1);
-  d.add(f['frame.cap_len'], 0, 0, info.capLen, 1);
-  d.add(f['frame.marked'], 0, 0, 0, 1);
-  d.add(f['frame.ignored'], 0, 0, 0, 1);
-  const protosItem = d.addString(f['frame.protocols'], 0, 0, '', 1);
+  d.add(F_FRAME_NUMBER, 0, 0, info.number, 1);
+  d.add(F_FRAME_LEN, 0, 0, info.origLen, 1);
+  d.add(F_FRAME_CAP_LEN, 0, 0, info.capLen, 1);
+  d.add(F_FRAME_MARKED, 0, 0, 0, 1);
+  d.add(F_FRAME_IGNORED, 0, 0, 0, 1);
+  const protosItem = d.addString(F_FRAME_PROTOCOLS, 0, 0, '', 1);
   const lt = info.linkType;
   if (lt === LINKTYPE_ETHERNET) ethernet(0, len, 0);
   else if (lt === LINKTYPE_RAW || lt === 12 || lt === 14) { st.protos.push('raw'); rawIp(0, len); }
   else if (lt === LINKTYPE_LINUX_SLL || lt === LINKTYPE_LINUX_SLL2) sll(lt, len);
   else data(0, len);
-  if (d.malformed) { d.add(f['_ws.malformed'], 0, 0, 0, 0); }
-  else if (d.short) d.add(f['_ws.short'], 0, 0, 0, 0);
+  if (d.malformed) { d.add(F__WS_MALFORMED, 0, 0, 0, 0); }
+  else if (d.short) d.add(F__WS_SHORT, 0, 0, 0, 0);
   d.strs[d.val[protosItem]] = st.protos.join(':');
   return d;
 }
@@ -138,9 +367,9 @@ function data(p: number, end: number): void {
   if (end <= p) return;
   const d = st.d;
   st.protos.push('data');
-  d.add(f.data, p, end - p, 0, 0);
-  d.add(f['data.data'], p, end - p, 0, 1);
-  d.add(f['data.len'], p, 0, end - p, 1, ITEM_GENERATED);
+  d.add(F_DATA, p, end - p, 0, 0);
+  d.add(F_DATA_DATA, p, end - p, 0, 1);
+  d.add(F_DATA_LEN, p, 0, end - p, 1, ITEM_GENERATED);
 }
 
 function rawIp(p: number, end: number): void {
@@ -162,10 +391,10 @@ function sll(lt: number, end: number): void {
 
 function macFlags(d: Dissection, p: number, which: 'dst' | 'src'): void {
   const b = st.buf[p];
-  d.add(f[`eth.${which}.lg`], p, 3, (b & 2) ? 1 : 0, 2);
-  d.add(f['eth.lg'], p, 3, (b & 2) ? 1 : 0, 2, ITEM_HIDDEN);
-  d.add(f[`eth.${which}.ig`], p, 3, b & 1, 2);
-  d.add(f['eth.ig'], p, 3, b & 1, 2, ITEM_HIDDEN);
+  d.add(which === 'dst' ? F_ETH_DST_LG : F_ETH_SRC_LG, p, 3, (b & 2) ? 1 : 0, 2);
+  d.add(F_ETH_LG, p, 3, (b & 2) ? 1 : 0, 2, ITEM_HIDDEN);
+  d.add(which === 'dst' ? F_ETH_DST_IG : F_ETH_SRC_IG, p, 3, b & 1, 2);
+  d.add(F_ETH_IG, p, 3, b & 1, 2, ITEM_HIDDEN);
 }
 
 function ethernet(p: number, end: number, _depth: number): void {
@@ -173,22 +402,22 @@ function ethernet(p: number, end: number, _depth: number): void {
   st.protos.push('eth');
   st.current = 'eth';
   if (!need(p, 14, end)) return;
-  d.add(f.eth, p, 14, 0, 0);
-  d.add(f['eth.dst'], p, 6, 0, 1);
-  d.add(f['eth.addr'], p, 6, 0, 1, ITEM_HIDDEN);
+  d.add(F_ETH, p, 14, 0, 0);
+  d.add(F_ETH_DST, p, 6, 0, 1);
+  d.add(F_ETH_ADDR, p, 6, 0, 1, ITEM_HIDDEN);
   macFlags(d, p, 'dst');
-  d.add(f['eth.src'], p + 6, 6, 0, 1);
-  d.add(f['eth.addr'], p + 6, 6, 0, 1, ITEM_HIDDEN);
+  d.add(F_ETH_SRC, p + 6, 6, 0, 1);
+  d.add(F_ETH_ADDR, p + 6, 6, 0, 1, ITEM_HIDDEN);
   macFlags(d, p + 6, 'src');
   const type = u16(st.buf, p + 12);
-  d.add(f['eth.type'], p + 12, 2, type, 1);
+  d.add(F_ETH_TYPE, p + 12, 2, type, 1);
   st.protos.push('ethertype');
   const consumed = ethertype(type, p + 14, end, p);
   // Bytes after the payload: padding up to the 60-byte minimum, anything beyond is a trailer.
   if (consumed < end && !st.stopped && consumed > p + 14) {
     const frameLen = end - p;
-    if (frameLen <= 60) d.add(f['eth.padding'], consumed, end - consumed, 0, 1);
-    else d.add(f['eth.trailer'], consumed, end - consumed, 0, 1);
+    if (frameLen <= 60) d.add(F_ETH_PADDING, consumed, end - consumed, 0, 1);
+    else d.add(F_ETH_TRAILER, consumed, end - consumed, 0, 1);
   }
 }
 
@@ -212,16 +441,16 @@ function vlan(p: number, end: number, ad: boolean): number {
   const tci = u16(st.buf, p);
   const type = u16(st.buf, p + 2);
   if (ad) {
-    d.add(f.ieee8021ad, p, 4, 0, 0);
-    d.add(f['ieee8021ad.priority'], p, 2, tci >> 13, 1);
-    d.add(f['ieee8021ad.dei'], p, 2, (tci >> 12) & 1, 1);
-    d.add(f['ieee8021ad.id'], p, 2, tci & 0xfff, 1);
+    d.add(F_IEEE8021AD, p, 4, 0, 0);
+    d.add(F_IEEE8021AD_PRIORITY, p, 2, tci >> 13, 1);
+    d.add(F_IEEE8021AD_DEI, p, 2, (tci >> 12) & 1, 1);
+    d.add(F_IEEE8021AD_ID, p, 2, tci & 0xfff, 1);
   } else {
-    d.add(f.vlan, p, 4, 0, 0);
-    d.add(f['vlan.priority'], p, 2, tci >> 13, 1);
-    d.add(f['vlan.dei'], p, 2, (tci >> 12) & 1, 1);
-    d.add(f['vlan.id'], p, 2, tci & 0xfff, 1);
-    d.add(f['vlan.etype'], p + 2, 2, type, 1);
+    d.add(F_VLAN, p, 4, 0, 0);
+    d.add(F_VLAN_PRIORITY, p, 2, tci >> 13, 1);
+    d.add(F_VLAN_DEI, p, 2, (tci >> 12) & 1, 1);
+    d.add(F_VLAN_ID, p, 2, tci & 0xfff, 1);
+    d.add(F_VLAN_ETYPE, p + 2, 2, type, 1);
   }
   st.protos.push('ethertype');
   return ethertype(type, p + 4, end, p);
@@ -234,18 +463,18 @@ function arp(p: number, end: number): number {
   if (!need(p, 8, end)) return end;
   const b = st.buf;
   const hs = b[p + 4], ps = b[p + 5];
-  d.add(f.arp, p, Math.min(8 + 2 * (hs + ps), end - p), 0, 0);
-  d.add(f['arp.hw.type'], p, 2, u16(b, p), 1);
-  d.add(f['arp.proto.type'], p + 2, 2, u16(b, p + 2), 1);
-  d.add(f['arp.hw.size'], p + 4, 1, hs, 1);
-  d.add(f['arp.proto.size'], p + 5, 1, ps, 1);
-  d.add(f['arp.opcode'], p + 6, 2, u16(b, p + 6), 1);
+  d.add(F_ARP, p, Math.min(8 + 2 * (hs + ps), end - p), 0, 0);
+  d.add(F_ARP_HW_TYPE, p, 2, u16(b, p), 1);
+  d.add(F_ARP_PROTO_TYPE, p + 2, 2, u16(b, p + 2), 1);
+  d.add(F_ARP_HW_SIZE, p + 4, 1, hs, 1);
+  d.add(F_ARP_PROTO_SIZE, p + 5, 1, ps, 1);
+  d.add(F_ARP_OPCODE, p + 6, 2, u16(b, p + 6), 1);
   if (hs === 6 && ps === 4) {
     if (!need(p, 28, end)) return end;
-    d.add(f['arp.src.hw_mac'], p + 8, 6, 0, 1);
-    d.add(f['arp.src.proto_ipv4'], p + 14, 4, u32(b, p + 14), 1);
-    d.add(f['arp.dst.hw_mac'], p + 18, 6, 0, 1);
-    d.add(f['arp.dst.proto_ipv4'], p + 24, 4, u32(b, p + 24), 1);
+    d.add(F_ARP_SRC_HW_MAC, p + 8, 6, 0, 1);
+    d.add(F_ARP_SRC_PROTO_IPV4, p + 14, 4, u32(b, p + 14), 1);
+    d.add(F_ARP_DST_HW_MAC, p + 18, 6, 0, 1);
+    d.add(F_ARP_DST_PROTO_IPV4, p + 24, 4, u32(b, p + 24), 1);
     return p + 28;
   }
   return Math.min(end, p + 8 + 2 * (hs + ps));
@@ -259,37 +488,37 @@ function ipv4(p: number, end: number): number {
   if (!need(p, 20, end)) return end;
   const ihl = (b[p] & 15) * 4;
   const tot = u16(b, p + 2);
-  d.add(f.ip, p, ihl, 0, 0);
-  d.add(f['ip.version'], p, 1, b[p] >> 4, 1);
-  d.add(f['ip.hdr_len'], p, 1, ihl, 1);
-  d.add(f['ip.dsfield'], p + 1, 1, b[p + 1], 1);
-  d.add(f['ip.dsfield.dscp'], p + 1, 1, b[p + 1] >> 2, 2);
-  d.add(f['ip.dsfield.ecn'], p + 1, 1, b[p + 1] & 3, 2);
-  d.add(f['ip.len'], p + 2, 2, tot, 1);
+  d.add(F_IP, p, ihl, 0, 0);
+  d.add(F_IP_VERSION, p, 1, b[p] >> 4, 1);
+  d.add(F_IP_HDR_LEN, p, 1, ihl, 1);
+  d.add(F_IP_DSFIELD, p + 1, 1, b[p + 1], 1);
+  d.add(F_IP_DSFIELD_DSCP, p + 1, 1, b[p + 1] >> 2, 2);
+  d.add(F_IP_DSFIELD_ECN, p + 1, 1, b[p + 1] & 3, 2);
+  d.add(F_IP_LEN, p + 2, 2, tot, 1);
   if (ihl < 20) { return end; } // Wireshark: bogus header length, stop
-  d.add(f['ip.id'], p + 4, 2, u16(b, p + 4), 1);
+  d.add(F_IP_ID, p + 4, 2, u16(b, p + 4), 1);
   const fo = u16(b, p + 6);
-  d.add(f['ip.flags'], p + 6, 1, fo >> 13, 1);
-  d.add(f['ip.flags.rb'], p + 6, 1, (fo >> 15) & 1, 2);
-  d.add(f['ip.flags.df'], p + 6, 1, (fo >> 14) & 1, 2);
-  d.add(f['ip.flags.mf'], p + 6, 1, (fo >> 13) & 1, 2);
-  d.add(f['ip.frag_offset'], p + 6, 2, fo & 0x1fff, 1);
-  d.add(f['ip.ttl'], p + 8, 1, b[p + 8], 1);
+  d.add(F_IP_FLAGS, p + 6, 1, fo >> 13, 1);
+  d.add(F_IP_FLAGS_RB, p + 6, 1, (fo >> 15) & 1, 2);
+  d.add(F_IP_FLAGS_DF, p + 6, 1, (fo >> 14) & 1, 2);
+  d.add(F_IP_FLAGS_MF, p + 6, 1, (fo >> 13) & 1, 2);
+  d.add(F_IP_FRAG_OFFSET, p + 6, 2, fo & 0x1fff, 1);
+  d.add(F_IP_TTL, p + 8, 1, b[p + 8], 1);
   const proto = b[p + 9];
-  d.add(f['ip.proto'], p + 9, 1, proto, 1);
-  d.add(f['ip.checksum'], p + 10, 2, u16(b, p + 10), 1);
+  d.add(F_IP_PROTO, p + 9, 1, proto, 1);
+  d.add(F_IP_CHECKSUM, p + 10, 2, u16(b, p + 10), 1);
   let status = 2;
   if (st.ctx.validateChecksums && p + ihl <= st.capEnd) status = foldSum(onesSum(b, p, ihl)) === 0xffff ? 1 : 0;
-  d.add(f['ip.checksum.status'], p + 10, 0, status, 1, ITEM_GENERATED);
+  d.add(F_IP_CHECKSUM_STATUS, p + 10, 0, status, 1, ITEM_GENERATED);
   const src = u32(b, p + 12), dst = u32(b, p + 16);
-  d.add(f['ip.src'], p + 12, 4, src, 1);
-  d.add(f['ip.addr'], p + 12, 4, src, 1, ITEM_HIDDEN);
-  d.addString(f['ip.src_host'], p + 12, 4, formatIPv4Word(src), 1, ITEM_HIDDEN);
-  d.addString(f['ip.host'], p + 12, 4, formatIPv4Word(src), 1, ITEM_HIDDEN);
-  d.add(f['ip.dst'], p + 16, 4, dst, 1);
-  d.add(f['ip.addr'], p + 16, 4, dst, 1, ITEM_HIDDEN);
-  d.addString(f['ip.dst_host'], p + 16, 4, formatIPv4Word(dst), 1, ITEM_HIDDEN);
-  d.addString(f['ip.host'], p + 16, 4, formatIPv4Word(dst), 1, ITEM_HIDDEN);
+  d.add(F_IP_SRC, p + 12, 4, src, 1);
+  d.add(F_IP_ADDR, p + 12, 4, src, 1, ITEM_HIDDEN);
+  d.add(F_IP_SRC_HOST, p + 12, 4, src, 1, ITEM_HIDDEN | ITEM_TEXT_IPV4);
+  d.add(F_IP_HOST, p + 12, 4, src, 1, ITEM_HIDDEN | ITEM_TEXT_IPV4);
+  d.add(F_IP_DST, p + 16, 4, dst, 1);
+  d.add(F_IP_ADDR, p + 16, 4, dst, 1, ITEM_HIDDEN);
+  d.add(F_IP_DST_HOST, p + 16, 4, dst, 1, ITEM_HIDDEN | ITEM_TEXT_IPV4);
+  d.add(F_IP_HOST, p + 16, 4, dst, 1, ITEM_HIDDEN | ITEM_TEXT_IPV4);
   if (tot < ihl) return end; // "Bogus IP length": Wireshark stops here
   // Options.
   if (ihl > 20) {
@@ -298,12 +527,12 @@ function ipv4(p: number, end: number): number {
     const oe = p + ihl;
     while (o < oe) {
       const t = b[o];
-      d.add(f['ip.opt.type'], o, 1, t, 2);
+      d.add(F_IP_OPT_TYPE, o, 1, t, 2);
       if (t === 0) break;
       if (t === 1) { o++; continue; }
       if (o + 1 >= oe) break;
       const ol = b[o + 1];
-      d.add(f['ip.opt.len'], o + 1, 1, ol, 2);
+      d.add(F_IP_OPT_LEN, o + 1, 1, ol, 2);
       if (ol < 2) break;
       o += ol;
     }
@@ -347,26 +576,25 @@ function ipv6(p: number, end: number): number {
   if (!need(p, 40, end)) return end;
   const w0 = u32(b, p);
   const plen = u16(b, p + 4);
-  d.add(f.ipv6, p, 40, 0, 0);
-  d.add(f['ipv6.version'], p, 1, w0 >>> 28, 1);
-  d.add(f['ip.version'], p, 1, w0 >>> 28, 1, ITEM_HIDDEN);
-  d.add(f['ipv6.tclass'], p, 4, (w0 >>> 20) & 0xff, 1);
-  d.add(f['ipv6.tclass.dscp'], p, 4, (w0 >>> 22) & 0x3f, 2);
-  d.add(f['ipv6.tclass.ecn'], p, 4, (w0 >>> 20) & 3, 2);
-  d.add(f['ipv6.flow'], p + 1, 3, w0 & 0xfffff, 1);
-  d.add(f['ipv6.plen'], p + 4, 2, plen, 1);
+  d.add(F_IPV6, p, 40, 0, 0);
+  d.add(F_IPV6_VERSION, p, 1, w0 >>> 28, 1);
+  d.add(F_IP_VERSION, p, 1, w0 >>> 28, 1, ITEM_HIDDEN);
+  d.add(F_IPV6_TCLASS, p, 4, (w0 >>> 20) & 0xff, 1);
+  d.add(F_IPV6_TCLASS_DSCP, p, 4, (w0 >>> 22) & 0x3f, 2);
+  d.add(F_IPV6_TCLASS_ECN, p, 4, (w0 >>> 20) & 3, 2);
+  d.add(F_IPV6_FLOW, p + 1, 3, w0 & 0xfffff, 1);
+  d.add(F_IPV6_PLEN, p + 4, 2, plen, 1);
   let nh = b[p + 6];
-  d.add(f['ipv6.nxt'], p + 6, 1, nh, 1);
-  d.add(f['ipv6.hlim'], p + 7, 1, b[p + 7], 1);
-  d.add(f['ipv6.src'], p + 8, 16, 0, 1);
-  d.add(f['ipv6.addr'], p + 8, 16, 0, 1, ITEM_HIDDEN);
-  const srcText = formatIPv6(b, p + 8), dstText = formatIPv6(b, p + 24);
-  d.addString(f['ipv6.src_host'], p + 8, 16, srcText, 1, ITEM_HIDDEN);
-  d.addString(f['ipv6.host'], p + 8, 16, srcText, 1, ITEM_HIDDEN);
-  d.add(f['ipv6.dst'], p + 24, 16, 0, 1);
-  d.add(f['ipv6.addr'], p + 24, 16, 0, 1, ITEM_HIDDEN);
-  d.addString(f['ipv6.dst_host'], p + 24, 16, dstText, 1, ITEM_HIDDEN);
-  d.addString(f['ipv6.host'], p + 24, 16, dstText, 1, ITEM_HIDDEN);
+  d.add(F_IPV6_NXT, p + 6, 1, nh, 1);
+  d.add(F_IPV6_HLIM, p + 7, 1, b[p + 7], 1);
+  d.add(F_IPV6_SRC, p + 8, 16, 0, 1);
+  d.add(F_IPV6_ADDR, p + 8, 16, 0, 1, ITEM_HIDDEN);
+  d.add(F_IPV6_SRC_HOST, p + 8, 16, 0, 1, ITEM_HIDDEN | ITEM_TEXT_IPV6);
+  d.add(F_IPV6_HOST, p + 8, 16, 0, 1, ITEM_HIDDEN | ITEM_TEXT_IPV6);
+  d.add(F_IPV6_DST, p + 24, 16, 0, 1);
+  d.add(F_IPV6_ADDR, p + 24, 16, 0, 1, ITEM_HIDDEN);
+  d.add(F_IPV6_DST_HOST, p + 24, 16, 0, 1, ITEM_HIDDEN | ITEM_TEXT_IPV6);
+  d.add(F_IPV6_HOST, p + 24, 16, 0, 1, ITEM_HIDDEN | ITEM_TEXT_IPV6);
   const ipEnd = p + 40 + plen;
   const dgEnd = Math.min(end, ipEnd);
   const savedRep = st.repEnd;
@@ -380,21 +608,21 @@ function ipv6(p: number, end: number): number {
       st.protos.push('ipv6.hopopts');
       if (!need(q, 2, dgEnd)) break;
       const hl = (b[q + 1] + 1) * 8;
-      d.add(f['ipv6.hopopts'], q, hl, 0, 0);
-      d.add(f['ipv6.hopopts.nxt'], q, 1, b[q], 1);
-      d.add(f['ipv6.hopopts.len'], q + 1, 1, b[q + 1], 1);
-      d.add(f['ipv6.hopopts.len_oct'], q + 1, 0, hl, 1, ITEM_GENERATED);
+      d.add(F_IPV6_HOPOPTS, q, hl, 0, 0);
+      d.add(F_IPV6_HOPOPTS_NXT, q, 1, b[q], 1);
+      d.add(F_IPV6_HOPOPTS_LEN, q + 1, 1, b[q + 1], 1);
+      d.add(F_IPV6_HOPOPTS_LEN_OCT, q + 1, 0, hl, 1, ITEM_GENERATED);
       if (!need(q, hl, dgEnd)) break;
       let o = q + 2;
       while (o < q + hl) {
         const t = b[o];
-        d.add(f['ipv6.opt.type'], o, 1, t, 2);
+        d.add(F_IPV6_OPT_TYPE, o, 1, t, 2);
         if (t === 0) { o++; continue; } // Pad1
         if (o + 1 >= q + hl) break;
         const ol = b[o + 1];
-        d.add(f['ipv6.opt.length'], o + 1, 1, ol, 2);
-        if (t === 1) d.add(f['ipv6.opt.padn'], o + 2, ol, 0, 2);
-        else if (t === 5 && ol === 2) d.add(f['ipv6.opt.router_alert'], o + 2, 2, u16(b, o + 2), 2);
+        d.add(F_IPV6_OPT_LENGTH, o + 1, 1, ol, 2);
+        if (t === 1) d.add(F_IPV6_OPT_PADN, o + 2, ol, 0, 2);
+        else if (t === 5 && ol === 2) d.add(F_IPV6_OPT_ROUTER_ALERT, o + 2, 2, u16(b, o + 2), 2);
         o += 2 + ol;
       }
       nh = b[q];
@@ -405,13 +633,13 @@ function ipv6(p: number, end: number): number {
       st.protos.push('ipv6.fraghdr');
       if (!need(q, 8, dgEnd)) break;
       const fo = u16(b, q + 2);
-      d.add(f['ipv6.fraghdr'], q, 8, 0, 0);
-      d.add(f['ipv6.fraghdr.nxt'], q, 1, b[q], 1);
-      d.add(f['ipv6.fraghdr.reserved_octet'], q + 1, 1, b[q + 1], 1);
-      d.add(f['ipv6.fraghdr.offset'], q + 2, 2, fo >> 3, 1);
-      d.add(f['ipv6.fraghdr.reserved_bits'], q + 2, 2, (fo >> 1) & 3, 1);
-      d.add(f['ipv6.fraghdr.more'], q + 2, 2, fo & 1, 1);
-      d.add(f['ipv6.fraghdr.ident'], q + 4, 4, u32(b, q + 4), 1);
+      d.add(F_IPV6_FRAGHDR, q, 8, 0, 0);
+      d.add(F_IPV6_FRAGHDR_NXT, q, 1, b[q], 1);
+      d.add(F_IPV6_FRAGHDR_RESERVED_OCTET, q + 1, 1, b[q + 1], 1);
+      d.add(F_IPV6_FRAGHDR_OFFSET, q + 2, 2, fo >> 3, 1);
+      d.add(F_IPV6_FRAGHDR_RESERVED_BITS, q + 2, 2, (fo >> 1) & 3, 1);
+      d.add(F_IPV6_FRAGHDR_MORE, q + 2, 2, fo & 1, 1);
+      d.add(F_IPV6_FRAGHDR_IDENT, q + 4, 4, u32(b, q + 4), 1);
       fragment = true;
       first = (fo >> 3) === 0;
       nh = b[q];
@@ -449,12 +677,19 @@ function addrKeyDst(): string {
   return formatIPv6(st.buf, st.ipDstOff);
 }
 
-function flowKey(sport: number, dport: number): { key: string; dir: 0 | 1 } {
+/** Direction of the last flowKey() call: 0 when (src, sport) sorts first. */
+let flowDir: 0 | 1 = 0;
+function flowKey(sport: number, dport: number): string {
+  if (st.ipVersion === 4) {
+    const a = st.ipSrcWord, z = st.ipDstWord;
+    flowDir = a < z || (a === z && sport <= dport) ? 0 : 1;
+    return flowDir === 0 ? `${a}/${sport}|${z}/${dport}` : `${z}/${dport}|${a}/${sport}`;
+  }
   const a = addrKey() + '/' + sport, z = addrKeyDst() + '/' + dport;
-  return a <= z ? { key: a + '|' + z, dir: 0 } : { key: z + '|' + a, dir: 1 };
+  flowDir = a <= z ? 0 : 1;
+  return flowDir === 0 ? a + '|' + z : z + '|' + a;
 }
 
-const TCP_FLAG_CHARS = 'RRRACEUAPRSF';
 
 function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   const d = st.d;
@@ -463,15 +698,15 @@ function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   st.current = 'tcp';
   if (!need(p, 4, end)) return;
   const sport = u16(b, p), dport = u16(b, p + 2);
-  const tcpItem = d.add(f.tcp, p, 20, 0, 0);
-  d.add(f['tcp.srcport'], p, 2, sport, 1);
-  d.add(f['tcp.dstport'], p + 2, 2, dport, 1);
-  d.add(f['tcp.port'], p, 2, sport, 1, ITEM_HIDDEN);
-  d.add(f['tcp.port'], p + 2, 2, dport, 1, ITEM_HIDDEN);
+  const tcpItem = d.add(F_TCP, p, 20, 0, 0);
+  d.add(F_TCP_SRCPORT, p, 2, sport, 1);
+  d.add(F_TCP_DSTPORT, p + 2, 2, dport, 1);
+  d.add(F_TCP_PORT, p, 2, sport, 1, ITEM_HIDDEN);
+  d.add(F_TCP_PORT, p + 2, 2, dport, 1, ITEM_HIDDEN);
   if (!need(p, 20, end)) return;
-  const { key, dir } = flowKey(sport, dport);
-  const stream = st.ctx.tcpStream(key);
-  d.add(f['tcp.stream'], p, 0, stream.index, 1, ITEM_GENERATED);
+  const stream = st.ctx.tcpStream(flowKey(sport, dport));
+  const dir = flowDir;
+  d.add(F_TCP_STREAM, p, 0, stream.index, 1, ITEM_GENERATED);
   const hl = (b[p + 12] >> 4) * 4;
   const flags = ((b[p + 12] & 0x0f) << 8) | b[p + 13];
   const seq = u32(b, p + 4), ack = u32(b, p + 8);
@@ -481,31 +716,29 @@ function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   if (syn) { fwd.base = seq; fwd.baseSet = true; }
   else if (!fwd.baseSet) { fwd.base = seq - 1; fwd.baseSet = true; }
   if (ackf && !rev.baseSet) { rev.base = ack - 1; rev.baseSet = true; }
-  d.add(f['tcp.len'], p, 0, segLen, 1, ITEM_GENERATED);
+  d.add(F_TCP_LEN, p, 0, segLen, 1, ITEM_GENERATED);
   const relSeq = (seq - fwd.base) >>> 0;
-  d.add(f['tcp.seq'], p + 4, 4, relSeq, 1);
-  d.add(f['tcp.seq_raw'], p + 4, 4, seq, 1);
-  d.add(f['tcp.nxtseq'], p, 0, (relSeq + segLen + (syn || fin ? 1 : 0)) >>> 0, 1, ITEM_GENERATED);
-  d.add(f['tcp.ack'], p + 8, 4, ackf ? (ack - rev.base) >>> 0 : ack, 1);
-  d.add(f['tcp.ack_raw'], p + 8, 4, ack, 1);
-  d.add(f['tcp.hdr_len'], p + 12, 1, hl, 1);
+  d.add(F_TCP_SEQ, p + 4, 4, relSeq, 1);
+  d.add(F_TCP_SEQ_RAW, p + 4, 4, seq, 1);
+  d.add(F_TCP_NXTSEQ, p, 0, (relSeq + segLen + (syn || fin ? 1 : 0)) >>> 0, 1, ITEM_GENERATED);
+  d.add(F_TCP_ACK, p + 8, 4, ackf ? (ack - rev.base) >>> 0 : ack, 1);
+  d.add(F_TCP_ACK_RAW, p + 8, 4, ack, 1);
+  d.add(F_TCP_HDR_LEN, p + 12, 1, hl, 1);
   d.len[tcpItem] = Math.max(0, Math.min(hl, b.length - p));
-  d.add(f['tcp.flags'], p + 12, 2, flags, 1);
-  d.add(f['tcp.flags.res'], p + 12, 2, (flags >> 9) & 7 ? 1 : 0, 2);
-  d.add(f['tcp.flags.ae'], p + 12, 2, (flags >> 8) & 1, 2);
-  d.add(f['tcp.flags.cwr'], p + 12, 2, (flags >> 7) & 1, 2);
-  d.add(f['tcp.flags.ece'], p + 12, 2, (flags >> 6) & 1, 2);
-  d.add(f['tcp.flags.urg'], p + 12, 2, (flags >> 5) & 1, 2);
-  d.add(f['tcp.flags.ack'], p + 12, 2, (flags >> 4) & 1, 2);
-  d.add(f['tcp.flags.push'], p + 12, 2, (flags >> 3) & 1, 2);
-  d.add(f['tcp.flags.reset'], p + 12, 2, (flags >> 2) & 1, 2);
-  d.add(f['tcp.flags.syn'], p + 12, 2, (flags >> 1) & 1, 2);
-  d.add(f['tcp.flags.fin'], p + 12, 2, flags & 1, 2);
-  let fs = '';
-  for (let k = 0; k < 12; k++) fs += flags & (1 << (11 - k)) ? TCP_FLAG_CHARS[k] : '\u00b7';
-  d.addString(f['tcp.flags.str'], p + 12, 2, fs, 2, ITEM_GENERATED);
+  d.add(F_TCP_FLAGS, p + 12, 2, flags, 1);
+  d.add(F_TCP_FLAGS_RES, p + 12, 2, (flags >> 9) & 7 ? 1 : 0, 2);
+  d.add(F_TCP_FLAGS_AE, p + 12, 2, (flags >> 8) & 1, 2);
+  d.add(F_TCP_FLAGS_CWR, p + 12, 2, (flags >> 7) & 1, 2);
+  d.add(F_TCP_FLAGS_ECE, p + 12, 2, (flags >> 6) & 1, 2);
+  d.add(F_TCP_FLAGS_URG, p + 12, 2, (flags >> 5) & 1, 2);
+  d.add(F_TCP_FLAGS_ACK, p + 12, 2, (flags >> 4) & 1, 2);
+  d.add(F_TCP_FLAGS_PUSH, p + 12, 2, (flags >> 3) & 1, 2);
+  d.add(F_TCP_FLAGS_RESET, p + 12, 2, (flags >> 2) & 1, 2);
+  d.add(F_TCP_FLAGS_SYN, p + 12, 2, (flags >> 1) & 1, 2);
+  d.add(F_TCP_FLAGS_FIN, p + 12, 2, flags & 1, 2);
+  d.add(F_TCP_FLAGS_STR, p + 12, 2, flags, 2, ITEM_GENERATED | ITEM_TEXT_TCPFLAGS);
   const win = u16(b, p + 14);
-  d.add(f['tcp.window_size_value'], p + 14, 2, win, 1);
+  d.add(F_TCP_WINDOW_SIZE_VALUE, p + 14, 2, win, 1);
   // Window scaling: known once both SYNs were seen; SYN segments are never scaled.
   let wscaleThisPacket = -1;
   if (hl > 20 && p + hl <= st.capEnd) {
@@ -522,27 +755,27 @@ function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   }
   if (syn) { fwd.synSeen = true; fwd.wscale = wscaleThisPacket >= 0 ? wscaleThisPacket : -2; }
   if (syn) {
-    d.add(f['tcp.window_size'], p + 14, 2, win, 1, ITEM_GENERATED);
+    d.add(F_TCP_WINDOW_SIZE, p + 14, 2, win, 1, ITEM_GENERATED);
   } else {
     let factor = -1;
     if (fwd.synSeen && rev.synSeen) factor = fwd.wscale >= 0 && rev.wscale >= 0 ? 1 << fwd.wscale : -2;
-    d.add(f['tcp.window_size'], p + 14, 2, factor > 0 ? win * factor : win, 1, ITEM_GENERATED);
-    d.add(f['tcp.window_size_scalefactor'], p + 14, 0, factor, 1, ITEM_GENERATED);
+    d.add(F_TCP_WINDOW_SIZE, p + 14, 2, factor > 0 ? win * factor : win, 1, ITEM_GENERATED);
+    d.add(F_TCP_WINDOW_SIZE_SCALEFACTOR, p + 14, 0, factor, 1, ITEM_GENERATED);
   }
-  d.add(f['tcp.checksum'], p + 16, 2, u16(b, p + 16), 1);
+  d.add(F_TCP_CHECKSUM, p + 16, 2, u16(b, p + 16), 1);
   const l4len = Math.min(ipEnd, st.repEnd) - p;
-  d.add(f['tcp.checksum.status'], p + 16, 0, l4Status(p, l4len, 6, 16, st.ctx.validateChecksums), 1, ITEM_GENERATED);
-  d.add(f['tcp.urgent_pointer'], p + 18, 2, u16(b, p + 18), 1);
+  d.add(F_TCP_CHECKSUM_STATUS, p + 16, 0, l4Status(p, l4len, 6, 16, st.ctx.validateChecksums), 1, ITEM_GENERATED);
+  d.add(F_TCP_URGENT_POINTER, p + 18, 2, u16(b, p + 18), 1);
   if (hl < 20) return; // bogus header length
   if (hl > 20) {
     if (!need(p, hl, end)) return;
-    d.add(f['tcp.options'], p + 20, hl - 20, 0, 1);
+    d.add(F_TCP_OPTIONS, p + 20, hl - 20, 0, 1);
     tcpOptions(p + 20, p + hl, rev);
   }
   const pay = p + hl;
   const payEnd = Math.min(end, p + hl + segLen);
   if (segLen > 0 && payEnd > pay) {
-    d.add(f['tcp.payload'], pay, payEnd - pay, 0, 1);
+    d.add(F_TCP_PAYLOAD, pay, payEnd - pay, 0, 1);
     data(pay, payEnd);
     if (payEnd < pay + segLen) need(pay, segLen, end);
   }
@@ -553,27 +786,27 @@ function tcpOptions(o: number, oe: number, rev: TcpDir): void {
   const b = st.buf;
   while (o < oe) {
     const k = b[o];
-    d.add(f['tcp.option_kind'], o, 1, k, 2);
+    d.add(F_TCP_OPTION_KIND, o, 1, k, 2);
     if (k === 0) break;
     if (k === 1) { o++; continue; }
     if (o + 1 >= oe) break;
     const ol = b[o + 1];
-    d.add(f['tcp.option_len'], o + 1, 1, ol, 2);
+    d.add(F_TCP_OPTION_LEN, o + 1, 1, ol, 2);
     if (ol < 2 || o + ol > oe) break;
     switch (k) {
-      case 2: if (ol === 4) d.add(f['tcp.options.mss_val'], o + 2, 2, u16(b, o + 2), 2); break;
+      case 2: if (ol === 4) d.add(F_TCP_OPTIONS_MSS_VAL, o + 2, 2, u16(b, o + 2), 2); break;
       case 3: if (ol === 3) {
-        d.add(f['tcp.options.wscale.shift'], o + 2, 1, b[o + 2], 2);
-        d.add(f['tcp.options.wscale.multiplier'], o + 2, 1, Math.pow(2, Math.min(b[o + 2], 14)), 2, ITEM_GENERATED);
+        d.add(F_TCP_OPTIONS_WSCALE_SHIFT, o + 2, 1, b[o + 2], 2);
+        d.add(F_TCP_OPTIONS_WSCALE_MULTIPLIER, o + 2, 1, Math.pow(2, Math.min(b[o + 2], 14)), 2, ITEM_GENERATED);
       } break;
       case 5: for (let s = o + 2; s + 8 <= o + ol; s += 8) {
         const base = rev.baseSet ? rev.base : 0;
-        d.add(f['tcp.options.sack_le'], s, 4, (u32(b, s) - base) >>> 0, 2);
-        d.add(f['tcp.options.sack_re'], s + 4, 4, (u32(b, s + 4) - base) >>> 0, 2);
+        d.add(F_TCP_OPTIONS_SACK_LE, s, 4, (u32(b, s) - base) >>> 0, 2);
+        d.add(F_TCP_OPTIONS_SACK_RE, s + 4, 4, (u32(b, s + 4) - base) >>> 0, 2);
       } break;
       case 8: if (ol === 10) {
-        d.add(f['tcp.options.timestamp.tsval'], o + 2, 4, u32(b, o + 2), 2);
-        d.add(f['tcp.options.timestamp.tsecr'], o + 6, 4, u32(b, o + 6), 2);
+        d.add(F_TCP_OPTIONS_TIMESTAMP_TSVAL, o + 2, 4, u32(b, o + 2), 2);
+        d.add(F_TCP_OPTIONS_TIMESTAMP_TSECR, o + 6, 4, u32(b, o + 6), 2);
       } break;
     }
     o += ol;
@@ -587,23 +820,22 @@ function udp(p: number, end: number, ipEnd: number, frag: boolean): void {
   st.current = 'udp';
   if (!need(p, 8, end)) return;
   const sport = u16(b, p), dport = u16(b, p + 2), ulen = u16(b, p + 4);
-  d.add(f.udp, p, 8, 0, 0);
-  d.add(f['udp.srcport'], p, 2, sport, 1);
-  d.add(f['udp.dstport'], p + 2, 2, dport, 1);
-  d.add(f['udp.port'], p, 2, sport, 1, ITEM_HIDDEN);
-  d.add(f['udp.port'], p + 2, 2, dport, 1, ITEM_HIDDEN);
-  d.add(f['udp.length'], p + 4, 2, ulen, 1);
+  d.add(F_UDP, p, 8, 0, 0);
+  d.add(F_UDP_SRCPORT, p, 2, sport, 1);
+  d.add(F_UDP_DSTPORT, p + 2, 2, dport, 1);
+  d.add(F_UDP_PORT, p, 2, sport, 1, ITEM_HIDDEN);
+  d.add(F_UDP_PORT, p + 2, 2, dport, 1, ITEM_HIDDEN);
+  d.add(F_UDP_LENGTH, p + 4, 2, ulen, 1);
   const csum = u16(b, p + 6);
-  d.add(f['udp.checksum'], p + 6, 2, csum, 1);
+  d.add(F_UDP_CHECKSUM, p + 6, 2, csum, 1);
   const status = csum === 0 && st.ipVersion === 4 ? 3 : frag ? 2 : l4Status(p, ulen, 17, 6, st.ctx.validateChecksums);
-  d.add(f['udp.checksum.status'], p + 6, 0, status, 1, ITEM_GENERATED);
-  const { key } = flowKey(sport, dport);
-  d.add(f['udp.stream'], p, 0, st.ctx.udpStream(key), 1, ITEM_GENERATED);
+  d.add(F_UDP_CHECKSUM_STATUS, p + 6, 0, status, 1, ITEM_GENERATED);
+  d.add(F_UDP_STREAM, p, 0, st.ctx.udpStream(flowKey(sport, dport)), 1, ITEM_GENERATED);
   if (ulen < 8) return;
   const payEnd = Math.min(end, p + ulen, ipEnd);
   const pay = p + 8;
   if (payEnd <= pay) return;
-  d.add(f['udp.payload'], pay, payEnd - pay, 0, 1);
+  d.add(F_UDP_PAYLOAD, pay, payEnd - pay, 0, 1);
   const lo = Math.min(sport, dport), hi = Math.max(sport, dport);
   void frag;
   if (lo === 53 || hi === 53) dns(pay, payEnd);
@@ -626,18 +858,18 @@ function icmp(p: number, end: number): void {
   st.current = 'icmp';
   if (!need(p, 4, end)) return;
   const type = b[p];
-  d.add(f.icmp, p, end - p, 0, 0);
-  d.add(f['icmp.type'], p, 1, type, 1);
-  d.add(f['icmp.code'], p + 1, 1, b[p + 1], 1);
-  d.add(f['icmp.checksum'], p + 2, 2, u16(b, p + 2), 1);
-  d.add(f['icmp.checksum.status'], p + 2, 0, icmpChecksumStatus(p, Math.min(end, st.repEnd) - p, false), 1, ITEM_GENERATED);
+  d.add(F_ICMP, p, end - p, 0, 0);
+  d.add(F_ICMP_TYPE, p, 1, type, 1);
+  d.add(F_ICMP_CODE, p + 1, 1, b[p + 1], 1);
+  d.add(F_ICMP_CHECKSUM, p + 2, 2, u16(b, p + 2), 1);
+  d.add(F_ICMP_CHECKSUM_STATUS, p + 2, 0, icmpChecksumStatus(p, Math.min(end, st.repEnd) - p, false), 1, ITEM_GENERATED);
   if (type === 0 || type === 8) {
     if (!need(p, 8, end)) return;
     const id = u16(b, p + 4), sq = u16(b, p + 6);
-    d.add(f['icmp.ident'], p + 4, 2, id, 1);
-    d.add(f['icmp.ident_le'], p + 4, 2, ((id & 255) << 8) | (id >> 8), 1);
-    d.add(f['icmp.seq'], p + 6, 2, sq, 1);
-    d.add(f['icmp.seq_le'], p + 6, 2, ((sq & 255) << 8) | (sq >> 8), 1);
+    d.add(F_ICMP_IDENT, p + 4, 2, id, 1);
+    d.add(F_ICMP_IDENT_LE, p + 4, 2, ((id & 255) << 8) | (id >> 8), 1);
+    d.add(F_ICMP_SEQ, p + 6, 2, sq, 1);
+    d.add(F_ICMP_SEQ_LE, p + 6, 2, ((sq & 255) << 8) | (sq >> 8), 1);
     data(p + 8, end);
     return;
   }
@@ -651,15 +883,15 @@ function icmpv6(p: number, end: number): void {
   st.current = 'icmpv6';
   if (!need(p, 4, end)) return;
   const type = b[p];
-  d.add(f.icmpv6, p, end - p, 0, 0);
-  d.add(f['icmpv6.type'], p, 1, type, 1);
-  d.add(f['icmpv6.code'], p + 1, 1, b[p + 1], 1);
-  d.add(f['icmpv6.checksum'], p + 2, 2, u16(b, p + 2), 1);
-  d.add(f['icmpv6.checksum.status'], p + 2, 0, icmpChecksumStatus(p, Math.min(end, st.repEnd) - p, true), 1, ITEM_GENERATED);
+  d.add(F_ICMPV6, p, end - p, 0, 0);
+  d.add(F_ICMPV6_TYPE, p, 1, type, 1);
+  d.add(F_ICMPV6_CODE, p + 1, 1, b[p + 1], 1);
+  d.add(F_ICMPV6_CHECKSUM, p + 2, 2, u16(b, p + 2), 1);
+  d.add(F_ICMPV6_CHECKSUM_STATUS, p + 2, 0, icmpChecksumStatus(p, Math.min(end, st.repEnd) - p, true), 1, ITEM_GENERATED);
   if (type === 128 || type === 129) {
     if (!need(p, 8, end)) return;
-    d.add(f['icmpv6.echo.identifier'], p + 4, 2, u16(b, p + 4), 1);
-    d.add(f['icmpv6.echo.sequence_number'], p + 6, 2, u16(b, p + 6), 1);
+    d.add(F_ICMPV6_ECHO_IDENTIFIER, p + 4, 2, u16(b, p + 4), 1);
+    d.add(F_ICMPV6_ECHO_SEQUENCE_NUMBER, p + 6, 2, u16(b, p + 6), 1);
     data(p + 8, end);
   }
 }
@@ -672,27 +904,27 @@ function gre(p: number, end: number): void {
   if (!need(p, 4, end)) return;
   const fv = u16(b, p);
   const proto = u16(b, p + 2);
-  d.add(f.gre, p, 4, 0, 0);
-  d.add(f['gre.flags_and_version'], p, 2, fv, 1);
-  d.add(f['gre.flags.checksum'], p, 2, (fv >> 15) & 1, 2);
-  d.add(f['gre.flags.routing'], p, 2, (fv >> 14) & 1, 2);
-  d.add(f['gre.flags.key'], p, 2, (fv >> 13) & 1, 2);
-  d.add(f['gre.flags.sequence_number'], p, 2, (fv >> 12) & 1, 2);
-  d.add(f['gre.flags.strict_source_route'], p, 2, (fv >> 11) & 1, 2);
-  d.add(f['gre.flags.recursion_control'], p, 2, (fv >> 8) & 7, 2);
-  if ((fv & 7) === 1) d.add(f['gre.flags.ack'], p, 2, (fv >> 7) & 1, 2); // enhanced GRE (PPTP) only
-  d.add(f['gre.flags.reserved'], p, 2, ((fv & 7) === 1 ? (fv >> 3) & 0xf : (fv >> 3) & 0x1f), 2);
-  d.add(f['gre.flags.version'], p, 2, fv & 7, 2);
-  d.add(f['gre.proto'], p + 2, 2, proto, 1);
+  d.add(F_GRE, p, 4, 0, 0);
+  d.add(F_GRE_FLAGS_AND_VERSION, p, 2, fv, 1);
+  d.add(F_GRE_FLAGS_CHECKSUM, p, 2, (fv >> 15) & 1, 2);
+  d.add(F_GRE_FLAGS_ROUTING, p, 2, (fv >> 14) & 1, 2);
+  d.add(F_GRE_FLAGS_KEY, p, 2, (fv >> 13) & 1, 2);
+  d.add(F_GRE_FLAGS_SEQUENCE_NUMBER, p, 2, (fv >> 12) & 1, 2);
+  d.add(F_GRE_FLAGS_STRICT_SOURCE_ROUTE, p, 2, (fv >> 11) & 1, 2);
+  d.add(F_GRE_FLAGS_RECURSION_CONTROL, p, 2, (fv >> 8) & 7, 2);
+  if ((fv & 7) === 1) d.add(F_GRE_FLAGS_ACK, p, 2, (fv >> 7) & 1, 2); // enhanced GRE (PPTP) only
+  d.add(F_GRE_FLAGS_RESERVED, p, 2, ((fv & 7) === 1 ? (fv >> 3) & 0xf : (fv >> 3) & 0x1f), 2);
+  d.add(F_GRE_FLAGS_VERSION, p, 2, fv & 7, 2);
+  d.add(F_GRE_PROTO, p + 2, 2, proto, 1);
   let o = p + 4;
   if (fv & 0xc000) {
     if (!need(o, 4, end)) return;
-    d.add(f['gre.checksum'], o, 2, u16(b, o), 1);
-    d.add(f['gre.offset'], o + 2, 2, u16(b, o + 2), 1);
+    d.add(F_GRE_CHECKSUM, o, 2, u16(b, o), 1);
+    d.add(F_GRE_OFFSET, o + 2, 2, u16(b, o + 2), 1);
     o += 4;
   }
-  if (fv & 0x2000) { if (!need(o, 4, end)) return; d.add(f['gre.key'], o, 4, u32(b, o), 1); o += 4; }
-  if (fv & 0x1000) { if (!need(o, 4, end)) return; d.add(f['gre.sequence_number'], o, 4, u32(b, o), 1); o += 4; }
+  if (fv & 0x2000) { if (!need(o, 4, end)) return; d.add(F_GRE_KEY, o, 4, u32(b, o), 1); o += 4; }
+  if (fv & 0x1000) { if (!need(o, 4, end)) return; d.add(F_GRE_SEQUENCE_NUMBER, o, 4, u32(b, o), 1); o += 4; }
   if (fv & 0x4000) { data(o, end); return; } // source routing: not decoded
   switch (proto) {
     case 0x0800: ipv4(o, end); return;
@@ -709,15 +941,15 @@ function vxlan(p: number, end: number): void {
   st.current = 'vxlan';
   if (!need(p, 8, end)) return;
   const fl = u16(b, p);
-  d.add(f.vxlan, p, 8, 0, 0);
-  d.add(f['vxlan.flags'], p, 2, fl, 1);
-  d.add(f['vxlan.flag_g'], p, 2, (fl >> 15) & 1, 2);
-  d.add(f['vxlan.flag_i'], p, 2, (fl >> 11) & 1, 2);
-  d.add(f['vxlan.flag_d'], p, 2, (fl >> 6) & 1, 2);
-  d.add(f['vxlan.flag_a'], p, 2, (fl >> 3) & 1, 2);
-  d.add(f['vxlan.flags_reserved'], p, 2, fl & 0x77b7, 2);
-  d.add(f['vxlan.gbp'], p + 2, 2, u16(b, p + 2), 1);
-  d.add(f['vxlan.vni'], p + 4, 3, (b[p + 4] << 16) | (b[p + 5] << 8) | b[p + 6], 1);
+  d.add(F_VXLAN, p, 8, 0, 0);
+  d.add(F_VXLAN_FLAGS, p, 2, fl, 1);
+  d.add(F_VXLAN_FLAG_G, p, 2, (fl >> 15) & 1, 2);
+  d.add(F_VXLAN_FLAG_I, p, 2, (fl >> 11) & 1, 2);
+  d.add(F_VXLAN_FLAG_D, p, 2, (fl >> 6) & 1, 2);
+  d.add(F_VXLAN_FLAG_A, p, 2, (fl >> 3) & 1, 2);
+  d.add(F_VXLAN_FLAGS_RESERVED, p, 2, fl & 0x77b7, 2);
+  d.add(F_VXLAN_GBP, p + 2, 2, u16(b, p + 2), 1);
+  d.add(F_VXLAN_VNI, p + 4, 3, (b[p + 4] << 16) | (b[p + 5] << 8) | b[p + 6], 1);
   ethernet(p + 8, end, 0);
 }
 
@@ -728,19 +960,19 @@ function geneve(p: number, end: number): void {
   st.current = 'geneve';
   if (!need(p, 8, end)) return;
   const optLen = (b[p] & 0x3f) * 4;
-  d.add(f.geneve, p, 8 + optLen, 0, 0);
-  d.add(f['geneve.version'], p, 1, b[p] >> 6, 1);
-  d.add(f['geneve.flags'], p + 1, 1, b[p + 1], 1);
-  d.add(f['geneve.flags.oam'], p + 1, 1, (b[p + 1] >> 7) & 1, 2);
-  d.add(f['geneve.flags.critical'], p + 1, 1, (b[p + 1] >> 6) & 1, 2);
-  d.add(f['geneve.flags.reserved'], p + 1, 1, b[p + 1] & 0x3f ? 1 : 0, 2);
+  d.add(F_GENEVE, p, 8 + optLen, 0, 0);
+  d.add(F_GENEVE_VERSION, p, 1, b[p] >> 6, 1);
+  d.add(F_GENEVE_FLAGS, p + 1, 1, b[p + 1], 1);
+  d.add(F_GENEVE_FLAGS_OAM, p + 1, 1, (b[p + 1] >> 7) & 1, 2);
+  d.add(F_GENEVE_FLAGS_CRITICAL, p + 1, 1, (b[p + 1] >> 6) & 1, 2);
+  d.add(F_GENEVE_FLAGS_RESERVED, p + 1, 1, b[p + 1] & 0x3f ? 1 : 0, 2);
   const proto = u16(b, p + 2);
-  d.add(f['geneve.proto_type'], p + 2, 2, proto, 1);
-  d.add(f['geneve.vni'], p + 4, 3, (b[p + 4] << 16) | (b[p + 5] << 8) | b[p + 6], 1);
-  d.add(f['geneve.reserved'], p + 7, 1, b[p + 7], 1);
+  d.add(F_GENEVE_PROTO_TYPE, p + 2, 2, proto, 1);
+  d.add(F_GENEVE_VNI, p + 4, 3, (b[p + 4] << 16) | (b[p + 5] << 8) | b[p + 6], 1);
+  d.add(F_GENEVE_RESERVED, p + 7, 1, b[p + 7], 1);
   if (optLen > 0) {
     if (!need(p + 8, optLen, end)) return;
-    d.add(f['geneve.options'], p + 8, optLen, 0, 1);
+    d.add(F_GENEVE_OPTIONS, p + 8, optLen, 0, 1);
   }
   const q = p + 8 + optLen;
   if (proto === 0x6558) ethernet(q, end, 0);
@@ -756,20 +988,20 @@ function dns(p: number, end: number): void {
   st.current = 'dns';
   if (!need(p, 12, end)) return;
   const fl = u16(b, p + 2);
-  d.add(f.dns, p, end - p, 0, 0);
-  d.add(f['dns.id'], p, 2, u16(b, p), 1);
-  d.add(f['dns.flags'], p + 2, 2, fl, 1);
-  d.add(f['dns.flags.response'], p + 2, 2, (fl >> 15) & 1, 2);
-  d.add(f['dns.flags.opcode'], p + 2, 2, (fl >> 11) & 15, 2);
-  d.add(f['dns.flags.truncated'], p + 2, 2, (fl >> 9) & 1, 2);
-  d.add(f['dns.flags.recdesired'], p + 2, 2, (fl >> 8) & 1, 2);
-  d.add(f['dns.flags.z'], p + 2, 2, (fl >> 6) & 1, 2);
-  d.add(f['dns.flags.checkdisable'], p + 2, 2, (fl >> 4) & 1, 2);
+  d.add(F_DNS, p, end - p, 0, 0);
+  d.add(F_DNS_ID, p, 2, u16(b, p), 1);
+  d.add(F_DNS_FLAGS, p + 2, 2, fl, 1);
+  d.add(F_DNS_FLAGS_RESPONSE, p + 2, 2, (fl >> 15) & 1, 2);
+  d.add(F_DNS_FLAGS_OPCODE, p + 2, 2, (fl >> 11) & 15, 2);
+  d.add(F_DNS_FLAGS_TRUNCATED, p + 2, 2, (fl >> 9) & 1, 2);
+  d.add(F_DNS_FLAGS_RECDESIRED, p + 2, 2, (fl >> 8) & 1, 2);
+  d.add(F_DNS_FLAGS_Z, p + 2, 2, (fl >> 6) & 1, 2);
+  d.add(F_DNS_FLAGS_CHECKDISABLE, p + 2, 2, (fl >> 4) & 1, 2);
   const qd = u16(b, p + 4);
-  d.add(f['dns.count.queries'], p + 4, 2, qd, 1);
-  d.add(f['dns.count.answers'], p + 6, 2, u16(b, p + 6), 1);
-  d.add(f['dns.count.auth_rr'], p + 8, 2, u16(b, p + 8), 1);
-  d.add(f['dns.count.add_rr'], p + 10, 2, u16(b, p + 10), 1);
+  d.add(F_DNS_COUNT_QUERIES, p + 4, 2, qd, 1);
+  d.add(F_DNS_COUNT_ANSWERS, p + 6, 2, u16(b, p + 6), 1);
+  d.add(F_DNS_COUNT_AUTH_RR, p + 8, 2, u16(b, p + 8), 1);
+  d.add(F_DNS_COUNT_ADD_RR, p + 10, 2, u16(b, p + 10), 1);
   let o = p + 12;
   for (let q = 0; q < qd && q < 16; q++) {
     const start = o;
@@ -798,11 +1030,11 @@ function dns(p: number, end: number): void {
     }
     if (!need(o, 4, end)) return;
     const shown = labels === 0 ? '<Root>' : name;
-    d.addString(f['dns.qry.name'], start, o - start, shown, 2);
-    d.add(f['dns.qry.name.len'], start, o - start, labels === 0 ? 6 : name.length, 2, ITEM_GENERATED);
-    d.add(f['dns.count.labels'], start, o - start, labels, 2, ITEM_GENERATED);
-    d.add(f['dns.qry.type'], o, 2, u16(b, o), 2);
-    d.add(f['dns.qry.class'], o + 2, 2, u16(b, o + 2) & 0x7fff, 2);
+    d.addString(F_DNS_QRY_NAME, start, o - start, shown, 2);
+    d.add(F_DNS_QRY_NAME_LEN, start, o - start, labels === 0 ? 6 : name.length, 2, ITEM_GENERATED);
+    d.add(F_DNS_COUNT_LABELS, start, o - start, labels, 2, ITEM_GENERATED);
+    d.add(F_DNS_QRY_TYPE, o, 2, u16(b, o), 2);
+    d.add(F_DNS_QRY_CLASS, o + 2, 2, u16(b, o + 2) & 0x7fff, 2);
     o += 4;
   }
 }

@@ -19,6 +19,26 @@ import { BASE, FIELDS, FT } from './fields';
 
 export const ITEM_HIDDEN = 1;
 export const ITEM_GENERATED = 2;
+/** STRING items whose text is made only when asked for (no string per packet on the hot path). */
+export const ITEM_TEXT_IPV4 = 4;     // val is an IPv4 address word
+export const ITEM_TEXT_IPV6 = 8;     // the 16 bytes at start
+export const ITEM_TEXT_TCPFLAGS = 16; // val is the 12-bit TCP flags: tshark's "······A·S·" form
+
+const TCP_FLAG_CHARS = 'RRRACEUAPRSF';
+
+/** The text of a STRING item. */
+export function stringOf(d: Dissection, i: number): string {
+  const fl = d.flags[i];
+  if (fl & ITEM_TEXT_IPV4) return formatIPv4Word(d.val[i]);
+  if (fl & ITEM_TEXT_IPV6) return formatIPv6(d.buf, d.start[i]);
+  if (fl & ITEM_TEXT_TCPFLAGS) {
+    let s = '';
+    const v = d.val[i];
+    for (let k = 0; k < 12; k++) s += v & (1 << (11 - k)) ? TCP_FLAG_CHARS[k] : '\u00b7';
+    return s;
+  }
+  return d.strs[d.val[i]] ?? '';
+}
 
 export class Dissection {
   n = 0;
@@ -100,7 +120,7 @@ export function fieldText(d: Dissection, i: number): string {
     case FT.IPv6: return formatIPv6(d.buf, d.start[i]);
     case FT.ETHER: return formatMac(d.buf, d.start[i]);
     case FT.BYTES: return d.len[i] === 0 ? '<none>' : formatHexBytes(d.buf, d.start[i], d.len[i], '');
-    case FT.STRING: return d.strs[v] ?? '';
+    case FT.STRING: return stringOf(d, i);
     case FT.RELATIVE_TIME: {
       const neg = v < 0 || d.val2[i] < 0;
       return (neg ? '-' : '') + String(Math.abs(v)) + '.' + nsText(Math.abs(d.val2[i]));

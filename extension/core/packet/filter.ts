@@ -24,7 +24,7 @@
  *   class DissectionAccessor(d, annotations?)  accessor over one Dissection (+ annotations)
  */
 import { parseIPv4, parseIPv6, parseMac } from './addr';
-import { Dissection, fieldText } from './dissection';
+import { Dissection, fieldText, stringOf } from './dissection';
 import { FIELDS, FT, fieldByAbbrev, typeBytes, type FieldDef } from './fields';
 
 export class FilterSyntaxError extends Error {
@@ -560,7 +560,7 @@ export class DissectionAccessor implements FieldAccessor {
   str(fid: number, i: number, k: number): string {
     if (NETVSC_IDS.includes(fid)) { const v = this.annotations?.value(fid, i); return v === undefined ? '' : String(v); }
     const j = this.list(fid)[k];
-    return FIELDS[fid].type === FT.STRING ? this.d.strs[this.d.val[j]] : fieldText(this.d, j);
+    return FIELDS[fid].type === FT.STRING ? stringOf(this.d, j) : fieldText(this.d, j);
   }
 }
 

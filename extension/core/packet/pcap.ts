@@ -9,7 +9,7 @@
  *   class PcapWriter(linkType, { snaplen = 262144, nanosecond = false })
  *       header() -> Uint8Array; record(data, tsSec, tsNsec, origLen = data.length) -> Uint8Array
  */
-import { BLOCK_PCAP, CaptureFormatError, type ChunkedReader, type PacketIndex, type ScanResult } from './capture';
+import { BLOCK_PCAP, CaptureFormatError, rd32, type ChunkedReader, type PacketIndex, type ScanResult } from './capture';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -37,13 +37,13 @@ export function scanPcap(reader: ChunkedReader, index: PacketIndex): ScanResult 
   let off = 24;
   const nsMul = ns ? 1 : 1000;
   while (off < size) {
-    const r = reader.view(off, 16);
-    if (!r) { res.error = new CaptureFormatError(off, `record header at byte ${off} truncated: ${size - off} of 16 bytes`); break; }
-    const rv = new DataView(r.buffer, r.byteOffset, 16);
-    const sec = rv.getUint32(0, little);
-    const frac = rv.getUint32(4, little);
-    const caplen = rv.getUint32(8, little);
-    const origlen = rv.getUint32(12, little);
+    const r = reader.at(off, 16);
+    if (r < 0) { res.error = new CaptureFormatError(off, `record header at byte ${off} truncated: ${size - off} of 16 bytes`); break; }
+    const c = reader.chunk;
+    const sec = rd32(c, r, little);
+    const frac = rd32(c, r + 4, little);
+    const caplen = rd32(c, r + 8, little);
+    const origlen = rd32(c, r + 12, little);
     if (caplen > MAX_PACKET_SIZE) {
       res.error = new CaptureFormatError(off + 8, `record at byte ${off}: captured length ${caplen} is bigger than the maximum of ${MAX_PACKET_SIZE}`);
       break;

@@ -14,7 +14,7 @@
  *   Block type constants BT_*; option codes OPT_*.
  */
 import {
-  BLOCK_EPB, BLOCK_PB, BLOCK_SPB, CaptureFormatError, type ByteSource, type CaptureInterface, type ChunkedReader,
+  BLOCK_EPB, BLOCK_PB, BLOCK_SPB, CaptureFormatError, rd16, rd32, type ByteSource, type CaptureInterface, type ChunkedReader,
   type PacketIndex, type ScanResult,
 } from './capture';
 import { formatIPv4, formatIPv6 } from './addr';
@@ -111,30 +111,30 @@ export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResul
   const tsCache: number[] = []; // per global interface: units per second
   const fail = (at: number, msg: string): ScanResult => { res.error = new CaptureFormatError(at, msg); return res; };
   while (off < size) {
-    const h = reader.view(off, 12);
-    if (!h) {
+    const hp = reader.at(off, 12);
+    if (hp < 0) {
       return fail(off, `block header at byte ${off} truncated: ${size - off} bytes left`);
     }
-    const hv = new DataView(h.buffer, h.byteOffset, 12);
-    let type = hv.getUint32(0, little);
+    let c = reader.chunk;
+    let type = rd32(c, hp, little);
     if (type === BT_SHB) {
-      const bom = hv.getUint32(8, true);
-      if (bom === BOM) little = true;
-      else if (hv.getUint32(8, false) === BOM) little = false;
-      else return fail(off + 8, `section header at byte ${off}: bad byte-order magic 0x${hv.getUint32(8, false).toString(16)}`);
+      if (rd32(c, hp + 8, true) === BOM) little = true;
+      else if (rd32(c, hp + 8, false) === BOM) little = false;
+      else return fail(off + 8, `section header at byte ${off}: bad byte-order magic 0x${rd32(c, hp + 8, false).toString(16)}`);
       type = BT_SHB;
     } else if (section < 0) {
-      return fail(0, `not a pcapng file: first block type 0x${hv.getUint32(0, false).toString(16).padStart(8, '0')} is not a section header (byte 0)`);
+      return fail(0, `not a pcapng file: first block type 0x${rd32(c, hp, false).toString(16).padStart(8, '0')} is not a section header (byte 0)`);
     }
-    const len = hv.getUint32(4, little);
+    const len = rd32(c, hp + 4, little);
     if (len < 12) return fail(off + 4, `block at byte ${off}: total length ${len} is smaller than 12`);
     if (len % 4 !== 0) return fail(off + 4, `block at byte ${off}: total length ${len} is not a multiple of 4`);
     if (off + len > size) return fail(off + 4, `block at byte ${off}: total length ${len} runs past the end of the file (${size - off} bytes left)`);
     if (len > MAX_BLOCK_SIZE && (type === BT_EPB || type === BT_PB || type === BT_SPB || type === BT_IDB || type === BT_SHB)) {
       return fail(off + 4, `block at byte ${off}: total length ${len} is bigger than the maximum of ${MAX_BLOCK_SIZE}`);
     }
-    const tail = reader.view(off + len - 4, 4)!;
-    const tlen = new DataView(tail.buffer, tail.byteOffset, 4).getUint32(0, little);
+    const tp = reader.at(off + len - 4, 4);
+    c = reader.chunk;
+    const tlen = rd32(c, tp, little);
     if (tlen !== len) return fail(off + len - 4, `block at byte ${off}: trailing length ${tlen} differs from leading length ${len}`);
     switch (type) {
       case BT_SHB: {
@@ -170,18 +170,18 @@ export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResul
       case BT_EPB: case BT_PB: {
         const isEpb = type === BT_EPB;
         if (len < 32) return fail(off + 4, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: total length ${len} is smaller than 32`);
-        const b = reader.view(off, 28)!;
-        const dv = new DataView(b.buffer, b.byteOffset, 28);
-        const local = isEpb ? dv.getUint32(8, little) : dv.getUint16(8, little);
+        const q = reader.at(off, 28);
+        const e = reader.chunk;
+        const local = isEpb ? rd32(e, q + 8, little) : rd16(e, q + 8, little);
         const ifIndex = sectionBase + local;
         if (ifIndex >= res.interfaces.length) {
           return fail(off + 8, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: interface ${local} does not exist (section has ${res.interfaces.length - sectionBase})`);
         }
-        const caplen = dv.getUint32(20, little);
-        const origlen = dv.getUint32(24, little);
+        const caplen = rd32(e, q + 20, little);
+        const origlen = rd32(e, q + 24, little);
         if (caplen > len - 32) return fail(off + 20, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: captured length ${caplen} does not fit in the block's ${len} bytes`);
         const ifc = res.interfaces[ifIndex];
-        splitTimestamp(dv.getUint32(12, little), dv.getUint32(16, little), tsCache[ifIndex]);
+        splitTimestamp(rd32(e, q + 12, little), rd32(e, q + 16, little), tsCache[ifIndex]);
         index.push(off + 28, caplen, origlen, TS_OUT[0] + ifc.tsOffset, TS_OUT[1], ifIndex, isEpb ? BLOCK_EPB : BLOCK_PB);
         break;
       }
