@@ -16,6 +16,9 @@ const HOST_PROFILES: { label: string; description: string }[] = [
   { label: 'ws2012', description: 'Windows Server 2012 (NVSP 4, one channel, TCP-only checksum)' },
 ];
 
+/** Read-only documents holding a command's output (the path is /DEVICE/COMMAND LINE). */
+const OUTPUT_SCHEME = 'netvsc-output';
+
 /** The device named by a tree node id (`eth0/offloads/…`), or eth0 when run from the palette. */
 const deviceOf = (id: unknown): string => (typeof id === 'string' ? id.split('/')[0] : 'eth0');
 
@@ -40,9 +43,10 @@ export function registerCommands({ devices, tree, console, replays, xdp }: Comma
     },
     'netvsc.removeDevice': async (id) => { (await devices.lab()).removeDevice(deviceOf(id)); },
     'netvsc.showDriverInfo': async (id) => {
-      const r = (await devices.lab()).run(`ethtool -i ${deviceOf(id)}`);
-      const doc = await vscode.workspace.openTextDocument({ content: r.stdout || r.stderr, language: 'plaintext' });
-      await vscode.window.showTextDocument(doc, { preview: true });
+      // A read-only document of the command's output: netvsc-output:/eth0/ethtool -i eth0
+      const dev = deviceOf(id);
+      const uri = vscode.Uri.from({ scheme: OUTPUT_SCHEME, path: `/${dev}/ethtool -i ${dev}` });
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
     },
     'netvsc.resetCounters': async (id) => {
       const lab = await devices.lab();
@@ -87,5 +91,14 @@ export function registerCommands({ devices, tree, console, replays, xdp }: Comma
       if (pick) return run(`ethtool -N ${dev} rx-flow-hash ${flow} ${pick.label}`);
     },
   };
-  return Object.entries(table).map(([name, fn]) => vscode.commands.registerCommand(name, fn));
+  const outputs: vscode.TextDocumentContentProvider = {
+    provideTextDocumentContent: async (uri) => {
+      const r = (await devices.lab()).run(uri.path.split('/').slice(2).join('/'));
+      return r.stdout + r.stderr;
+    },
+  };
+  return [
+    vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, outputs),
+    ...Object.entries(table).map(([name, fn]) => vscode.commands.registerCommand(name, fn)),
+  ];
 }

@@ -8,6 +8,8 @@ import { Devices } from './devices';
 import { ReplayRunner } from './replay';
 import { DeviceStatusBar } from './statusBar';
 import { XdpActions } from './xdp';
+import { registerDebugger } from './debug/index';
+import { openLiveReplay, registerTraceViewer } from './traceEditor/index';
 
 export interface NetvscLabApi {
   /** How long activate() took, in milliseconds (measured inside it). */
@@ -23,6 +25,12 @@ export function activate(context: vscode.ExtensionContext): NetvscLabApi {
   const console = new NetvscConsole(devices);
   const view = vscode.window.createTreeView('netvsc.devices', { treeDataProvider: tree, showCollapseAll: true });
   const replays = new ReplayRunner(devices, log);
+  // Every replay gets a trace panel that follows it live.
+  replays.onDidStart(({ job, uri, device }) => openLiveReplay(context, job, `Replay ${vscode.workspace.asRelativePath(uri)} on ${device}`));
+  registerTraceViewer(context);
+  registerDebugger(context);
+  // The language clients (a large module) load on first use; the servers start when a file needs them.
+  void import('./lsp/index').then(({ startLanguageClients }) => context.subscriptions.push(...startLanguageClients(context)));
   const xdp = new XdpActions(context, devices, console, replays);
   const status = new DeviceStatusBar(devices);
   status.start();

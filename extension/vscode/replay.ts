@@ -2,10 +2,10 @@
 // in slices that yield (core's ReplayJob), with a cancellable progress notification. The tree's
 // counters and the status bar follow the device's events while it runs.
 import * as vscode from 'vscode';
-import type { Replayer } from '../core/netvsc/replay';
+import type { ReplayJob } from '../core/lab/replayJob';
 import type { Devices } from './devices';
 
-export interface ReplayRun { replayer: Replayer; uri: vscode.Uri; device: string }
+export interface ReplayRun { job: ReplayJob; uri: vscode.Uri; device: string }
 
 export class ReplayRunner implements vscode.Disposable {
   private readonly started = new vscode.EventEmitter<ReplayRun>();
@@ -31,7 +31,7 @@ export class ReplayRunner implements vscode.Disposable {
     }
     const replayer = new Replayer(dev, opened.source);
     const job = new ReplayJob(replayer);
-    this.started.fire({ replayer, uri, device });
+    this.started.fire({ job, uri, device });
     const name = vscode.workspace.asRelativePath(uri);
     const result = await vscode.window.withProgress({
       location: vscode.ProgressLocation.Notification, title: `Replaying ${name} on ${device}`, cancellable: true,

@@ -111,6 +111,9 @@ test('NetVSC: Show Driver Info opens the `ethtool -i eth0` text', async () => {
   ]);
   assert.equal(lines[0], 'driver: hv_netvsc');
   assert.equal(lines[2], 'firmware-version: N/A');
+  // Output, not a draft: closing it must not ask to save.
+  assert.notEqual(editor.document.uri.scheme, 'untitled');
+  assert.equal(editor.document.isDirty, false);
   assert.equal(lines[3], 'expansion-rom-version: ', 'ethtool prints the empty value after a space');
   assert.equal(lines[5], 'supports-statistics: yes');
   assert.equal(lines[6], 'supports-test: no');
