@@ -267,6 +267,15 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       assert.equal((await dc.evaluateRequest({ expression: 'ip.dst', context: 'watch' })).body.result, '10.0.0.2');
       assert.equal((await dc.evaluateRequest({ expression: '*(u16 *)(r8 + 12)', context: 'watch' })).body.result, String(0x0008));
       assert.equal((await dc.evaluateRequest({ expression: 'proto_count[17]', context: 'watch' })).body.result, '1');
+      // writeMemory into the packet, seen by a load through the ctx's data pointer.
+      await dc.customRequest('writeMemory', { memoryReference: 'pkt', offset: 12, data: Buffer.from([0x86, 0xdd]).toString('base64') });
+      assert.equal((await dc.evaluateRequest({ expression: '*(u16 *)(ctx->data + 12)', context: 'watch' })).body.result, String(0xdd86));
+      // setVariable on a register.
+      const regsRef = (await dc.scopesRequest({ frameId: 0 })).body.scopes.find((x) => x.name === 'Registers')!.variablesReference;
+      await dc.variablesRequest({ variablesReference: regsRef });
+      const set = await dc.setVariableRequest({ variablesReference: regsRef, name: 'r3', value: '0x1234' });
+      assert.equal(set.body.value, '4660 (0x1234)');
+      assert.equal((await dc.evaluateRequest({ expression: 'r3', context: 'watch' })).body.result, '4660');
       // setVariable on a map entry, seen by a later lookup.
       const ref = pc.variablesReference;
       await dc.setVariableRequest({ variablesReference: ref, name: '[17]', value: '41' });

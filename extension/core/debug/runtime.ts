@@ -600,6 +600,7 @@ export class DebugRuntime {
       return f.lookup;
     };
     if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(fields())) return true;
+    if (this.lineBps.size === 0 && this.insnBps.size === 0) return false;
     for (const m of [this.lineBps, this.insnBps]) {
       for (const list of m.values()) {
         for (const bp of list) {
