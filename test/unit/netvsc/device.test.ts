@@ -178,3 +178,13 @@ test('snapshot: the tree view\'s plain data, in ethtool and driver terms', async
   assert.ok(s.offloads.changeable.includes('tx-checksum-ipv4'));
   assert.equal(JSON.parse(JSON.stringify(s)).rings.rx, 9709);
 });
+
+test('TSO max follows the data path: the VF\'s while switched to it, netvsc\'s (host LSO max) otherwise', () => {
+  const d = new NetvscDevice();
+  assert.equal(d.tsoMaxSize, 62780);
+  d.addVf();
+  d.vf!.tsoMaxSize = 65536;
+  assert.equal(d.tsoMaxSize, 65536);
+  d.setVfUp(false);
+  assert.equal(d.tsoMaxSize, 62780);
+});
