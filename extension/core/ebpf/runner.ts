@@ -172,7 +172,8 @@ export class XdpRunner {
     const before = track ? this.instance.maps.map(snapshotMap) : [];
 
     let status = ST_EXIT;
-    const t0 = process.hrtime.bigint();
+    // performance.now(): available wherever core/ runs (Node, workers, webviews).
+    const t0 = performance.now();
     for (let i = 0; i < repeat; i++) {
       this.env.nowNs += this.clockStep;
       this.state.redirect = undefined;
@@ -180,7 +181,7 @@ export class XdpRunner {
       if (status !== ST_EXIT) break;
       if (this.env.printkLines.length > MAX_PRINTK_LINES * 2) this.env.printkLines.length = MAX_PRINTK_LINES;
     }
-    const elapsed = Number(process.hrtime.bigint() - t0);
+    const elapsed = (performance.now() - t0) * 1e6;
     const lines = this.env.printkLines;
     const printk = lines.slice(0, MAX_PRINTK_LINES);
     const result: XdpRunResult = {
