@@ -4,15 +4,18 @@
  * place; nothing is copied or re-derived.
  *
  * API
- *   deviceTraceOf(trace: PacketTrace, indirection?: number[]) -> DeviceTrace
+ *   deviceTraceOf(trace: PacketTrace, indirection?: number[], links?: MergeLinks) -> DeviceTrace
+ *       `links` (a sink the replay also reported to) adds the RSC/GRO merge links
  */
 import { DROP_NAMES, NO_XDP, PF } from '../trace/codes';
 import type { PacketTrace } from '../trace/packetTrace';
 import { PATH_SYNTHETIC, PATH_VF } from './protocol';
+import type { MergeLinks } from './mergeLinks';
 import type { DeviceTrace, StageRecord } from './source';
 
-export function deviceTraceOf(trace: PacketTrace, indirection: readonly number[] = []): DeviceTrace {
+export function deviceTraceOf(trace: PacketTrace, indirection: readonly number[] = [], links?: MergeLinks): DeviceTrace {
   return {
+    ...(links ? { related: (i: number) => links.related(i) } : {}),
     get count() { return trace.count; },
     queue: (i) => trace.queue(i),
     hash: (i) => trace.hash(i),

@@ -9,6 +9,7 @@ import { commentTraceOf } from '../../core/traceview/commentTrace';
 import { traceDocument } from '../../core/traceview/document';
 import { makeNonce, viewerHtml } from '../../core/traceview/html';
 import { LiveCapture } from '../../core/traceview/liveCapture';
+import type { MergeLinks } from '../../core/traceview/mergeLinks';
 import { deviceTraceOf } from '../../core/traceview/packetTraceSource';
 import { isViewRequest, type ActionKind, type HostEvent } from '../../core/traceview/protocol';
 import { TraceViewServer } from '../../core/traceview/server';
@@ -109,15 +110,16 @@ export function registerTraceViewer(context: vscode.ExtensionContext): void {
 
 /**
  * Opens a panel that follows a replay as it runs (the lab's ReplayJob, slices that yield): call
- * before or after `job.run()`; the list grows with every progress event.
+ * before or after `job.run()`; the list grows with every progress event. `links`: a MergeLinks the
+ * Replayer was given as its extra `sink`, for the RSC/GRO merge links in the path diagram.
  */
-export function openLiveReplay(context: vscode.ExtensionContext, job: ReplayJob, title = 'Replay (live)'): vscode.WebviewPanel {
+export function openLiveReplay(context: vscode.ExtensionContext, job: ReplayJob, title = 'Replay (live)', links?: MergeLinks): vscode.WebviewPanel {
   const rep = job.replayer;
   const capture = new LiveCapture(rep.source);
   capture.sync(rep.position);
   const dev = rep.device;
   const indirection = Array.from(dev.rxTable.subarray(0, dev.rxTableSz));
-  const doc = traceDocument(title, capture, rep.trace ? deviceTraceOf(rep.trace, indirection) : undefined, { live: true });
+  const doc = traceDocument(title, capture, rep.trace ? deviceTraceOf(rep.trace, indirection, links) : undefined, { live: true });
   const listeners = new Set<() => void>();
   const grow = ({ done }: { done: number }) => { capture.sync(done); for (const l of listeners) l(); };
   const off = [job.events.on('progress', grow), job.events.on('finished', grow)];

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NetvscDevice } from '../../../extension/core/netvsc/device';
 import { captureSource, Replayer } from '../../../extension/core/netvsc/replay';
+import { buildScenario } from '../../../extension/core/netvsc/scenario';
 import { PcapngWriter } from '../../../extension/core/packet/pcapng';
 import { openCaptureBytes } from '../../../extension/core/packet/reader';
 import { commentTraceOf, parseDecisionComment } from '../../../extension/core/traceview/commentTrace';
 import { traceDocument } from '../../../extension/core/traceview/document';
 import { LiveCapture } from '../../../extension/core/traceview/liveCapture';
+import { MergeLinks } from '../../../extension/core/traceview/mergeLinks';
 import { deviceTraceOf } from '../../../extension/core/traceview/packetTraceSource';
 import { TraceViewServer } from '../../../extension/core/traceview/server';
 import { makeFixture } from './fixture';
@@ -84,4 +86,22 @@ test('a live replay grows the views as it runs', () => {
   assert.ok(tcp500 < 13 * (N / 19));
   const page = srv.rows(srv.view('', null).viewId, N - 1, 1);
   assert.equal(page.count, 1);
+});
+
+test('segments RSC coalesced are linked to their head both ways', () => {
+  const src = buildScenario({ flows: [
+    { dir: 'rx', proto: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1000, dport: 80, packets: 6, payload: 500, pushEvery: 6, burst: 6 },
+  ], guestMac: '00:15:5d:00:00:01' });
+  const links = new MergeLinks();
+  const rep = new Replayer(new NetvscDevice({ mac: '00:15:5d:00:00:01' }), src, { sink: links });
+  rep.runAll();
+  const t = rep.trace!;
+  const head = [...Array(t.count).keys()].find((i) => t.record(i).flags.includes('rsc'))!;
+  const absorbed = [...Array(t.count).keys()].filter((i) => t.record(i).flags.includes('rsc-absorbed'));
+  assert.equal(absorbed.length + 1, t.record(head).rscSegments); // the head carries all six segments
+  const cap = new LiveCapture(src);
+  cap.sync(t.count);
+  const srv = new TraceViewServer(traceDocument('rsc', cap, deviceTraceOf(t, [], links)));
+  assert.deepEqual(srv.path(head).related, [{ kind: 'segments RSC coalesced into this one', packets: absorbed }]);
+  assert.deepEqual(srv.path(absorbed[0]).related, [{ kind: 'merged by RSC into', packets: [head] }]);
 });
