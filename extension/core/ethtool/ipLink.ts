@@ -110,6 +110,7 @@ export function runIpLink(device: NetvscDevice, argv: readonly string[], loadXdp
     if (req.xdp === 'off') device.setXdp(null);
     else {
       if (req.xdp.mode === 'xdpoffload') return rtnlError({ err: -95, extack: 'Underlying driver does not support XDP in HW mode' });
+      if (req.xdp.mode === 'xdpgeneric') return { stdout: '', stderr: 'netvsc-lab: generic (skb) XDP is not modelled; use xdp or xdpdrv (native mode, netvsc_xdp_set)\n', exit: 2 };
       if (!loadXdp) return { stdout: '', stderr: 'No XDP loader available\n', exit: 1 };
       let prog: XdpProgram;
       try {
