@@ -9,14 +9,15 @@ import type { NetvscDevice } from '../../core/netvsc/device';
 import { UsageError, type CliCommand } from '../io';
 import { cliXdpLoader, openDevice, parseDeviceArgs, saveDevice, withDevice } from './ethtool';
 
-const VALUE_OPTS = ['--pcap', '--scenario', '--script', '--xdp', '--section', '--vf', '-o', '--json'];
+const VALUE_OPTS = ['--pcap', '--scenario', '--script', '--xdp', '--section', '--vf', '-o', '--json', '--guest-mac'];
 
 export const replayCommand: CliCommand = {
   name: 'replay',
   summary: 'Send a capture or a scenario through the device and summarise what happened to each packet',
   usage: 'Usage: netvsc-lab replay (--pcap F | --scenario F) [--state FILE] [--host PROFILE] [--cpus N]\n' +
-    '         [--script S.ethtool] [--xdp OBJ_OR_C [--section SEC]] [--vf up|down|none] [-o out.pcapng] [--json report.json]\n' +
+    '         [--script S.ethtool] [--xdp OBJ_OR_C [--section SEC]] [--vf up|down|none] [--guest-mac MAC] [-o out.pcapng] [--json report.json]\n' +
     '  Capture frames whose source MAC is the device\'s are sent by the guest (TX); the rest are received.\n' +
+    '  --guest-mac MAC sets the device\'s MAC first (the VM\'s address in your capture).\n' +
     '  Scenario: JSON { "flows": [ { "dir": "rx"|"tx", "proto": "tcp"|"udp", "src", "dst", "sport", "dport", "packets", "payload", "mtu" } ] }',
   run(args, io) {
     const d = parseDeviceArgs(args, VALUE_OPTS);
@@ -39,6 +40,10 @@ export const replayCommand: CliCommand = {
           if (e instanceof ScriptError) { io.err(`netvsc-lab replay: ${e.message}\n`); return 2; }
           throw e;
         }
+      }
+      if (o.has('--guest-mac')) {
+        const r = dev.setMacAddress(o.get('--guest-mac')!.toLowerCase());
+        if (r.err) throw new UsageError(`--guest-mac: not a usable unicast MAC address: '${o.get('--guest-mac')}'`);
       }
       if (vf === 'none' && dev.vf) dev.removeVf();
       if (vf === 'up' || vf === 'down') {

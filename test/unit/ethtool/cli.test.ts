@@ -166,3 +166,14 @@ test('--knob changes a host answer behind the profile: queue count, table size, 
   const bad = await run('ethtool', '--knob', 'rsc=maybe', '--', '-k', 'eth0');
   assert.deepEqual([bad.code, bad.err.split('\n')[0]], [2, "netvsc-lab ethtool: --knob rsc: expected true or false, got 'maybe'"]);
 });
+
+test('replay --guest-mac: frames from that MAC in a capture are the guest\'s TX', async () => {
+  const w = new PcapWriter(1);
+  const out = buildPacket({ eth: { src: '00:15:5d:12:34:56', dst: '00:15:5d:00:00:02' }, ip: { src: '10.0.0.2', dst: '10.0.0.9' }, l4: { udp: { sport: 1, dport: 53 } }, payload: 20 });
+  const inn = buildPacket({ eth: { src: '00:15:5d:00:00:02', dst: '00:15:5d:12:34:56' }, ip: { src: '10.0.0.9', dst: '10.0.0.2' }, l4: { udp: { sport: 53, dport: 1 } }, payload: 20 });
+  writeFileSync(join(dir, 'dir.pcap'), Buffer.concat([w.header(), w.record(out, 1, 0), w.record(inn, 1, 1000)]));
+  const r = await run('replay', '--pcap', 'dir.pcap', '--guest-mac', '00:15:5D:12:34:56');
+  assert.match(r.out, /^replayed 2 packets \(1 rx, 1 tx, /);
+  const bad = await run('replay', '--pcap', 'dir.pcap', '--guest-mac', 'ff:ff:ff:ff:ff:ff');
+  assert.equal(bad.code, 2);
+});
