@@ -142,8 +142,17 @@ const PROTOS: Record<number, Proto> = {
   190: { args: [A.CTX, A.SCALAR, A.MEM, A.SIZE], ret: R.SCALAR, pktChange: true },
 };
 
+/** Registers are immutable, so each one's text is computed once. */
+const regText = new WeakMap<Reg, string>();
+
 /** The kernel's `R1=ctx() R2=pkt(off=14,r=14) R10=fp0` for one register. */
 function formatReg(r: Reg, maps: readonly BpfMapDef[]): string {
+  let t = regText.get(r);
+  if (t === undefined) { t = formatRegText(r, maps); regText.set(r, t); }
+  return t;
+}
+
+function formatRegText(r: Reg, maps: readonly BpfMapDef[]): string {
   const mapText = (m: number) => {
     const d = maps[m];
     return d ? `map=${d.name},ks=${d.keySize},vs=${d.valueSize}` : `map=${m}`;
