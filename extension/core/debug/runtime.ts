@@ -149,7 +149,12 @@ interface Breakpoint {
 /** printk output through the virtual clock's environment, forwarded with the packet number. */
 class DebugEnv extends SeededEnv {
   onPrintk: ((line: string) => void) | undefined;
-  override printk(line: string): void { this.onPrintk?.(line); }
+  /** The recorded run of a stopped packet is re-executed when stepped: print once, then. */
+  mute = false;
+  override printk(line: string): void { if (!this.mute) this.onPrintk?.(line); }
+  /** The PRNG state, so a rewound run draws the same bpf_get_prandom_u32 values again. */
+  randomState(): Uint32Array { return (this as unknown as { s: Uint32Array }).s.slice(); }
+  setRandomState(st: Uint32Array): void { (this as unknown as { s: Uint32Array }).s.set(st); }
 }
 
 class World {
@@ -560,10 +565,15 @@ export class DebugRuntime {
     this.prepare(i);
     w.sink.follow(w.pipeline.nextId, true);
     w.hook.recording = true; w.hook.ran = false; w.hook.stepper = undefined;
+    let rndAtRun = w.env.randomState();
+    w.hook.beforeRecordedRun = () => { rndAtRun = w.env.randomState(); };
+    w.env.mute = true;
     try {
       w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
     } finally {
       w.hook.recording = false;
+      w.env.mute = false;
+      w.hook.beforeRecordedRun = undefined;
     }
     const events = w.sink.events;
     const prog = w.hook.ran ? (w.hook.stepper as ProgramStepper | undefined) : undefined;
@@ -577,6 +587,7 @@ export class DebugRuntime {
       afterXdp = events.slice(xi).map(eventStop);
       recordedVerdict = prog.status === 'fault' ? 0 : events[xi].value & 0xff;
       while (prog.stepBack()) { /* rewind to the first instruction */ }
+      w.env.setRandomState(rndAtRun); // stepping it again draws the same random numbers
     }
     const entryTree = dissectPacket(frame, i + 1);
     const p: PacketRun = {

@@ -28,6 +28,8 @@ export class DebugXdpHook implements XdpProgram {
   ran = false;
   /** Called before each run (the runtime sets the virtual clock and the printk owner). */
   beforeRun: ((rxQueueIndex: number) => void) | undefined;
+  /** Called just before a recorded run starts (the runtime saves what the rewind must restore). */
+  beforeRecordedRun: (() => void) | undefined;
 
   constructor(private readonly machine: Machine, private readonly loaded: LoadedProgram, private readonly program: BpfProgram,
     private readonly helperState: HelperState, readonly objectPath: string) {
@@ -47,6 +49,7 @@ export class DebugXdpHook implements XdpProgram {
     this.ran = true;
     let faulted: boolean;
     if (this.recording) {
+      this.beforeRecordedRun?.();
       const s = new ProgramStepper(m, this.loaded, this.program);
       s.run(() => false);
       this.stepper = s;

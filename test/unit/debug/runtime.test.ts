@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugRuntime, hitConditionMet, parseValueBytes, type DebugTarget, type PacketSource, type RunOptions, type StopInfo } from '../../../extension/core/debug/runtime';
 import { loadObject } from '../../../extension/core/ebpf/loader';
+import { SeededEnv } from '../../../extension/core/ebpf/vm';
 import { buildPacket } from '../../../extension/core/packet/build';
 
 let tmp: string;
@@ -141,5 +142,36 @@ char LICENSE[] SEC("license") = "GPL";
     assert.match(s.text!, /invalid func unknown#9999/);
     const line = src.split('\n').findIndex((l) => l.includes('return bogus_helper()')) + 1;
     assert.equal(rt.stack()[0].line?.line, line);
+  });
+
+  it('stepping a stopped packet replays exactly what the device saw: same random numbers, printk once', async () => {
+    const src = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp")
+int xdp_rand(struct xdp_md *ctx)
+{
+	__u32 r = bpf_get_prandom_u32();
+	bpf_printk("r=%u", r);
+	return (r & 1) ? XDP_DROP : XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+    const { prog, c } = compile('rand', src);
+    const lines: string[] = [];
+    const stops: StopInfo[] = [];
+    let wake: (() => void) | undefined;
+    const rt = new DebugRuntime({ program: prog, packets, sourcePath: c }, { stopAtPacket: 2, stopAtStage: 'xdp' }, {
+      stopped: (s) => { stops.push(s); wake?.(); }, output: (cat, t) => { if (cat === 'stdout') lines.push(t.trim()); }, terminated: () => wake?.(),
+    });
+    const step = async (f: () => unknown): Promise<void> => { const p = new Promise<void>((r) => { wake = r; }); await f(); await p; };
+    await step(() => rt.start());
+    // The environment is seeded with 1: packet 1 drew the first number, packet 2 the second.
+    const env = new SeededEnv(1);
+    const r1 = env.random(), r2 = env.random();
+    await step(() => rt.next()); // run the program (stage-level step over)
+    const verdict = rt.stack()[0].name;
+    assert.match(verdict, new RegExp(`^XDP program: ${r2 & 1 ? 'XDP_DROP' : 'XDP_PASS'}`));
+    assert.doesNotMatch(verdict, /changed in the debugger/);
+    assert.deepEqual(lines, [`[packet 1] r=${r1}`, `[packet 2] r=${r2}`]);
   });
 });
