@@ -21,12 +21,17 @@ export class NetvscConsole implements vscode.Disposable {
   /** Shows the console (creating it the first time). */
   async show(preserveFocus = false): Promise<void> {
     if (!this.terminal || this.terminal.exitStatus) {
-      const [{ LineEditor }, { completeCommandLine }, lab] = await Promise.all([
-        import('../core/console/lineEditor'), import('../core/console/complete'), this.devices.lab()]);
+      const [{ LineEditor }, { completeCommandLine }, { snapshotDevice }, lab] = await Promise.all([
+        import('../core/console/lineEditor'), import('../core/lsp/ethtoolAssist'), import('../core/lsp/ethtoolScript'), this.devices.lab()]);
       this.editor = new LineEditor({
         write: (t) => this.writeEmitter.fire(t),
         submit: (line) => this.submit(line),
-        complete: (line, cursor) => completeCommandLine(line, cursor, lab.devices.map((d) => d.ifname)),
+        // The .ethtool language server's completion, against the device the line names (eth0 by default).
+        complete: (line, cursor) => {
+          const dev = lab.devices.find((d) => line.split(/\s+/).includes(d.ifname)) ?? lab.devices[0];
+          const start = /\S*$/.exec(line.slice(0, cursor))!.index;
+          return { start, candidates: dev ? completeCommandLine(line, cursor, snapshotDevice(dev)).map((i) => i.label) : [] };
+        },
       }, PROMPT);
       this.opened = new Promise((r) => { this.resolveOpened = r; });
       const pty: vscode.Pseudoterminal = {

@@ -109,117 +109,7 @@ export class EthtoolDocument {
   }
 
   completion(pos: Position): CompletionItem[] {
-    const lineText = this.lines[pos.line] ?? '';
-    const before = lineText.slice(0, pos.character);
-    if (before.includes('#')) return [];
-    const toks = tokenizeLine(before);
-    const typing = toks.length && toks[toks.length - 1].end === pos.character ? toks.pop()! : undefined;
-    const prefix = typing?.text ?? '';
-    const replace: Range = { start: { line: pos.line, character: pos.character - prefix.length }, end: pos };
-    const words = toks.map((t) => t.text);
-    const offer = (list: CompletionItem[]) => list.filter((i) => i.label.startsWith(prefix));
-    if (words.length === 0) {
-      return offer([
-        item('ethtool', CompletionKind.Keyword, 'query or control the device (ethtool 6.11)', replace, '0'),
-        item('ip', CompletionKind.Keyword, 'ip link set/show (iproute2)', replace, '1'),
-        item('host', CompletionKind.Keyword, 'host vf add|remove: what the Hyper-V host does with the VF', replace, '2'),
-      ]);
-    }
-    const dev = this.deviceBefore(pos.line);
-    const devItem = () => [item(dev.ifname, CompletionKind.Value, `hv_netvsc device (${dev.hostName}, ${dev.numChn} channels)`, replace, '0')];
-    if (words[0] === 'ethtool') return offer(this.ethtoolCompletion(toks.slice(1), dev, replace, devItem));
-    if (words[0] === 'ip') return offer(this.ipCompletion(words.slice(1), dev, replace));
-    if (words[0] === 'host') {
-      if (words.length === 1) return offer([item('vf', CompletionKind.Keyword, 'the SR-IOV VF (Accelerated Networking)', replace, '0')]);
-      if (words.length === 2) return offer([item('add', CompletionKind.Keyword, 'the host offers a VF (serial N, mac M, state up|down)', replace, '0'), item('remove', CompletionKind.Keyword, 'the host takes the VF away', replace, '1')]);
-      if (words[2] === 'add') return offer(['serial', 'mac', 'state'].map((k, i) => item(k, CompletionKind.Keyword, undefined, replace, String(i))));
-    }
-    return [];
-  }
-
-  private ethtoolCompletion(args: Token[], dev: DeviceSnapshot, replace: Range, devItem: () => CompletionItem[]): CompletionItem[] {
-    if (args.length === 0) {
-      const out: CompletionItem[] = [];
-      OPTIONS.forEach((o, i) => {
-        for (const f of o.flags) out.push(item(f, CompletionKind.Keyword, o.summary, replace, (f.startsWith('--') ? '2' : '1') + String(i).padStart(2, '0'), optionDoc(o.flags[0])));
-      });
-      return [...out, ...devItem()];
-    }
-    const parsed = parseEthtool(args);
-    const spec = findOption(args[0].text);
-    if (args.length === 1) return spec && spec.kind !== 'help' && spec.kind !== 'version' || UNSUPPORTED_OPTIONS[args[0].text] ? devItem() : [];
-    if (!spec) return [];
-    const roles = parsed.roles;
-    const rest = args.slice(2);
-    const lastRole = rest.length ? roles[roles.length - 1] : 'device';
-    const last = rest[rest.length - 1]?.text;
-    switch (spec.kind) {
-      case 'setFeatures': {
-        if (lastRole === 'feature') return ['on', 'off'].map((v, i) => item(v, CompletionKind.Value, undefined, replace, String(i)));
-        const used = new Set(rest.filter((_, i) => i % 2 === 0).map((t) => t.text));
-        return featureWords().filter((w) => !used.has(w)).map((w) => {
-          const changeable = featureChangeable(dev, w);
-          const flag = OFF_FLAGS.some((f) => f.short === w || f.long === w);
-          return item(w, CompletionKind.Property, `${featureState(dev, w)}${changeable ? '' : ': hv_netvsc cannot change it'}`, replace,
-            (changeable ? (flag ? '0' : '1') : '3'), featureDoc(dev, w));
-        });
-      }
-      case 'setRing': case 'setChannels': {
-        const params = spec.kind === 'setRing' ? RING_PARAMS : CHANNEL_PARAMS;
-        const docs = spec.kind === 'setRing' ? RING_PARAM_DOCS : CHANNEL_PARAM_DOCS;
-        const supported = spec.kind === 'setRing' ? ['rx', 'tx'] : ['combined'];
-        if (lastRole === 'keyword' && last) return this.paramValues(spec.kind, last, dev, replace);
-        const used = new Set(rest.filter((_, i) => i % 2 === 0).map((t) => t.text));
-        return Object.keys(params).filter((p) => !used.has(p)).map((p) => item(p, CompletionKind.Property,
-          supported.includes(p) ? docs[p] : `hv_netvsc refuses it: ${docs[p]}`, replace, supported.includes(p) ? '0' : '5'));
-      }
-      case 'showNfc': case 'setNfc': {
-        if (rest.length === 0) return [item('rx-flow-hash', CompletionKind.Keyword, spec.kind === 'setNfc' ? 'on hv_netvsc: the TX hash level' : 'show the hashed fields', replace, '0')];
-        if (rest.length === 1 && last === 'rx-flow-hash') {
-          return Object.keys(FLOW_TYPES).map((f) => item(f, CompletionKind.EnumMember, NETVSC_L4HASH_FLOWS.includes(f) ? FLOW_TYPES[f] : `${FLOW_TYPES[f] || 'ether'}: not settable on hv_netvsc`, replace,
-            NETVSC_L4HASH_FLOWS.includes(f) ? '0' : '5', flowDoc(f)));
-        }
-        if (spec.kind === 'setNfc' && rest.length === 2 && lastRole === 'flowType') {
-          if (!NETVSC_L4HASH_FLOWS.includes(last!)) return [];
-          return Object.entries(NETVSC_HASH_FIELD_SETS).map(([v, d], i) => item(v, CompletionKind.Value, d, replace, String(i), hashFieldsDoc(v)));
-        }
-        return [];
-      }
-      case 'setRxfh': {
-        if (last === 'hfunc') return RSS_HASH_FUNCS.map((f) => item(f, CompletionKind.Value, f === 'toeplitz' ? 'the only function hv_netvsc has' : 'hv_netvsc refuses it (Operation not supported)', replace, f === 'toeplitz' ? '0' : '5'));
-        if (last === 'equal') return Array.from({ length: dev.numChn }, (_, i) => item(String(i + 1), CompletionKind.Value, `spread over ${i + 1} of ${dev.numChn} channels`, replace, String(i).padStart(3, '0')));
-        if (last === 'xfrm') return [item('none', CompletionKind.Value, undefined, replace, '0'), item('symmetric-xor', CompletionKind.Value, 'hv_netvsc refuses it (Operation not supported)', replace, '5')];
-        return ['equal', 'weight', 'start', 'default', 'hkey', 'hfunc', 'xfrm', 'context', 'delete'].map((k, i) => item(k, CompletionKind.Keyword, undefined, replace, String(i)));
-      }
-      case 'showRxfh': return rest.length === 0 ? [item('context', CompletionKind.Keyword, 'RSS contexts: not supported by hv_netvsc', replace, '5')] : [];
-      case 'regs': return rest.length % 2 === 0 ? ['raw', 'hex', 'file'].map((k, i) => item(k, CompletionKind.Keyword, undefined, replace, String(i))) : [];
-      default: return [];
-    }
-  }
-
-  private paramValues(kind: 'setRing' | 'setChannels', param: string, dev: DeviceSnapshot, replace: Range): CompletionItem[] {
-    if (kind === 'setChannels') {
-      if (param !== 'combined') return [];
-      return Array.from({ length: dev.maxChn }, (_, i) => item(String(i + 1), CompletionKind.Value, i + 1 === dev.numChn ? 'current' : undefined, replace, String(i).padStart(3, '0')));
-    }
-    const max = dev.ringMax;
-    if (param === 'rx') return [item(String(dev.recvSectionCnt), CompletionKind.Value, 'current', replace, '0'), item('9709', CompletionKind.Value, 'default (16 MiB)', replace, '1'), item(String(max.rx), CompletionKind.Value, 'maximum', replace, '2'), item('10', CompletionKind.Value, 'minimum', replace, '3')];
-    if (param === 'tx') return [item(String(dev.sendSectionCnt), CompletionKind.Value, 'current', replace, '0'), item('170', CompletionKind.Value, 'default (1 MiB)', replace, '1'), item(String(max.tx), CompletionKind.Value, 'maximum', replace, '2'), item('10', CompletionKind.Value, 'minimum', replace, '3')];
-    if (RING_PARAMS[param] === 'bool') return ['on', 'off'].map((v, i) => item(v, CompletionKind.Value, undefined, replace, String(i)));
-    return [];
-  }
-
-  private ipCompletion(words: string[], dev: DeviceSnapshot, replace: Range): CompletionItem[] {
-    if (words.length === 0) return [item('link', CompletionKind.Keyword, undefined, replace, '0')];
-    if (words.length === 1) return ['set', 'show'].map((v, i) => item(v, CompletionKind.Keyword, undefined, replace, String(i)));
-    const last = words[words.length - 1];
-    if (last === 'dev' || (words.length === 2)) return [item('dev', CompletionKind.Keyword, undefined, replace, '1'), item(dev.ifname, CompletionKind.Value, 'hv_netvsc device', replace, '0'), ...(dev.vfName ? [item(dev.vfName, CompletionKind.Value, 'its VF', replace, '0')] : [])];
-    if (words[1] !== 'set') return [];
-    if (last === 'xdp') return [item('obj', CompletionKind.Keyword, 'an XDP object file (clang -O2 -g -target bpf)', replace, '0'), item('off', CompletionKind.Keyword, 'detach the program', replace, '1')];
-    if (last === 'sec') return [item('xdp', CompletionKind.Value, 'the usual XDP section', replace, '0')];
-    if (words[words.length - 2] === 'obj') return [item('sec', CompletionKind.Keyword, 'the program\'s ELF section', replace, '0')];
-    if (last === 'mtu') return [item(String(dev.mtu), CompletionKind.Value, 'current', replace, '0'), item('1500', CompletionKind.Value, undefined, replace, '1'), item('3506', CompletionKind.Value, 'largest MTU XDP fits on hv_netvsc', replace, '2')];
-    return Object.keys(IP_LINK_DOCS).map((k, i) => item(k, CompletionKind.Keyword, IP_LINK_DOCS[k], replace, String(i)));
+    return completeCommandLine(this.lines[pos.line] ?? '', pos.character, this.deviceBefore(pos.line), pos.line);
   }
 
   hover(pos: Position): Hover | undefined {
@@ -339,4 +229,121 @@ export class EthtoolDocument {
     const at = { line: first, character: 0 };
     return [{ range: { start: at, end: at }, command: { title: `Run on ${ifname}`, command: ETHTOOL_RUN_SCRIPT_COMMAND, arguments: [uri] } }];
   }
+}
+
+/**
+ * Completion of one command line (`ethtool …`, `ip link …`, `host vf …`) against a device state: the
+ * script's state before that line in the editor, the live device in the NetVSC console.
+ */
+export function completeCommandLine(lineText: string, character: number, dev: DeviceSnapshot, line = 0): CompletionItem[] {
+  const pos = { line, character };
+  const before = lineText.slice(0, pos.character);
+  if (before.includes('#')) return [];
+  const toks = tokenizeLine(before);
+  const typing = toks.length && toks[toks.length - 1].end === pos.character ? toks.pop()! : undefined;
+  const prefix = typing?.text ?? '';
+  const replace: Range = { start: { line: pos.line, character: pos.character - prefix.length }, end: pos };
+  const words = toks.map((t) => t.text);
+  const offer = (list: CompletionItem[]) => list.filter((i) => i.label.startsWith(prefix));
+  if (words.length === 0) {
+    return offer([
+      item('ethtool', CompletionKind.Keyword, 'query or control the device (ethtool 6.11)', replace, '0'),
+      item('ip', CompletionKind.Keyword, 'ip link set/show (iproute2)', replace, '1'),
+      item('host', CompletionKind.Keyword, 'host vf add|remove: what the Hyper-V host does with the VF', replace, '2'),
+    ]);
+  }
+  const devItem = () => [item(dev.ifname, CompletionKind.Value, `hv_netvsc device (${dev.hostName}, ${dev.numChn} channels)`, replace, '0')];
+  if (words[0] === 'ethtool') return offer(ethtoolCompletion(toks.slice(1), dev, replace, devItem));
+  if (words[0] === 'ip') return offer(ipCompletion(words.slice(1), dev, replace));
+  if (words[0] === 'host') {
+    if (words.length === 1) return offer([item('vf', CompletionKind.Keyword, 'the SR-IOV VF (Accelerated Networking)', replace, '0')]);
+    if (words.length === 2) return offer([item('add', CompletionKind.Keyword, 'the host offers a VF (serial N, mac M, state up|down)', replace, '0'), item('remove', CompletionKind.Keyword, 'the host takes the VF away', replace, '1')]);
+    if (words[2] === 'add') return offer(['serial', 'mac', 'state'].map((k, i) => item(k, CompletionKind.Keyword, undefined, replace, String(i))));
+  }
+  return [];
+}
+
+function ethtoolCompletion(args: Token[], dev: DeviceSnapshot, replace: Range, devItem: () => CompletionItem[]): CompletionItem[] {
+  if (args.length === 0) {
+    const out: CompletionItem[] = [];
+    OPTIONS.forEach((o, i) => {
+      for (const f of o.flags) out.push(item(f, CompletionKind.Keyword, o.summary, replace, (f.startsWith('--') ? '2' : '1') + String(i).padStart(2, '0'), optionDoc(o.flags[0])));
+    });
+    return [...out, ...devItem()];
+  }
+  const parsed = parseEthtool(args);
+  const spec = findOption(args[0].text);
+  if (args.length === 1) return spec && spec.kind !== 'help' && spec.kind !== 'version' || UNSUPPORTED_OPTIONS[args[0].text] ? devItem() : [];
+  if (!spec) return [];
+  const roles = parsed.roles;
+  const rest = args.slice(2);
+  const lastRole = rest.length ? roles[roles.length - 1] : 'device';
+  const last = rest[rest.length - 1]?.text;
+  switch (spec.kind) {
+    case 'setFeatures': {
+      if (lastRole === 'feature') return ['on', 'off'].map((v, i) => item(v, CompletionKind.Value, undefined, replace, String(i)));
+      const used = new Set(rest.filter((_, i) => i % 2 === 0).map((t) => t.text));
+      return featureWords().filter((w) => !used.has(w)).map((w) => {
+        const changeable = featureChangeable(dev, w);
+        const flag = OFF_FLAGS.some((f) => f.short === w || f.long === w);
+        return item(w, CompletionKind.Property, `${featureState(dev, w)}${changeable ? '' : ': hv_netvsc cannot change it'}`, replace,
+          (changeable ? (flag ? '0' : '1') : '3'), featureDoc(dev, w));
+      });
+    }
+    case 'setRing': case 'setChannels': {
+      const params = spec.kind === 'setRing' ? RING_PARAMS : CHANNEL_PARAMS;
+      const docs = spec.kind === 'setRing' ? RING_PARAM_DOCS : CHANNEL_PARAM_DOCS;
+      const supported = spec.kind === 'setRing' ? ['rx', 'tx'] : ['combined'];
+      if (lastRole === 'keyword' && last) return paramValues(spec.kind, last, dev, replace);
+      const used = new Set(rest.filter((_, i) => i % 2 === 0).map((t) => t.text));
+      return Object.keys(params).filter((p) => !used.has(p)).map((p) => item(p, CompletionKind.Property,
+        supported.includes(p) ? docs[p] : `hv_netvsc refuses it: ${docs[p]}`, replace, supported.includes(p) ? '0' : '5'));
+    }
+    case 'showNfc': case 'setNfc': {
+      if (rest.length === 0) return [item('rx-flow-hash', CompletionKind.Keyword, spec.kind === 'setNfc' ? 'on hv_netvsc: the TX hash level' : 'show the hashed fields', replace, '0')];
+      if (rest.length === 1 && last === 'rx-flow-hash') {
+        return Object.keys(FLOW_TYPES).map((f) => item(f, CompletionKind.EnumMember, NETVSC_L4HASH_FLOWS.includes(f) ? FLOW_TYPES[f] : `${FLOW_TYPES[f] || 'ether'}: not settable on hv_netvsc`, replace,
+          NETVSC_L4HASH_FLOWS.includes(f) ? '0' : '5', flowDoc(f)));
+      }
+      if (spec.kind === 'setNfc' && rest.length === 2 && lastRole === 'flowType') {
+        if (!NETVSC_L4HASH_FLOWS.includes(last!)) return [];
+        return Object.entries(NETVSC_HASH_FIELD_SETS).map(([v, d], i) => item(v, CompletionKind.Value, d, replace, String(i), hashFieldsDoc(v)));
+      }
+      return [];
+    }
+    case 'setRxfh': {
+      if (last === 'hfunc') return RSS_HASH_FUNCS.map((f) => item(f, CompletionKind.Value, f === 'toeplitz' ? 'the only function hv_netvsc has' : 'hv_netvsc refuses it (Operation not supported)', replace, f === 'toeplitz' ? '0' : '5'));
+      if (last === 'equal') return Array.from({ length: dev.numChn }, (_, i) => item(String(i + 1), CompletionKind.Value, `spread over ${i + 1} of ${dev.numChn} channels`, replace, String(i).padStart(3, '0')));
+      if (last === 'xfrm') return [item('none', CompletionKind.Value, undefined, replace, '0'), item('symmetric-xor', CompletionKind.Value, 'hv_netvsc refuses it (Operation not supported)', replace, '5')];
+      return ['equal', 'weight', 'start', 'default', 'hkey', 'hfunc', 'xfrm', 'context', 'delete'].map((k, i) => item(k, CompletionKind.Keyword, undefined, replace, String(i)));
+    }
+    case 'showRxfh': return rest.length === 0 ? [item('context', CompletionKind.Keyword, 'RSS contexts: not supported by hv_netvsc', replace, '5')] : [];
+    case 'regs': return rest.length % 2 === 0 ? ['raw', 'hex', 'file'].map((k, i) => item(k, CompletionKind.Keyword, undefined, replace, String(i))) : [];
+    default: return [];
+  }
+}
+
+function paramValues(kind: 'setRing' | 'setChannels', param: string, dev: DeviceSnapshot, replace: Range): CompletionItem[] {
+  if (kind === 'setChannels') {
+    if (param !== 'combined') return [];
+    return Array.from({ length: dev.maxChn }, (_, i) => item(String(i + 1), CompletionKind.Value, i + 1 === dev.numChn ? 'current' : undefined, replace, String(i).padStart(3, '0')));
+  }
+  const max = dev.ringMax;
+  if (param === 'rx') return [item(String(dev.recvSectionCnt), CompletionKind.Value, 'current', replace, '0'), item('9709', CompletionKind.Value, 'default (16 MiB)', replace, '1'), item(String(max.rx), CompletionKind.Value, 'maximum', replace, '2'), item('10', CompletionKind.Value, 'minimum', replace, '3')];
+  if (param === 'tx') return [item(String(dev.sendSectionCnt), CompletionKind.Value, 'current', replace, '0'), item('170', CompletionKind.Value, 'default (1 MiB)', replace, '1'), item(String(max.tx), CompletionKind.Value, 'maximum', replace, '2'), item('10', CompletionKind.Value, 'minimum', replace, '3')];
+  if (RING_PARAMS[param] === 'bool') return ['on', 'off'].map((v, i) => item(v, CompletionKind.Value, undefined, replace, String(i)));
+  return [];
+}
+
+function ipCompletion(words: string[], dev: DeviceSnapshot, replace: Range): CompletionItem[] {
+  if (words.length === 0) return [item('link', CompletionKind.Keyword, undefined, replace, '0')];
+  if (words.length === 1) return ['set', 'show'].map((v, i) => item(v, CompletionKind.Keyword, undefined, replace, String(i)));
+  const last = words[words.length - 1];
+  if (last === 'dev' || (words.length === 2)) return [item('dev', CompletionKind.Keyword, undefined, replace, '1'), item(dev.ifname, CompletionKind.Value, 'hv_netvsc device', replace, '0'), ...(dev.vfName ? [item(dev.vfName, CompletionKind.Value, 'its VF', replace, '0')] : [])];
+  if (words[1] !== 'set') return [];
+  if (last === 'xdp') return [item('obj', CompletionKind.Keyword, 'an XDP object file (clang -O2 -g -target bpf)', replace, '0'), item('off', CompletionKind.Keyword, 'detach the program', replace, '1')];
+  if (last === 'sec') return [item('xdp', CompletionKind.Value, 'the usual XDP section', replace, '0')];
+  if (words[words.length - 2] === 'obj') return [item('sec', CompletionKind.Keyword, 'the program\'s ELF section', replace, '0')];
+  if (last === 'mtu') return [item(String(dev.mtu), CompletionKind.Value, 'current', replace, '0'), item('1500', CompletionKind.Value, undefined, replace, '1'), item('3506', CompletionKind.Value, 'largest MTU XDP fits on hv_netvsc', replace, '2')];
+  return Object.keys(IP_LINK_DOCS).map((k, i) => item(k, CompletionKind.Keyword, IP_LINK_DOCS[k], replace, String(i)));
 }
