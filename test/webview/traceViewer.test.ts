@@ -15,6 +15,9 @@ import { makeNonce, viewerHtml } from '../../extension/core/traceview/html';
 import { deviceTraceOf } from '../../extension/core/traceview/packetTraceSource';
 import type { ViewRequest } from '../../extension/core/traceview/protocol';
 import { TraceViewServer } from '../../extension/core/traceview/server';
+import { LiveCapture } from '../../extension/core/traceview/liveCapture';
+import { NetvscDevice } from '../../extension/core/netvsc/device';
+import { captureSource, Replayer } from '../../extension/core/netvsc/replay';
 import { buildViewerBundle } from '../unit/traceview/bundle';
 import { makeFixture, type Fixture } from '../unit/traceview/fixture';
 
@@ -48,11 +51,11 @@ function standIn(theme: string, state: unknown): string {
 
 let savedState: unknown = null;
 
-async function openPage(theme: 'vscode-dark' | 'vscode-light', state: unknown = null): Promise<Page> {
+async function openPage(theme: 'vscode-dark' | 'vscode-light', state: unknown = null, server: () => TraceViewServer = () => srv): Promise<Page> {
   const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
   p.on('pageerror', (e) => cspViolations.push(`page error: ${e.message}`));
-  await p.exposeFunction('__ntvHost', async (json: string) => JSON.stringify(await srv.handle(JSON.parse(json) as ViewRequest)));
+  await p.exposeFunction('__ntvHost', async (json: string) => JSON.stringify(await server().handle(JSON.parse(json) as ViewRequest)));
   await p.exposeFunction('__ntvSaveState', (json: string) => { savedState = JSON.parse(json); });
   await p.addInitScript(standIn(theme, state));
   await p.goto(`${base}/index.html`);
@@ -257,5 +260,35 @@ describe('trace viewer webview (Chromium)', () => {
     await p2.screenshot({ path: join(SHOTS, 'trace-light.png') });
     await p2.close();
     assert.deepEqual(cspViolations, []);
+  });
+});
+
+describe('live trace panel (Chromium)', () => {
+  test('a replay in progress: the list grows and follows the end', async () => {
+    const small = makeFixture(1900);
+    const dev = new NetvscDevice({ mac: '00:15:5d:00:00:02' });
+    const rep = new Replayer(dev, captureSource(small.capture, dev.mac));
+    const cap = new LiveCapture(rep.source);
+    const live = new TraceViewServer(traceDocument('live replay', cap, deviceTraceOf(rep.trace!), { live: true }));
+    rep.runSlice(500);
+    cap.sync(rep.position);
+    const p = await openPage('vscode-dark', null, () => live);
+    assert.match(await statusText(p), /^Packets: 500 · Displayed: 500 /);
+    await p.evaluate('(() => { const v = document.querySelector(".ntv-viewport"); v.scrollTop = v.scrollHeight; })()');
+    await p.waitForFunction(() => [...document.querySelectorAll('.ntv-row:not([hidden]) .ntv-td:first-child')].some((e) => e.textContent === '500'));
+    rep.runAll();
+    cap.sync(rep.position);
+    const ev = live.grown();
+    await p.evaluate((e) => window.dispatchEvent(new MessageEvent('message', { data: e })), ev);
+    await p.waitForFunction(() => /^Packets: 1900 · Displayed: 1900 /.test(document.querySelector('.ntv-counts')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await p.waitForFunction(() => [...document.querySelectorAll('.ntv-row:not([hidden]) .ntv-td:first-child')].some((e) => e.textContent === '1900'), undefined, { timeout: 10_000 });
+    // The replay's device columns: queue of the last packet as the trace recorded it.
+    const last = await p.evaluate(() => {
+      const rows = [...document.querySelectorAll('.ntv-row:not([hidden])')];
+      const r = rows.find((x) => x.querySelector('.ntv-td')?.textContent === '1900')!;
+      return [...r.querySelectorAll('.ntv-td')].map((c) => c.textContent);
+    });
+    assert.equal(last[6], String(rep.trace!.queue(1899)));
+    await p.close();
   });
 });

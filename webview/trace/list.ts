@@ -300,6 +300,9 @@ export class PacketList {
     }, () => { this.inflight.delete(pg); });
   }
 
+  /** Is the last row on screen? (A live trace keeps following the end while it is.) */
+  atEnd(): boolean { return this.total === 0 || this.firstRow + this.visibleRows >= this.total - 1; }
+
   /** Packet index shown at view row `row`, or -1 when that page is not loaded. */
   packetAt(row: number): number {
     const p = this.pages.get(Math.floor(row / PAGE_ROWS));

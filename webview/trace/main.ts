@@ -239,7 +239,13 @@ async function start(): Promise<void> {
   });
 
   rpc.onEvent((ev) => {
-    if (ev.type === 'grown') { meta.count = ev.count; void applyView(state.filter, true); }
+    if (ev.type === 'grown') {
+      // Follow the end of a live trace while the user looks at it; otherwise keep their place.
+      const follow = list.atEnd() && state.packet < 0;
+      const first = list.firstRow;
+      meta.count = ev.count;
+      void applyView(state.filter, true).then(() => { if (follow) list.scrollToRow(total - 1, 'nearest'); else if (state.packet < 0) list.scrollToRow(first, 'top'); });
+    }
     else if (ev.type === 'closed') setNote('The trace was closed by its owner.');
   });
 
