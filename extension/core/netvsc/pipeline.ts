@@ -76,6 +76,7 @@ export class NetvscPipeline {
   private groNextSeq = new Uint32Array(0);
   private groLen = new Int32Array(0);
   private groCount = new Int32Array(0);
+  private groAck = new Uint32Array(0);
   // TX: socket queue cache (hash-indexed), send buffer and per-queue batches.
   private sockKey = new Uint32Array(4096);
   private sockQueue = new Int16Array(4096).fill(-1);
@@ -109,7 +110,7 @@ export class NetvscPipeline {
     this.rscFrameLen = new Int32Array(r); this.rscLen = new Int32Array(r); this.rscSegs = new Int32Array(r);
     this.rscNextSeq = new Uint32Array(r); this.rscHash = new Uint32Array(r); this.rscPorts = new Uint32Array(r); this.rscAge = new Float64Array(r);
     this.groId = new Int32Array(n * MAX_GRO).fill(-1); this.groSig = new Uint32Array(n * MAX_GRO); this.groPorts = new Uint32Array(n * MAX_GRO);
-    this.groNextSeq = new Uint32Array(n * MAX_GRO); this.groLen = new Int32Array(n * MAX_GRO); this.groCount = new Int32Array(n * MAX_GRO);
+    this.groNextSeq = new Uint32Array(n * MAX_GRO); this.groLen = new Int32Array(n * MAX_GRO); this.groCount = new Int32Array(n * MAX_GRO); this.groAck = new Uint32Array(n * MAX_GRO);
     this.batchUsed = new Int32Array(n); this.batchCount = new Int32Array(n); this.batchSections = new Int32Array(n);
     this.txDonePackets = new Float64Array(n); this.txDoneBytes = new Float64Array(n);
     this.sockQueue.fill(-1);
@@ -410,7 +411,8 @@ export class NetvscPipeline {
     if (mergeable) {
       for (let i = base; i < base + MAX_GRO; i++) {
         if (this.groId[i] < 0 || this.groSig[i] !== sig || this.groPorts[i] !== ports) continue;
-        if (this.groNextSeq[i] === k.tcpSeq && this.groLen[i] + payload <= GSO_LEGACY_MAX_SIZE) {
+        // tcp_gro_receive: in sequence, same ACK, within the 64 KiB GSO limit.
+        if (this.groNextSeq[i] === k.tcpSeq && this.groAck[i] === k.tcpAck && this.groLen[i] + payload <= GSO_LEGACY_MAX_SIZE) {
           this.groLen[i] += payload;
           this.groCount[i]++;
           this.groNextSeq[i] = (k.tcpSeq + payload) >>> 0;
@@ -430,7 +432,7 @@ export class NetvscPipeline {
         return;
       }
       this.groId[slot] = id; this.groSig[slot] = sig; this.groPorts[slot] = ports;
-      this.groNextSeq[slot] = (k.tcpSeq + payload) >>> 0; this.groLen[slot] = flen; this.groCount[slot] = 0;
+      this.groNextSeq[slot] = (k.tcpSeq + payload) >>> 0; this.groLen[slot] = flen; this.groCount[slot] = 0; this.groAck[slot] = k.tcpAck;
       return;
     }
     sink.report(Stage.Gro, id, Decision.GroHeld, Reason.None, Counter.None, 0);

@@ -298,3 +298,14 @@ test('VLAN-tagged frames are marked (IEEE_8021Q_INFO); the skb hash is kept only
   assert.ok(!r.trace.record(id2).flags.includes('hash'));
   assert.equal(r.trace.queue(id2), r.trace.queue(id), 'the host still spreads by its hash');
 });
+
+test('GRO does not merge a segment whose ACK differs (tcp_gro_receive flushes)', () => {
+  const d = new NetvscDevice({ cpus: 1 });
+  eth(d, '-K eth0 lro off');
+  const r = rig(d);
+  const seg = (seq: number, ack: number) => buildPacket({ eth: { src: '00:15:5d:00:00:02', dst: GUEST }, ip: { src: '10.0.0.5', dst: '10.0.0.2' }, l4: { tcp: { sport: 1, dport: 2, seq, ack, flags: 0x10 } }, payload: 100 });
+  const a = r.rx(seg(1, 500)); r.rx(seg(101, 500)); const c = r.rx(seg(201, 900));
+  r.flush();
+  assert.equal(r.trace.record(a).groMerged, 1);
+  assert.ok(!r.trace.record(c).flags.includes('gro-absorbed'));
+});
