@@ -1185,7 +1185,9 @@ export class DebugRuntime {
     const out: DisassembledInsn[] = [];
     const raw = this.program.insns;
     for (let k = firstEntry; k < firstEntry + count; k++) {
-      if (k < 0 || k >= this.insnEntries.length) { out.push({ insn: -1, address: insnAddress(Math.max(0, k)), text: '<no instruction>', bytes: '' }); continue; }
+      // Nothing before the first instruction; past the last, placeholders at distinct addresses.
+      if (k < 0) continue;
+      if (k >= this.insnEntries.length) { out.push({ insn: -1, address: insnAddress(raw.length / 8 + (k - this.insnEntries.length)), text: '<no instruction>', bytes: '' }); continue; }
       const i = this.insnEntries[k];
       const len = raw[i * 8] === 0x18 ? 16 : 8;
       out.push({
