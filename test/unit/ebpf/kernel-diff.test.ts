@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, createMap, E2BIG, EEXIST, EINVAL, ENOENT, ENOSPC } from '../../../extension/core/ebpf/maps';
+import type { BpfMapDef } from '../../../extension/core/ebpf/program';
 import { BpfObjectInstance, XdpRunner, type EngineName } from '../../../extension/core/ebpf/runner';
 import { verifyProgram } from '../../../extension/core/ebpf/verifier';
 import { EXAMPLES, example, fixture, hex, loadFile, tcp, tool, udp } from '../../fixtures/xdp/harness';
@@ -27,6 +29,10 @@ function probeBpf(): { ok: true } | { ok: false; why: string } {
   } finally {
     rmSync(dir, { force: true });
   }
+}
+
+function mapDef(type: number, keySize: number, valueSize: number, maxEntries: number, flags = 0): BpfMapDef {
+  return { name: 'kdmap', type, keySize, valueSize, maxEntries, flags, pinning: 0, numaNode: 0, mapExtra: 0, keyTypeId: 0, valueTypeId: 0, origin: '.maps' };
 }
 
 interface Loaded { dir: string; progs: string[]; maps: string }
@@ -188,6 +194,66 @@ test('the kernel\'s maps have the names, types and sizes our loader gives them',
       }
     } finally {
       rmSync(loaded.dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('map update/delete/lookup give the kernel\'s errnos and values (bpftool map create/update/lookup)', (t: TestContext) => {
+  const probe = probeBpf();
+  if (!probe.ok) { t.diagnostic(`bpf() is refused here (${probe.why}); the kernel comparison did not run`); return; }
+  const ERRNO: Record<string, number> = { 'File exists': -EEXIST, 'No such file or directory': -ENOENT, 'Argument list too long': -E2BIG, 'Invalid argument': -EINVAL, 'No space left on device': -ENOSPC };
+  type Op = ['update', number[], number[], ('any' | 'exist' | 'noexist')?] | ['delete', number[]] | ['lookup', number[]];
+  const u32 = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24];
+  const v8 = (n: number) => [...u32(n), 0, 0, 0, 0];
+  const scenarios: { create: string[]; def: BpfMapDef; ops: Op[] }[] = [
+    {
+      create: ['type', 'hash', 'key', '4', 'value', '8', 'entries', '2'], def: mapDef(1, 4, 8, 2),
+      ops: [['update', u32(1), v8(1), 'exist'], ['update', u32(1), v8(1), 'noexist'], ['update', u32(1), v8(2), 'noexist'],
+        ['update', u32(2), v8(3)], ['update', u32(3), v8(4)], ['update', u32(1), v8(5), 'exist'], ['lookup', u32(1)],
+        ['delete', u32(9)], ['delete', u32(2)], ['update', u32(3), v8(6)], ['lookup', u32(3)], ['lookup', u32(2)]],
+    },
+    {
+      create: ['type', 'array', 'key', '4', 'value', '8', 'entries', '2'], def: mapDef(2, 4, 8, 2),
+      ops: [['delete', u32(0)], ['update', u32(2), v8(1)], ['update', u32(1), v8(1), 'noexist'], ['update', u32(1), v8(7), 'exist'],
+        ['lookup', u32(1)], ['lookup', u32(0)], ['lookup', u32(2)]],
+    },
+    {
+      create: ['type', 'lpm_trie', 'key', '8', 'value', '4', 'entries', '3', 'flags', '1'], def: mapDef(11, 8, 4, 3, 1),
+      ops: [['update', [8, 0, 0, 0, 10, 9, 9, 9], u32(8)], ['update', [24, 0, 0, 0, 10, 1, 2, 0], u32(24)], ['update', [32, 0, 0, 0, 10, 1, 2, 3], u32(32)],
+        ['update', [16, 0, 0, 0, 10, 1, 0, 0], u32(16)], ['update', [33, 0, 0, 0, 10, 1, 2, 3], u32(1)], ['update', [24, 0, 0, 0, 10, 1, 2, 7], u32(5), 'noexist'],
+        ['lookup', [32, 0, 0, 0, 10, 1, 2, 3]], ['lookup', [32, 0, 0, 0, 10, 1, 2, 4]], ['lookup', [32, 0, 0, 0, 10, 7, 7, 7]], ['lookup', [32, 0, 0, 0, 11, 1, 2, 3]],
+        ['lookup', [24, 0, 0, 0, 10, 1, 2, 3]], ['delete', [24, 0, 0, 0, 10, 1, 2, 0]], ['lookup', [32, 0, 0, 0, 10, 1, 2, 4]], ['delete', [24, 0, 0, 0, 10, 1, 2, 0]]],
+    },
+    {
+      create: ['type', 'devmap', 'key', '4', 'value', '4', 'entries', '4'], def: mapDef(14, 4, 4, 4),
+      // ifindex 1 (lo) exists on every machine; the kernel rejects unknown devices, which the emulator does not model.
+      ops: [['update', u32(4), u32(1)], ['update', u32(1), u32(1), 'noexist'], ['delete', u32(1)], ['update', u32(1), u32(1)], ['lookup', u32(1)], ['delete', u32(1)], ['lookup', u32(1)]],
+    },
+  ];
+  let n = 0;
+  for (const sc of scenarios) {
+    const pin = `${PIN_ROOT}/netvsc_kdmap_${process.pid}_${n++}`;
+    tool('bpftool', ['map', 'create', pin, ...sc.create.slice(0, 8), 'name', 'kdmap', ...sc.create.slice(8)]);
+    try {
+      const ours = createMap(sc.def, 0);
+      sc.ops.forEach((op, i) => {
+        const what = `${sc.create[1]} op ${i} ${op[0]} ${op[1].join(' ')}`;
+        const args = ['map', op[0], 'pinned', pin, 'key', ...op[1].map(String)];
+        if (op[0] === 'update') args.push('value', ...op[2].map(String), ...(op[3] ? [op[3]] : []));
+        const k = tool('bpftool', op[0] === 'lookup' ? ['-j', ...args] : args, { allowFail: true });
+        if (op[0] === 'lookup') {
+          const got = ours.lookup(Uint8Array.from(op[1]));
+          if (k.status !== 0) assert.equal(got, undefined, `${what}: kernel found nothing`);
+          else assert.deepEqual(got && [...got], JSON.parse(k.stdout).value.map((h: string) => parseInt(h, 16)), what);
+          return;
+        }
+        const kernelErr = k.status === 0 ? 0 : ERRNO[Object.keys(ERRNO).find((e) => k.stderr.includes(e)) ?? ''] ?? NaN;
+        const flags = op[0] === 'update' ? ({ any: BPF_ANY, exist: BPF_EXIST, noexist: BPF_NOEXIST } as const)[op[3] ?? 'any'] : 0;
+        const got = op[0] === 'update' ? ours.update(Uint8Array.from(op[1]), Uint8Array.from(op[2]), flags) : ours.delete(Uint8Array.from(op[1]));
+        assert.equal(got, kernelErr, `${what}: kernel said ${k.status === 0 ? 'ok' : k.stderr.trim()}`);
+      });
+    } finally {
+      rmSync(pin, { force: true });
     }
   }
 });
