@@ -34,6 +34,11 @@ export interface MapOptions {
   /** CPUs for per-CPU maps (default 1): each key has one value per CPU. */
   ncpus?: number;
   btf?: Btf;
+  /**
+   * Whether a network device exists: devmap updates naming another ifindex fail with EINVAL, as
+   * the kernel's __dev_map_alloc_node does. Without it every ifindex is accepted.
+   */
+  deviceExists?: (ifindex: number) => boolean;
 }
 
 export interface MapEntry {
@@ -189,8 +194,11 @@ export class ArrayMap extends BpfMap {
   /** prog_array slots. */
   readonly programs: (VmProgram | undefined)[] = [];
 
+  private readonly deviceExists?: (ifindex: number) => boolean;
+
   constructor(def: BpfMapDef, index: number, opts: MapOptions, readonly sparse: boolean) {
     super(def, index, opts, def.maxEntries, def.type === BpfMapType.PERCPU_ARRAY);
+    if (def.type === BpfMapType.DEVMAP) this.deviceExists = opts.deviceExists;
     this.present = new Uint8Array(sparse ? def.maxEntries : 0);
     if (def.initialValue) this.values.set(def.initialValue.subarray(0, this.valueSize));
   }
@@ -208,6 +216,7 @@ export class ArrayMap extends BpfMap {
     if (this.sparse) {
       // dev_map_update_elem / cpu_map_update_elem: slots always "exist".
       if (flags === BPF_NOEXIST) return -EEXIST;
+      if (this.deviceExists && !this.deviceExists(keyU32(value, valueOff))) return -EINVAL;
       this.present[i] = 1;
     } else if (flags === BPF_NOEXIST) return -EEXIST;
     const o = (i * this.ncpus + (cpu < this.ncpus ? cpu : 0)) * this.valueStride;

@@ -226,8 +226,9 @@ test('map update/delete/lookup give the kernel\'s errnos and values (bpftool map
     },
     {
       create: ['type', 'devmap', 'key', '4', 'value', '4', 'entries', '4'], def: mapDef(14, 4, 4, 4),
-      // ifindex 1 (lo) exists on every machine; the kernel rejects unknown devices, which the emulator does not model.
-      ops: [['update', u32(4), u32(1)], ['update', u32(1), u32(1), 'noexist'], ['delete', u32(1)], ['update', u32(1), u32(1)], ['lookup', u32(1)], ['delete', u32(1)], ['lookup', u32(1)]],
+      // ifindex 1 (lo) exists on every machine; 99999 does not (the emulator is told which exist).
+      ops: [['update', u32(4), u32(1)], ['update', u32(1), u32(1), 'noexist'], ['delete', u32(1)], ['update', u32(1), u32(1)], ['lookup', u32(1)],
+        ['update', u32(2), u32(99999)], ['delete', u32(1)], ['lookup', u32(1)]],
     },
   ];
   let n = 0;
@@ -235,7 +236,7 @@ test('map update/delete/lookup give the kernel\'s errnos and values (bpftool map
     const pin = `${PIN_ROOT}/netvsc_kdmap_${process.pid}_${n++}`;
     tool('bpftool', ['map', 'create', pin, ...sc.create.slice(0, 8), 'name', 'kdmap', ...sc.create.slice(8)]);
     try {
-      const ours = createMap(sc.def, 0);
+      const ours = createMap(sc.def, 0, { deviceExists: (i) => i === 1 });
       sc.ops.forEach((op, i) => {
         const what = `${sc.create[1]} op ${i} ${op[0]} ${op[1].join(' ')}`;
         const args = ['map', op[0], 'pinned', pin, 'key', ...op[1].map(String)];

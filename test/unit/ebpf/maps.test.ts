@@ -120,6 +120,10 @@ test('devmap / cpumap / xskmap / prog_array: sparse arrays; redirect maps read b
   assert.equal(dev.delete(u32(2)), 0);
   assert.equal(dev.slotU32(2), undefined);
   assert.throws(() => createMap(def(14, 4, 12, 8), 0), /devmap value_size 12 is invalid/);
+  // With a device table, an unknown ifindex is EINVAL (the kernel checks dev_get_by_index).
+  const known = createMap(def(14, 4, 4, 8), 0, { deviceExists: (i) => i === 1 || i === 7 });
+  assert.equal(known.update(u32(0), u32(7)), 0);
+  assert.equal(known.update(u32(0), u32(99999)), -EINVAL);
   const progs = createMap(def(3, 4, 4, 4), 0) as ArrayMap;
   const fake = { insns: new Uint8Array(16), maps: [] };
   assert.equal(progs.setProgram(1, fake), 0);
