@@ -36,7 +36,15 @@ export class Devices implements vscode.Disposable {
         if (e.level === 'info') this.log.info(e.line); else if (e.level === 'warn') this.log.warn(e.line); else this.log.error(e.line);
       }));
       const cfg = vscode.workspace.getConfiguration('netvsc.device');
-      lab.addDevice({ host: cfg.get<HostProfileName>('hostProfile', 'azure'), cpus: cfg.get<number>('cpus', 8) });
+      const eth0 = lab.addDevice({ host: cfg.get<HostProfileName>('hostProfile', 'azure'), cpus: cfg.get<number>('cpus', 8) });
+      // MTU and channels are set the way a person would on the VM, so the driver's rules apply.
+      const mtu = cfg.get<number>('mtu', 1500);
+      const channels = cfg.get<number>('channels', 0);
+      for (const line of [mtu !== 1500 ? `ip link set dev ${eth0.ifname} mtu ${mtu}` : '', channels > 0 ? `ethtool -L ${eth0.ifname} combined ${channels}` : '']) {
+        if (!line) continue;
+        const r = lab.run(line);
+        if (r.exit !== 0 || r.stderr) this.log.warn(`settings: ${line}: ${r.stderr.trim()}`);
+      }
       return lab;
     });
   }

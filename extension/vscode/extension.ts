@@ -26,7 +26,16 @@ export function activate(context: vscode.ExtensionContext): NetvscLabApi {
   const view = vscode.window.createTreeView('netvsc.devices', { treeDataProvider: tree, showCollapseAll: true });
   const replays = new ReplayRunner(devices, log);
   // Every replay gets a trace panel that follows it live.
-  replays.onDidStart(({ job, uri, device }) => openLiveReplay(context, job, `Replay ${vscode.workspace.asRelativePath(uri)} on ${device}`));
+  // Every replay gets a trace panel that follows it live; netvsc.trace.retention bounds how many
+  // replay traces stay in memory (the oldest panel closes, releasing its trace).
+  const livePanels: vscode.WebviewPanel[] = [];
+  replays.onDidStart(({ job, uri, device }) => {
+    const panel = openLiveReplay(context, job, `Replay ${vscode.workspace.asRelativePath(uri)} on ${device}`);
+    livePanels.push(panel);
+    panel.onDidDispose(() => livePanels.splice(livePanels.indexOf(panel), 1));
+    const keep = Math.max(1, vscode.workspace.getConfiguration('netvsc.trace').get<number>('retention', 4));
+    while (livePanels.length > keep) livePanels[0].dispose();
+  });
   registerTraceViewer(context);
   registerDebugger(context);
   // The language clients (a large module) load on first use; the servers start when a file needs them.

@@ -4,7 +4,9 @@
 import { featuresText, rxfhText } from '../ethtool/executor';
 import type { Lab } from '../lab/lab';
 import type { NetvscDevice } from '../netvsc/device';
-import { XDP_ACTION_NAMES } from '../netvsc/xdp';
+import { XDP_ACTION_NAMES, type XdpProgram } from '../netvsc/xdp';
+import { EbpfXdpProgram } from '../netvsc/xdpRunner';
+import type { BpfMap } from '../ebpf/maps';
 import {
   PER_QUEUE, Q_RX_BYTES, Q_RX_PACKETS, Q_RX_XDP_DROP, Q_RX_XDP_REDIRECT, Q_RX_XDP_TX, Q_TX_BYTES, Q_TX_PACKETS,
   Q_TX_XDP_XMIT, VF_STAT_NAMES,
@@ -26,6 +28,9 @@ export interface ViewNode {
 }
 
 const FLOWS = ['tcp4', 'udp4', 'tcp6', 'udp6'] as const;
+/** Map entries listed per map: a view, not a dump (bpftool map dump shows them all). */
+const MAX_MAP_ROWS = 256;
+const mapsOf = (x: XdpProgram | null): BpfMap[] => (x instanceof EbpfXdpProgram ? x.instance.maps : []);
 /** The verdicts hv_netvsc counts per queue (XDP_PASS and XDP_ABORTED have no ethtool counter). */
 const XDP_COUNTED = ['XDP_DROP', 'XDP_TX', 'XDP_REDIRECT'];
 const SECTIONS = ['host', 'queues', 'offloads', 'rss', 'buffers', 'vf', 'xdp'] as const;
@@ -49,6 +54,15 @@ export class DeviceTreeModel {
       if (section === 'offloads') return this.offloadGroups(d).find((g) => g.name === rest[0])?.members.map((m) => `${dev}/offloads/${rest[0]}/${m.name}`) ?? [];
       if (section === 'queues') return ['rx', 'tx', 'xdp'].map((k) => `${id}/${k}`);
       if (section === 'rss' && rest[0] === 'indir') return this.indirRows(d).map((_, i) => `${id}/${i}`);
+      if (section === 'xdp' && rest[0] === 'maps') {
+        const maps = mapsOf(d.xdp);
+        if (rest.length === 1) return maps.map((_, i) => `${id}/${i}`);
+        const m = maps[Number(rest[1])];
+        if (rest.length === 2 && m) {
+          const n = Math.min(m.entries().length, MAX_MAP_ROWS);
+          return Array.from({ length: n }, (_, k) => `${id}/${k}`);
+        }
+      }
       return [];
     }
     switch (section as Section) {
@@ -58,7 +72,7 @@ export class DeviceTreeModel {
       case 'rss': return ['hfunc', 'key', ...FLOWS.map((f) => `flow-${f}`), 'indir'].map((k) => `${id}/${k}`);
       case 'buffers': return ['recv', 'send', 'rxring', 'txring'].map((k) => `${id}/${k}`);
       case 'vf': return d.vf ? ['name', 'link', 'datapath', ...VF_STAT_NAMES].map((k) => `${id}/${k}`) : [];
-      case 'xdp': return d.xdp ? ['program', ...XDP_COUNTED].map((k) => `${id}/${k}`) : [];
+      case 'xdp': return d.xdp ? ['program', ...XDP_COUNTED, ...(mapsOf(d.xdp).length ? ['maps'] : [])].map((k) => `${id}/${k}`) : [];
     }
     return [];
   }
@@ -184,12 +198,32 @@ export class DeviceTreeModel {
         const x = d.xdp;
         if (!x) return undefined;
         if (k === 'program') return kv(x.name, `${x.section} · ${x.objectPath}`, { icon: 'file-binary' });
+        if (k === 'maps') return this.mapNode(x, rest.slice(1), id);
         const action = XDP_ACTION_NAMES.indexOf(k);
         if (!XDP_COUNTED.includes(k)) return undefined;
         return kv(k, n(this.xdpActionCount(d, action)), { tooltip: 'Sum of the per-queue rx_queue_N_xdp_* counters of ethtool -S' });
       }
     }
     return undefined;
+  }
+
+  /** XDP > Maps: a node per map, its entries decoded through BTF (the first MAX_MAP_ROWS). */
+  private mapNode(x: XdpProgram, path: string[], id: string): ViewNode | undefined {
+    const maps = mapsOf(x);
+    if (path.length === 0) return { id, label: 'Maps', icon: 'symbol-structure', expandable: maps.length > 0, description: `${maps.length}` };
+    const m = maps[Number(path[0])];
+    if (!m) return undefined;
+    const entries = m.entries();
+    if (path.length === 1) {
+      const more = entries.length > MAX_MAP_ROWS ? ` (first ${MAX_MAP_ROWS} shown)` : '';
+      return { id, label: m.name, icon: 'symbol-array', expandable: entries.length > 0, contextValue: 'map',
+        description: `${m.typeName}, ${entries.length} of ${m.maxEntries} entries${more}`,
+        tooltip: `key ${m.keySize} B, value ${m.valueSize} B${m.btf ? ', decoded through BTF' : ''}` };
+    }
+    const e = entries[Number(path[1])];
+    if (!e) return undefined;
+    const value = e.values.length === 1 ? m.formatValue(e.values[0]) : e.values.map((v, cpu) => `cpu${cpu}: ${m.formatValue(v)}`).join(', ');
+    return { id, label: m.formatKey(e.key), description: value, contextValue: 'map-entry' };
   }
 
   /** The `ethtool -k` lines, grouped as ethtool groups them (a group line and its tab-indented members). */

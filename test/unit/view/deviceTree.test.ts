@@ -101,3 +101,32 @@ test('ip link goes to the device it names, also through its VF, and answers a mi
   assert.equal(lab.run('ip link set dev enP1s1 down').exit, 0);
   assert.equal(lab.device('eth0')!.dataPathIsVf, false);
 });
+
+test('XDP shows the attached program and its maps, entries decoded through BTF', async () => {
+  const { readFileSync, mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { loadXdpProgram } = await import('../../../extension/core/netvsc/xdpRunner');
+  const { openPacketSource } = await import('../../../extension/core/lab/packetSource');
+  const { Replayer } = await import('../../../extension/core/netvsc/replay');
+  const lab = new Lab({ loadXdp: (p, sec) => loadXdpProgram(readFileSync(p), { objectPath: p, section: sec }) });
+  const tree = new DeviceTreeModel(lab);
+  const dev = lab.addDevice({ host: 'azure', cpus: 2 });
+  // The driver refuses XDP while LRO is on: the real error text, and nothing attached.
+  assert.equal(lab.run('ip link set dev eth0 xdp obj examples/xdp/xdp_count.o sec xdp').stderr, 'Error: hv_netvsc: XDP: not support LRO.\n');
+  assert.equal(tree.node('eth0/xdp')!.description, 'not attached');
+  lab.run('ethtool -K eth0 lro off');
+  assert.equal(lab.run('ip link set dev eth0 xdp obj examples/xdp/xdp_count.o sec xdp').exit, 0);
+  assert.equal(tree.node('eth0/xdp')!.description, 'xdp_count (xdp)');
+  const maps = tree.children('eth0/xdp/maps').map((id) => tree.node(id)!);
+  assert.deepEqual(maps.map((m) => m.label), ['rxq_packets', 'proto_stats']);
+  assert.match(maps[1].description!, /^hash, 0 of 256 entries$/);
+  // 7 UDP datagrams of 100 payload bytes: 14 + 20 + 8 + 100 = 142 bytes each on the wire.
+  const dir = mkdtempSync(join(tmpdir(), 'tree-xdp-'));
+  writeFileSync(join(dir, 's.yaml'), 'flows:\n  - { type: udp, src: 10.0.0.1, dst: 10.0.0.2, sport: 1000, dport: 53, count: 7, size: 100 }\n');
+  new Replayer(dev, openPacketSource(join(dir, 's.yaml'), dev.mac).source).runAll();
+  const [entry] = tree.children('eth0/xdp/maps/1').map((id) => tree.node(id)!);
+  assert.equal(entry.label, '17'); // IPPROTO_UDP, the __u8 key
+  assert.match(entry.description!, /packets\D+7\b/);
+  assert.match(entry.description!, /bytes\D+994\b/); // 7 × 142
+});
