@@ -36,6 +36,23 @@ const actions: string[] = [];
 
 function countOfTemplate(t: number, n: number): number { return t >= n ? 0 : Math.floor((n - 1 - t) / CYCLE) + 1; }
 
+/** A few of the theme variables VS Code sets on the webview's <html> (Light/Dark Modern). */
+const THEME_VARS: Record<string, Record<string, string>> = {
+  'vscode-light': {
+    '--vscode-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-editor-foreground': '#3b3b3b',
+    '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b', '--vscode-input-border': '#cecece',
+    '--vscode-panelTitle-activeForeground': '#3b3b3b', '--vscode-panelTitle-inactiveForeground': '#3b3b3b', '--vscode-panelTitle-activeBorder': '#005fb8',
+    '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff', '--vscode-button-secondaryBackground': '#e5e5e5',
+    '--vscode-button-secondaryForeground': '#3b3b3b', '--vscode-dropdown-background': '#ffffff', '--vscode-dropdown-foreground': '#3b3b3b',
+    '--vscode-dropdown-border': '#cecece', '--vscode-panel-border': '#e5e5e5',
+  },
+  'vscode-dark': {
+    '--vscode-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-editor-foreground': '#cccccc',
+    '--vscode-input-background': '#313131', '--vscode-input-foreground': '#cccccc', '--vscode-input-border': '#3c3c3c',
+    '--vscode-panel-border': '#2b2b2b',
+  },
+};
+
 /** The stand-in for VS Code's webview API: messages go to Node, state is kept like VS Code keeps it. */
 function standIn(theme: string, state: unknown): string {
   return `(() => {
@@ -45,7 +62,10 @@ function standIn(theme: string, state: unknown): string {
       getState() { return state === null ? undefined : state; },
       setState(s) { state = s; window.__ntvSaveState(JSON.stringify(s)); },
     });
-    document.addEventListener('DOMContentLoaded', () => document.body.classList.add(${JSON.stringify(theme)}));
+    document.addEventListener('DOMContentLoaded', () => {
+      for (const [k, v] of Object.entries(${JSON.stringify(THEME_VARS[theme] ?? {})})) document.documentElement.style.setProperty(k, v);
+      document.body.classList.add(${JSON.stringify(theme)});
+    });
   })();`;
 }
 
