@@ -144,6 +144,8 @@ describe('trace viewer webview (Chromium)', () => {
     assert.equal(sel[1], '9.999990000');
     assert.equal(sel[2], t.src || sel[2]);
     assert.ok(await page.locator('.ntv-row').count() < 80);
+    assert.equal(await page.locator('.ntv-list').getAttribute('aria-activedescendant'), 'ntv-selected-row');
+    assert.equal(await page.locator('#ntv-selected-row .ntv-td').first().innerText(), String(N));
     const box = await page.locator('.ntv-row.selected').boundingBox();
     const view = await page.locator('.ntv-viewport').boundingBox();
     assert.ok(box && view && box.y >= view.y && box.y + box.height <= view.y + view.height + 1, 'the last row is on screen');

@@ -241,6 +241,7 @@ export class PacketList {
 
   private fillEmpty(el: HTMLElement): void {
     el.className = 'ntv-row loading';
+    if (el.id) el.removeAttribute('id');
     el.removeAttribute('aria-selected');
     for (const c of el.children) c.textContent = '';
   }
@@ -250,6 +251,8 @@ export class PacketList {
     const sel = packet === this.selectedPacket;
     el.className = `ntv-row c${p.colour[r]}${sel ? ' selected' : ''}`;
     el.setAttribute('aria-selected', sel ? 'true' : 'false');
+    // Row elements are recycled: the selected one carries the id the grid's aria-activedescendant names.
+    if (sel) el.id = 'ntv-selected-row'; else if (el.id) el.removeAttribute('id');
     el.dataset.packet = String(packet);
     const cells = el.children;
     const m = this.meta;
@@ -318,7 +321,7 @@ export class PacketList {
     if (packet >= 0) {
       this.selectedPacket = packet;
       this.render();
-      this.el.setAttribute('aria-activedescendant', '');
+      this.el.setAttribute('aria-activedescendant', 'ntv-selected-row');
       this.events.select(packet, row);
     } else {
       // The page is on its way: select once it is here.
