@@ -132,7 +132,7 @@ function showNetvsc(d: NetvscDevice): string {
   const xdp = d.xdp ? ' xdp' : '';
   let s = `${d.ifindex}: ${d.ifname}: <${flags}> mtu ${d.mtu}${xdp} qdisc mq state ${d.up ? 'UP' : 'DOWN'} mode DEFAULT group default qlen 1000\n`;
   s += `    link/ether ${d.mac} brd ff:ff:ff:ff:ff:ff\n`;
-  if (d.xdp) s += `    prog/xdp id ${progIdOf.get(d.xdp) ?? 1} name ${d.xdp.name.slice(0, 15)} jited \n`;
+  if (d.xdp) s += `    prog/xdp id ${progIdOf.get(d.xdp) ?? 1} name ${d.xdp.name.slice(0, 15)}${d.xdp.tag ? ` tag ${d.xdp.tag}` : ''} jited \n`;
   return s;
 }
 

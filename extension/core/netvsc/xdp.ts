@@ -22,6 +22,8 @@ export interface XdpProgram {
   /** Where it came from (object file and section), for ip link show and the state file. */
   readonly objectPath: string;
   readonly section: string;
+  /** The kernel's program tag (bpf_prog_calc_tag: digest of the instructions, map immediates zeroed), 16 hex digits. */
+  readonly tag?: string;
   /** Runs on frame[off, off+len); returns the action (r0), XDP_ABORTED on a fault. */
   run(frame: Uint8Array, off: number, len: number, ingressIfindex: number, rxQueueIndex: number): number;
   readonly out: XdpOut;

@@ -1,6 +1,7 @@
 // Adapts a clang-compiled XDP object, loaded by the eBPF engine, to the device's XdpProgram
 // hook: the frame is copied into the machine's page at headroom 256, xdp_md carries the
 // ingress ifindex and rx queue, and the program runs through the JIT (or the interpreter).
+import { createHash } from 'node:crypto';
 import { jit } from '../ebpf/jit';
 import { loadObject } from '../ebpf/loader';
 import type { XdpRedirect } from '../ebpf/helpers';
@@ -33,6 +34,7 @@ export class EbpfXdpProgram implements XdpProgram {
   readonly name: string;
   readonly objectPath: string;
   readonly section: string;
+  readonly tag: string;
   readonly runner: XdpRunner;
   readonly out: XdpOut;
   private readonly engine: VmEngine;
@@ -49,6 +51,7 @@ export class EbpfXdpProgram implements XdpProgram {
     this.section = this.runner.program.section;
     this.objectPath = opts.objectPath ?? '';
     this.ifindexes = opts.ifindexes ?? [1, 2, 3];
+    this.tag = progTag(this.runner.program.insns);
     const pkt = this.runner.machine.packet;
     this.out = { page: pkt.buffer, data: 0, dataEnd: 0, dataMeta: 0, redirectOk: false, printk: [] };
   }
@@ -76,6 +79,24 @@ export class EbpfXdpProgram implements XdpProgram {
     o.redirectOk = r !== undefined && (r.kind !== 'ifindex' || this.ifindexes.includes(r.target));
     return act;
   }
+}
+
+/**
+ * bpf_prog_calc_tag(): a digest of the instructions with the immediates of map-loading
+ * ld_imm64 pairs (src_reg BPF_PSEUDO_MAP_FD 1 / BPF_PSEUDO_MAP_VALUE 2) zeroed; the tag is its
+ * first 8 bytes, what `ip link show` and `bpftool prog` print. Newest kernels (6.18 measured)
+ * use SHA-256; older ones SHA-1 (`algo` 'sha1').
+ */
+export function progTag(insns: Uint8Array, algo: 'sha256' | 'sha1' = 'sha256'): string {
+  const b = Uint8Array.from(insns);
+  let wasLdMap = false;
+  for (let o = 0; o + 8 <= b.length; o += 8) {
+    const code = b[o], dst = b[o + 1] & 0xf, src = b[o + 1] >> 4, off = b[o + 2] | (b[o + 3] << 8);
+    if (!wasLdMap && code === 0x18 && (src === 1 || src === 2)) { wasLdMap = true; b.fill(0, o + 4, o + 8); }
+    else if (wasLdMap && code === 0 && dst === 0 && src === 0 && off === 0) { wasLdMap = false; b.fill(0, o + 4, o + 8); }
+    else wasLdMap = false;
+  }
+  return createHash(algo).update(b).digest('hex').slice(0, 16);
 }
 
 /** Loads an XDP program from an ELF object's bytes. Throws XdpLoadError with the loader's message. */

@@ -309,3 +309,20 @@ test('GRO does not merge a segment whose ACK differs (tcp_gro_receive flushes)',
   assert.equal(r.trace.record(a).groMerged, 1);
   assert.ok(!r.trace.record(c).flags.includes('gro-absorbed'));
 });
+
+test('program tags match the kernel\'s (bpftool prog show on Linux 6.18: SHA-256) and ip link show prints them', async () => {
+  const { progTag } = await import('../../../extension/core/netvsc/xdpRunner');
+  const tags: Record<string, string> = { xdp_pass: '614b434cd8324ecc', xdp_drop_udp: '0a133d871efb9efc', xdp_count: 'cf9d684eb48b541a' };
+  for (const [name, tag] of Object.entries(tags)) {
+    const p = loadXdpProgram(readFileSync(`examples/xdp/${name}.o`), { objectPath: `${name}.o` });
+    assert.equal(progTag(p.runner.program.insns), tag, name);
+    assert.equal(p.tag, tag);
+  }
+  // Older kernels: SHA-1 (the well-known tag of `r0 = XDP_PASS; exit`).
+  assert.equal(progTag(loadXdpProgram(readFileSync('examples/xdp/xdp_pass.o')).runner.program.insns, 'sha1'), '3b185187f1855c4c');
+  const { runIpLink } = await import('../../../extension/core/ethtool/ipLink');
+  const d = new NetvscDevice();
+  eth(d, '-K eth0 lro off');
+  d.setXdp(loadXdpProgram(readFileSync('examples/xdp/xdp_pass.o')));
+  assert.match(runIpLink(d, ['link', 'show', 'dev', 'eth0']).stdout, /\n {4}prog\/xdp id \d+ name xdp_pass_all tag 614b434cd8324ecc jited \n$/);
+});
