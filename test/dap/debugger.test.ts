@@ -45,6 +45,8 @@ function dwarfLines(obj: string, section: string): Set<number> {
 
 let tmp: string;
 let dwarf: Set<number>;
+/** Lines with code in the whole object (program and the .text sub-program). */
+let dwarfAll: Set<number>;
 /** llvm-objdump -dr of the xdp section: instruction text and the relocation against it, if any. */
 let objdumpXdp: { text: string; reloc?: string }[];
 
@@ -74,6 +76,7 @@ before(async () => {
   const obj = join(tmp, 'xdp_debug.o');
   tool('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', DEBUG_C, '-o', obj], 'clang');
   dwarf = dwarfLines(obj, 'xdp');
+  dwarfAll = new Set([...dwarf, ...dwarfLines(obj, '.text')]);
   objdumpXdp = [];
   for (const l of tool('llvm-objdump', ['-dr', '--no-show-raw-insn', '--section=xdp', obj], 'llvm').split('\n')) {
     const rel = /^\s+[0-9a-f]+:\s+(R_BPF_\w+)\s+(\S+)/.exec(l);
@@ -140,6 +143,13 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       const position = dc.waitForEvent('netvsc.position');
       await launch(dc, {}, async () => {
         bps = (await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: blank }] })).body.breakpoints;
+        // breakpointLocations lists the lines with code, callee included: llvm-objdump's DWARF line
+        // table, except that BTF line info puts a function's first instruction on its declaration
+        // line where DWARF puts it on the opening brace.
+        const locs = await dc.customRequest('breakpointLocations', { source: { path: DEBUG_C }, line: 1, endLine: 60 });
+        const text = readFileSync(DEBUG_C, 'utf8').split('\n');
+        const want = [...dwarfAll].map((l) => (text[l - 1].trim() === '{' ? l - 1 : l)).sort((a, b) => a - b);
+        assert.deepEqual((locs.body.breakpoints as { line: number }[]).map((b) => b.line), want);
       });
       assert.equal(bps[0].verified, true);
       assert.equal(bps[0].line, expected);

@@ -289,6 +289,11 @@ export class DebugRuntime {
     return out;
   }
 
+  /** Lines of `file` in [line, endLine] that have code (where a breakpoint can sit). */
+  breakpointLines(file: string, line: number, endLine = line): number[] {
+    return [...this.codeLines(file).keys()].filter((l) => l >= line && l <= endLine).sort((a, b) => a - b);
+  }
+
   /** Source breakpoints for one file: each moves to the next line with code, reported back. */
   setLineBreakpoints(file: string, lines: ({ line: number } & BreakpointSpec)[]): BreakpointResult[] {
     for (const [insn, list] of this.lineBps) {

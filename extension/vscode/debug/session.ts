@@ -46,6 +46,7 @@ export class NetvscDebugSession extends DebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsLogPoints: true,
       supportsFunctionBreakpoints: true,
+      supportsBreakpointLocationsRequest: true,
       supportsInstructionBreakpoints: true,
       supportsDisassembleRequest: true,
       supportsSteppingGranularity: true,
@@ -135,6 +136,12 @@ export class NetvscDebugSession extends DebugSession {
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
     response.body = this.runtime ? { breakpoints: this.lineBreakpoints(args) }
       : { breakpoints: (args.breakpoints ?? []).map((b) => ({ verified: false, line: b.line, message: 'the program is not loaded' })) };
+    this.sendResponse(response);
+  }
+
+  protected override breakpointLocationsRequest(response: DebugProtocol.BreakpointLocationsResponse, args: DebugProtocol.BreakpointLocationsArguments): void {
+    const path = args.source.path ?? args.source.name ?? '';
+    response.body = { breakpoints: (this.runtime?.breakpointLines(path, args.line, args.endLine ?? args.line) ?? []).map((line) => ({ line })) };
     this.sendResponse(response);
   }
 
