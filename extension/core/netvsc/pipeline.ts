@@ -520,14 +520,19 @@ export class NetvscPipeline {
       q = hash % d.numChn;
       sink.report(Stage.TxQueue, id, Decision.Queue, Reason.VfSelect, Counter.None, q);
     } else if ((st & FLOW_TCP) && !(st & FLOW_FRAGMENT)) {
-      // A TCP socket caches its queue (sk_tx_queue) on first use.
-      const slot = hash & 4095;
-      if (this.sockQueue[slot] >= 0 && this.sockKey[slot] === hash && this.sockQueue[slot] < d.numChn) {
+      // A TCP socket caches its queue (sk_tx_queue) on first use and keeps it, whatever the hash
+      // level becomes later: the cache is keyed by the socket (its 4-tuple), not by the hash.
+      const w = this.hashWords;
+      const nw = st & FLOW_IPV6 ? 8 : 2;
+      w[nw] = ((k.srcPort << 16) | k.dstPort) >>> 0;
+      const sock = jhash2(w, 0, nw + 1, 0x50c4e7);
+      const slot = sock & 4095;
+      if (this.sockQueue[slot] >= 0 && this.sockKey[slot] === sock && this.sockQueue[slot] < d.numChn) {
         q = this.sockQueue[slot];
         sink.report(Stage.TxQueue, id, Decision.Queue, Reason.SocketCache, Counter.None, q);
       } else {
         q = d.txTable[hash & 15] % d.numChn;
-        this.sockKey[slot] = hash; this.sockQueue[slot] = q;
+        this.sockKey[slot] = sock; this.sockQueue[slot] = q;
         sink.report(Stage.TxQueue, id, Decision.Queue, hreason, Counter.None, q);
       }
     } else {

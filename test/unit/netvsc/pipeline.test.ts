@@ -326,3 +326,22 @@ test('program tags match the kernel\'s (bpftool prog show on Linux 6.18: SHA-256
   d.setXdp(loadXdpProgram(readFileSync('examples/xdp/xdp_pass.o')));
   assert.match(runIpLink(d, ['link', 'show', 'dev', 'eth0']).stdout, /\n {4}prog\/xdp id \d+ name xdp_pass_all tag 614b434cd8324ecc jited \n$/);
 });
+
+test('TCP sockets keep their cached TX queue when the hash level changes; new sockets use the new level', () => {
+  const d = new NetvscDevice({ cpus: 8 });
+  const r = rig(d);
+  const seg = (sport: number) => buildPacket({ eth: { src: GUEST, dst: '00:15:5d:00:00:02' }, ip: { src: '10.0.0.2', dst: '10.0.0.9' }, l4: { tcp: { sport, dport: 443, seq: 1, flags: 0x18 } }, payload: 50 });
+  const first = r.tx(seg(33000));
+  assert.equal(r.trace.record(first).reason, 'L4 flow hash (sdfn)');
+  const again = r.tx(seg(33000));
+  const txq = (id: number) => r.log.forPacket(id).find((e) => e.stage === Stage.TxQueue)!;
+  assert.equal(txq(again).reason, Reason.SocketCache);
+  eth(d, '-N eth0 rx-flow-hash tcp4 sd');
+  const later = r.tx(seg(33000));
+  assert.equal(txq(later).reason, Reason.SocketCache);
+  assert.equal(r.trace.queue(later), r.trace.queue(first));
+  assert.equal(r.trace.record(later).reason, 'L3 address hash (sd)', 'the hash itself follows the new level');
+  const fresh = r.tx(seg(33001));
+  assert.equal(txq(fresh).reason, Reason.L3Hash);
+  assert.equal(r.trace.queue(fresh), d.txTable[r.trace.hash(fresh) & 15]);
+});
