@@ -26,7 +26,7 @@ class Chunk {
   /** XDP action, NO_XDP when no program ran. */
   readonly verdict = new Uint8Array(CHUNK);
   readonly dropReason = new Uint8Array(CHUNK);
-  /** Packets GRO merged into this one (saturating at 255). */
+  /** RX: packets GRO merged into this one (saturating at 255). TX: the checksum decision (Decision code). */
   readonly groMerged = new Uint8Array(CHUNK);
   /** Why the queue was chosen (RSS hash input on RX, TX hash kind on TX). */
   readonly reason = new Uint8Array(CHUNK);
@@ -108,7 +108,7 @@ export class PacketTrace implements TraceSink {
         if (decision === Decision.Absorbed) c.flags[i] |= PF.GroAbsorbed;
         else if (decision === Decision.GroMerged) c.groMerged[i] = Math.min(255, value);
         break;
-      case Stage.TxChecksum: if (decision === Decision.SwCsum) c.flags[i] |= PF.SwCsum; break;
+      case Stage.TxChecksum: if (decision === Decision.SwCsum) c.flags[i] |= PF.SwCsum; c.groMerged[i] = decision; break;
       case Stage.TxSend:
         if (decision === Decision.PageBuffer) c.flags[i] |= PF.PageBuffer;
         else if (decision === Decision.Batched) c.flags[i] |= PF.Batched;
@@ -147,7 +147,7 @@ export class PacketTrace implements TraceSink {
       verdict: c.verdict[k] === NO_XDP ? null : (['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'][c.verdict[k]] ?? `action ${c.verdict[k]}`),
       path: f & PF.Vf ? 'vf' : 'synthetic', direction: f & PF.Tx ? 'tx' : 'rx',
       flags: FLAG_NAMES.filter((_, b) => f & (1 << b)), dropReason: c.dropReason[k] ? DROP_NAMES[c.dropReason[k]] : null,
-      rscSegments: c.rscSegments[k], groMerged: c.groMerged[k], byteRef: c.byteRef[k], reason: REASON_NAMES[c.reason[k]] ?? '',
+      rscSegments: c.rscSegments[k], groMerged: f & PF.Tx ? 0 : c.groMerged[k], byteRef: c.byteRef[k], reason: REASON_NAMES[c.reason[k]] ?? '',
     };
   }
 
@@ -185,7 +185,8 @@ export class PacketTrace implements TraceSink {
       add(Stage.Wire, 'tx', `${r.length} bytes`);
       add(Stage.TxHash, f & PF.HashValid ? 'hashed' : 'none', `${hex(r.hash)} ${r.reason}`);
       add(Stage.TxQueue, 'queue', String(r.queue));
-      add(Stage.TxChecksum, f & PF.SwCsum ? 'sw-checksum' : 'hw-or-none');
+      const tc = c.groMerged[k];
+      add(Stage.TxChecksum, tc === Decision.None ? 'none' : DECISION_NAMES[tc], tc === Decision.None ? 'not CHECKSUM_PARTIAL' : tc === Decision.SwCsum ? 'skb_checksum_help: type not in tx_checksum_mask' : tc === Decision.HwCsum ? 'TCPIP_CHKSUM_PKTINFO' : tc === Decision.Lso ? 'TCP_LARGESEND_PKTINFO' : '');
       add(Stage.TxSend, f & PF.Dropped ? 'drop' : f & PF.Vf ? 'vf' : f & PF.PageBuffer ? 'page-buffer' : f & PF.Batched ? 'batched' : 'new-section');
     }
     return out;
@@ -213,7 +214,7 @@ export class PacketTrace implements TraceSink {
         }
         if (c.dropReason[k]) { const d = DROP_NAMES[c.dropReason[k]]; s.drops[d] = (s.drops[d] ?? 0) + 1; }
         if (f & PF.Rsc) { s.rscCoalesced++; s.rscSegments += c.rscSegments[k]; }
-        s.groMerged += c.groMerged[k];
+        if (!(f & PF.Tx)) s.groMerged += c.groMerged[k];
         const q = c.queue[k];
         let e = perQ.get(q);
         if (!e) { e = { queue: q, rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 }; perQ.set(q, e); }

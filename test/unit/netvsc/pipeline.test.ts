@@ -157,8 +157,9 @@ test('checksum status: CHECKSUM_UNNECESSARY only for a valid TCP/UDP checksum th
 test('TX checksum: UDP on a TCP-only host is checksummed in software (not in tx_checksum_mask)', () => {
   const d = new NetvscDevice({ host: 'ws2012' });
   const r = rig(d);
-  r.tx(udp('10.0.0.2', '10.0.0.9', 1, 53, 100, { src: GUEST, dst: '00:15:5d:00:00:02' }));
+  const id = r.tx(udp('10.0.0.2', '10.0.0.9', 1, 53, 100, { src: GUEST, dst: '00:15:5d:00:00:02' }));
   assert.ok(r.log.events.some((e) => e.stage === Stage.TxChecksum && e.decision === Decision.SwCsum && e.reason === Reason.CsumNotInMask));
+  assert.deepEqual(r.trace.stagesOf(id)[3], { stage: 'tx-checksum', decision: 'sw-checksum', detail: 'skb_checksum_help: type not in tx_checksum_mask' });
   const az = rig(new NetvscDevice());
   az.tx(udp('10.0.0.2', '10.0.0.9', 1, 53, 100, { src: GUEST, dst: '00:15:5d:00:00:02' }));
   assert.ok(az.log.events.some((e) => e.stage === Stage.TxChecksum && e.decision === Decision.HwCsum));
