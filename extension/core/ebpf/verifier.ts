@@ -670,6 +670,7 @@ class Verifier {
 
   private stackAccess(pc: number, st: State, regno: number, reg: Reg, off: number, size: number, write: boolean, value: Reg | undefined): Reg {
     const frame = st.frames[reg.frame];
+    if (!frame) throw new Reject(pc, `R${regno} points into the stack of a function that has returned`);
     const varLo = Number(reg.s.smin), varHi = Number(reg.s.smax);
     const what = write ? 'write to' : 'read from';
     if (!isConst(reg.s)) {
@@ -742,6 +743,7 @@ class Verifier {
           throw new Reject(pc, `invalid indirect access to stack R${regno} off=${off} size=${size}`);
         }
         const frame = st.frames[reg.frame];
+        if (!frame) throw new Reject(pc, `R${regno} points into the stack of a function that has returned`);
         frame.depth = Math.max(frame.depth, -off);
         const base = MAX_BPF_STACK + off;
         if (write) {
