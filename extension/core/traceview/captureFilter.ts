@@ -5,8 +5,9 @@
  * extracts (addresses, ports, lengths, flags…) a `FlowFieldAccessor` answers them from one
  * allocation-free header walk per packet. Any other field, or a packet the flow dissector cannot
  * vouch for (tunnels, ICMP errors that quote an inner IP header, truncated or malformed headers, a
- * VLAN when eth.type is asked), goes through the full dissection (`CaptureSession`), so the
- * result is always the full dissector's answer. The device's fields (netvsc.*, xdp.*) come from the
+ * VLAN when eth.type is asked), goes through the full dissection (`CaptureSession`); a filter on
+ * other fields runs on the packet layer's column cache (`packet/columns.ts` FilterEngine). Either
+ * way the result is the full dissector's answer. The device's fields (netvsc.*, xdp.*) come from the
  * trace records as the filter's PacketAnnotations.
  *
  * API
@@ -17,7 +18,8 @@
  *   FLOW_FIELDS                    field abbrevs the fast path answers
  */
 import { F, FIELDS, FT } from '../packet/fields';
-import { compileFilter, DissectionAccessor, FilterSyntaxError, type ByteRef, type FieldAccessor, type PacketAnnotations } from '../packet/filter';
+import { FilterEngine } from '../packet/columns';
+import { compileFilter, FilterSyntaxError, type ByteRef, type FieldAccessor, type PacketAnnotations } from '../packet/filter';
 import { dissectFlow, FlowKeys, FLOW_ARP, FLOW_IPV4, FLOW_IPV6, FLOW_PORTS, FLOW_TCP, FLOW_UDP, LINKTYPE_ETHERNET } from '../packet/flow';
 import { FAST_OK, FAST_VLAN, FlowIndex } from './flowIndex';
 import type { CaptureSession } from '../packet/session';
@@ -191,6 +193,8 @@ export class CaptureFilterEngine implements DisplayFilterEngine {
 
   /** Header columns of every packet, built at the first filter that needs them (or by warm-up). */
   readonly flowIndex: FlowIndex;
+  /** The packet layer's field-column cache, for filters on fields the flow index does not have. */
+  private columnEngine?: FilterEngine;
 
   constructor(private readonly session: CaptureSession, private readonly store: PacketStore, trace?: DeviceTrace,
     private readonly prepare: () => void = () => session.prepare()) {
@@ -210,20 +214,30 @@ export class CaptureFilterEngine implements DisplayFilterEngine {
       throw e;
     }
     const fast = df.fields.every((f) => FLOW_IDS.has(f) || DEVICE_IDS.has(f));
+    if (!fast) {
+      // Fields the flow index does not have: the packet layer's column cache (one dissection pass
+      // for the fields not cached yet, kept for later filters) answers the whole filter.
+      this.prepare();
+      this.columnEngine ??= new FilterEngine(this.session, this.annotations);
+      const bitmap = this.columnEngine.apply(df);
+      return { filter: { matches: (i: number) => bitmap[i] === 1 } };
+    }
     // frame.* and the device's fields need no header walk at all.
     const headerFree = df.fields.every((f) => f === FID.frame || f === FID['frame.number'] || f === FID['frame.len'] || f === FID['frame.cap_len'] || DEVICE_IDS.has(f));
-    if (fast && !headerFree) this.flowIndex.build();
+    if (!headerFree) this.flowIndex.build();
     const flow = new FlowFieldAccessor(this.store, this.flowIndex, this.annotations, df.fields.includes(FID['eth.type']));
-    const dacc = new DissectionAccessor(this.session.scratch, this.annotations);
+    // Packets the flow dissector cannot vouch for (tunnels, ICMP errors, truncated…) are dissected fully.
     const session = this.session;
-    if (!fast) this.prepare(); // conversation state (stream numbers, relative sequence numbers)
+    let prepared = false;
+    const slow = (i: number): boolean => {
+      if (!prepared) { this.prepare(); prepared = true; } // conversation state, once
+      return df.matchDissection(session.dissect(i), i, this.annotations);
+    };
     return {
       filter: {
         matches(i: number): boolean {
-          if (headerFree) return df.match(flow, i);
-          if (fast && flow.load(i)) return df.match(flow, i);
-          dacc.reset(session.dissect(i));
-          return df.match(dacc, i);
+          if (headerFree || flow.load(i)) return df.match(flow, i);
+          return slow(i);
         },
       },
     };

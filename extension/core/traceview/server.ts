@@ -397,7 +397,8 @@ export class TraceViewServer {
         parts.push(idb); total += idb.length;
       }
       const comments = [...s.comments(i)];
-      if (t && i < t.count) comments.push(...decisionComments(t.stages(i)));
+      // A file that already carries the decisions (a replay's output) keeps its own comment.
+      if (t && i < t.count && !comments.some((c) => c.startsWith('wire='))) comments.push(...decisionComments(t.stages(i)));
       const epb = w.epb({ iface, tsSec: s.index.tsSec[i], tsNsec: s.index.tsNsec[i], data: s.packet(i), origLen: s.index.origLen[i], comments });
       parts.push(epb); total += epb.length;
     }
@@ -415,12 +416,13 @@ export class TraceViewServer {
   }
 }
 
-/** One comment per stage: "netvsc rss: queue 3 (hash=0x…, slot=…)". */
-export function decisionComments(stages: readonly { stage: string; decision: string; reason?: string; inputs?: Record<string, string | number | boolean> }[]): string[] {
-  return buildPath(stages).map((p) => {
-    const inputs = p.inputs.map(([k, v]) => `${k}=${v}`).join(', ');
-    return `netvsc ${p.stage}: ${p.decision}${p.reason ? ` (${p.reason})` : ''}${inputs ? ` [${inputs}]` : ''}`;
-  });
+/**
+ * The decisions as one packet comment, in the device's own format (`stage=decision (detail); …`,
+ * trace/packetTrace.ts `comment()`), so an exported file opens again with its device columns.
+ */
+export function decisionComments(stages: readonly { stage: string; decision: string; reason?: string }[]): string[] {
+  if (stages.length === 0) return [];
+  return [stages.map((s) => `${s.stage}=${s.decision}${s.reason ? ` (${s.reason})` : ''}`).join('; ')];
 }
 
 function viewResult(v: View, elapsedMs: number): ViewResult {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openCaptureBytes } from '../../../extension/core/packet/reader';
 import { decodeF64, decodeI16, decodeI8, decodeU32, decodeU8, toBase64, fromBase64 } from '../../../extension/core/traceview/b64';
+import { commentTraceOf } from '../../../extension/core/traceview/commentTrace';
 import { traceDocument } from '../../../extension/core/traceview/document';
 import { formatTime } from '../../../extension/core/traceview/format';
 import { deviceTraceOf } from '../../../extension/core/traceview/packetTraceSource';
@@ -257,10 +258,16 @@ describe('TraceViewServer', () => {
     const back = openCaptureBytes(new Uint8Array(readFileSync(out)));
     assert.equal(back.error, undefined);
     assert.equal(back.count, v.total);
-    assert.ok(back.comments(0).some((c) => c.startsWith('netvsc xdp: XDP_DROP')), back.comments(0).join(' | '));
+    assert.match(back.comments(0)[0], /^wire=rx \(82 bytes\); .*xdp=XDP_DROP/);
+    // The comments are the device's own format: the exported file opens again with its device columns.
+    const again = commentTraceOf(back)!;
+    assert.equal(again.xdp(0), 1);
+    const firstExported = decodeU32(srv.rows(v.viewId, 0, 1).index)[0];
+    assert.equal(again.queue(0), fx.trace.queue(firstExported));
+    assert.equal(again.hash(0), fx.trace.hash(firstExported));
     const ts = tshark(['-r', out, '-T', 'fields', '-e', 'udp.dstport', '-e', 'frame.comment']).split('\n').filter(Boolean);
     assert.equal(ts.length, v.total);
-    assert.ok(ts.every((l) => l.startsWith('9\t') && l.includes('netvsc rss-hash: hashed')));
+    assert.ok(ts.every((l) => l.startsWith('9\t') && l.includes('rss-hash=hashed (0x')));
   });
 
   test('bad requests get one clear error, not an exception', async () => {
