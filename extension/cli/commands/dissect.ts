@@ -47,6 +47,7 @@ export const dissectCommand: CliCommand = {
     const cap = openCaptureFile(resolve(io.cwd, file));
     try {
       const session = new CaptureSession(cap, { validateChecksums: validate, withComments: fields.includes('frame.comment') || !!filterText?.includes('frame.comment') });
+      session.scratch.only([...ids, ...(filter?.fields ?? [])]);
       let outBuf = '';
       session.forEach((i, d) => {
         if (filter && !filter.matchDissection(d, i)) return;

@@ -37,6 +37,7 @@ export const statsCommand: CliCommand = {
       const t = new FlowTable();
       const keys = new FlowKeys();
       const ix = cap.index;
+      session.scratch.only([PROTOCOLS]);
       session.forEach((i, d) => {
         const p = d.first(PROTOCOLS);
         // tshark's hierarchy puts commented frames under "pkt_comment" and ends malformed ones with "_ws.malformed".

@@ -157,6 +157,7 @@ export class FilterEngine {
       const withComments = missing.some((x) => FIELDS[x].abbrev === 'frame.comment');
       const saved = this.session.withComments;
       this.session.withComments = withComments;
+      this.scratch.only(missing);
       this.columns.extract(missing, (i) => this.session.dissect(i, this.scratch));
       this.session.withComments = saved;
     }

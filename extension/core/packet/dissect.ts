@@ -342,9 +342,9 @@ export function dissectFrame(buf: Uint8Array, info: FrameInfo, ctx: DissectConte
   if (info.iface >= 0) d.add(F_FRAME_INTERFACE_ID, 0, 0, info.iface, 1);
   if (info.interfaceName !== undefined) d.addString(F_FRAME_INTERFACE_NAME, 0, 0, info.interfaceName, 1);
   if (info.hasTime) {
-    let i = d.add(F_FRAME_TIME_EPOCH, 0, 0, info.tsSec, 1); d.val2[i] = info.tsNsec;
-    i = d.add(F_FRAME_TIME_DELTA, 0, 0, info.deltaSec, 1); d.val2[i] = info.deltaNsec;
-    i = d.add(F_FRAME_TIME_RELATIVE, 0, 0, info.relSec, 1); d.val2[i] = info.relNsec;
+    let i = d.add(F_FRAME_TIME_EPOCH, 0, 0, info.tsSec, 1); if (i >= 0) d.val2[i] = info.tsNsec;
+    i = d.add(F_FRAME_TIME_DELTA, 0, 0, info.deltaSec, 1); if (i >= 0) d.val2[i] = info.deltaNsec;
+    i = d.add(F_FRAME_TIME_RELATIVE, 0, 0, info.relSec, 1); if (i >= 0) d.val2[i] = info.relNsec;
   }
   d.add(F_FRAME_NUMBER, 0, 0, info.number, 1);
   d.add(F_FRAME_LEN, 0, 0, info.origLen, 1);
@@ -359,7 +359,7 @@ export function dissectFrame(buf: Uint8Array, info: FrameInfo, ctx: DissectConte
   else data(0, len);
   if (d.malformed) { d.add(F__WS_MALFORMED, 0, 0, 0, 0); }
   else if (d.short) d.add(F__WS_SHORT, 0, 0, 0, 0);
-  d.strs[d.val[protosItem]] = st.protos.join(':');
+  if (protosItem >= 0) d.strs[d.val[protosItem]] = st.protos.join(':');
   return d;
 }
 
@@ -691,6 +691,14 @@ function flowKey(sport: number, dport: number): string {
 }
 
 
+/** TCP fields whose values come from conversation state. */
+const TCP_STATE_FIELDS = [F_TCP_STREAM, F_TCP_SEQ, F_TCP_ACK, F_TCP_NXTSEQ, F_TCP_WINDOW_SIZE, F_TCP_WINDOW_SIZE_SCALEFACTOR, F_TCP_OPTIONS_SACK_LE, F_TCP_OPTIONS_SACK_RE];
+function wantsTcpState(want: Uint8Array): boolean {
+  for (const f of TCP_STATE_FIELDS) if (want[f]) return true;
+  return false;
+}
+const SCRATCH_STREAM: TcpStream = { index: 0, dirs: [{ baseSet: false, base: 0, wscale: -1, synSeen: false }, { baseSet: false, base: 0, wscale: -1, synSeen: false }] };
+
 function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   const d = st.d;
   const b = st.buf;
@@ -704,8 +712,10 @@ function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   d.add(F_TCP_PORT, p, 2, sport, 1, ITEM_HIDDEN);
   d.add(F_TCP_PORT, p + 2, 2, dport, 1, ITEM_HIDDEN);
   if (!need(p, 20, end)) return;
-  const stream = st.ctx.tcpStream(flowKey(sport, dport));
-  const dir = flowDir;
+  // Conversation state costs a keyed lookup per packet: skip it when no stored field depends on it.
+  const stateless = d.want !== null && !wantsTcpState(d.want);
+  const stream = stateless ? SCRATCH_STREAM : st.ctx.tcpStream(flowKey(sport, dport));
+  const dir = stateless ? 0 : flowDir;
   d.add(F_TCP_STREAM, p, 0, stream.index, 1, ITEM_GENERATED);
   const hl = (b[p + 12] >> 4) * 4;
   const flags = ((b[p + 12] & 0x0f) << 8) | b[p + 13];
@@ -724,7 +734,7 @@ function tcp(p: number, end: number, ipEnd: number, _frag: boolean): void {
   d.add(F_TCP_ACK, p + 8, 4, ackf ? (ack - rev.base) >>> 0 : ack, 1);
   d.add(F_TCP_ACK_RAW, p + 8, 4, ack, 1);
   d.add(F_TCP_HDR_LEN, p + 12, 1, hl, 1);
-  d.len[tcpItem] = Math.max(0, Math.min(hl, b.length - p));
+  if (tcpItem >= 0) d.len[tcpItem] = Math.max(0, Math.min(hl, b.length - p));
   d.add(F_TCP_FLAGS, p + 12, 2, flags, 1);
   d.add(F_TCP_FLAGS_RES, p + 12, 2, (flags >> 9) & 7 ? 1 : 0, 2);
   d.add(F_TCP_FLAGS_AE, p + 12, 2, (flags >> 8) & 1, 2);
@@ -830,7 +840,7 @@ function udp(p: number, end: number, ipEnd: number, frag: boolean): void {
   d.add(F_UDP_CHECKSUM, p + 6, 2, csum, 1);
   const status = csum === 0 && st.ipVersion === 4 ? 3 : frag ? 2 : l4Status(p, ulen, 17, 6, st.ctx.validateChecksums);
   d.add(F_UDP_CHECKSUM_STATUS, p + 6, 0, status, 1, ITEM_GENERATED);
-  d.add(F_UDP_STREAM, p, 0, st.ctx.udpStream(flowKey(sport, dport)), 1, ITEM_GENERATED);
+  if (d.want === null || d.want[F_UDP_STREAM]) d.add(F_UDP_STREAM, p, 0, st.ctx.udpStream(flowKey(sport, dport)), 1, ITEM_GENERATED);
   if (ulen < 8) return;
   const payEnd = Math.min(end, p + ulen, ipEnd);
   const pay = p + 8;

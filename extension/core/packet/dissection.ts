@@ -55,12 +55,27 @@ export class Dissection {
   malformed = false;
   /** The packet was cut by the snaplen before a dissector finished (Wireshark's "Packet size limited"). */
   short = false;
+  /**
+   * Optional field mask (index = field id): when set, only wanted fields are stored. Dissection
+   * still walks every header (conversation state stays right); it just skips storing the rest,
+   * which is what makes `-e` extraction and filter column fills cheap.
+   */
+  want: Uint8Array | null = null;
+
+  /** Stores only `fids` from now on (null: everything). */
+  only(fids: number[] | null): void {
+    if (fids === null) { this.want = null; return; }
+    this.want = new Uint8Array(FIELDS.length);
+    for (const f of fids) this.want[f] = 1;
+  }
 
   reset(buf: Uint8Array): void {
     this.n = 0; this.strs.length = 0; this.buf = buf; this.malformed = false; this.short = false;
   }
 
+  /** Stores an item and returns its index, or -1 when the field is masked out by `want`. */
   add(fid: number, start: number, len: number, value: number, depth: number, flags = 0): number {
+    if (this.want !== null && this.want[fid] === 0) return -1;
     if (this.n === this.fid.length) this.grow();
     const i = this.n++;
     // Ranges never point past the captured bytes (a header cut short highlights what is there).
@@ -71,6 +86,7 @@ export class Dissection {
   }
 
   addString(fid: number, start: number, len: number, s: string, depth: number, flags = 0): number {
+    if (this.want !== null && this.want[fid] === 0) return -1;
     this.strs.push(s);
     return this.add(fid, start, len, this.strs.length - 1, depth, flags);
   }

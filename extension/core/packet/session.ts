@@ -53,7 +53,10 @@ export class CaptureSession {
 
   prepare(): void {
     if (this.prepared) return;
-    for (let i = 0; i < this.count; i++) dissectFrame(this.capture.packet(i), this.frameInfo(i), this.ctx, this.scratch);
+    // Only the conversation state matters here: store no fields.
+    const d = new Dissection();
+    d.only([]);
+    for (let i = 0; i < this.count; i++) dissectFrame(this.capture.packet(i), this.frameInfo(i), this.ctx, d);
     this.prepared = true;
   }
 

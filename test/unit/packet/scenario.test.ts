@@ -90,3 +90,11 @@ test('netvsc-lab gen writes pcapng or pcap by extension; every example scenario 
   assert.equal(await main(['gen', bad, '-o', tmpFile('x.pcapng')], io), 1);
   assert.match(io.stderr, /bad\.yaml: flows\[0\]\.rate: must be a positive number\n$/);
 });
+
+test('the example traces are exactly what their scenarios generate today', async () => {
+  for (const [scen, trace] of [['mixed.yaml', 'mixed.pcapng'], ['fragments.json', 'fragments.pcap']]) {
+    const out = tmpFile(`again-${trace}`);
+    assert.equal(await main(['gen', `examples/scenarios/${scen}`, '-o', out], memoryIO()), 0);
+    assert.ok(readFileSync(out).equals(readFileSync(`examples/traces/${trace}`)), `${trace} differs from a fresh generation of ${scen}`);
+  }
+});
