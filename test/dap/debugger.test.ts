@@ -402,6 +402,33 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     });
   });
 
+  it('steps back from the first stage of a packet to the end of the previous one, exactly (replay)', async () => {
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, { stopAtPacket: 3 });
+      await stopped;
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 3:/);
+      // Packets 1 (UDP) and 2 (TCP) ran: one count each.
+      const counts = async (): Promise<string[]> => [
+        (await dc.evaluateRequest({ expression: 'proto_count[17]', context: 'watch' })).body.result,
+        (await dc.evaluateRequest({ expression: 'proto_count[6]', context: 'watch' })).body.result,
+      ];
+      assert.deepEqual(await counts(), ['1', '1']);
+      await act(dc, () => dc.stepBackRequest({ threadId: 1 }));
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 2: 10\.0\.0\.1 → 10\.0\.0\.2 TCP 40001 → 80/);
+      assert.match((await top(dc))[0].name, /^delivered: /);
+      assert.deepEqual(await counts(), ['1', '1']);
+      // Back through packet 2's stages into its program: before its first instruction ran, the TCP count was 0.
+      for (let n = 0; n < 100; n++) {
+        const f = (await top(dc))[0];
+        if (/xdp_debug/.test(f.name) && f.instructionPointerReference === '0x00000000') break;
+        await act(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+      }
+      assert.equal((await top(dc))[0].instructionPointerReference, '0x00000000');
+      assert.deepEqual(await counts(), ['1', '0']); // an array map: key 6 exists and holds 0
+    });
+  });
+
   it('stops at a pipeline stage by function breakpoint, and steps stage by stage', async () => {
     await withClient(async (dc) => {
       const stopped = dc.waitForEvent('stopped');

@@ -684,8 +684,7 @@ export class DebugRuntime {
         if (s) return s;
         continue;
       }
-      const stop = this.fastPacket(i);
-      if (stop) return stop;
+      if (this.fastPacket(i)) return await this.replayTo(i, 'continue');
       if ((i & 255) === 0 && Date.now() - sliceStart > SLICE_MS) {
         await new Promise((r) => setTimeout(r, 0));
         sliceStart = Date.now();
@@ -738,7 +737,8 @@ export class DebugRuntime {
       }
       if (p.at >= p.stops.length - 1) return undefined;
       p.at++;
-      const last = p.at === p.stops.length - 1;
+      // The stop in front of the program is never the last: the program's verdict adds the rest.
+      const last = p.at === p.stops.length - 1 && !(p.prog && p.at === p.xdpAt && !p.xdpDone);
       if (!quiet) {
         const s = this.stageStop(p);
         if (s) return s;
@@ -750,20 +750,20 @@ export class DebugRuntime {
   }
 
   /** Runs packet `i` through the device at full speed. Returns a stop if its outcome must be shown (after a replay). */
-  private fastPacket(i: number): StopInfo | undefined {
+  private fastPacket(i: number): boolean {
     const w = this.world;
     w.sink.follow(w.pipeline.nextId, false);
     w.hook.ran = false; w.hook.fault = undefined;
-    if (this.runPacket(i)) return undefined; // TX: no XDP, nothing to stop at
+    if (this.runPacket(i)) return false; // TX: no XDP, nothing to stop at
     let action = 5;
     if (w.hook.ran) { action = w.hook.fault ? 0 : w.machine.lo[0] >>> 0; if (action > 4) action = 0; }
     if (this.fastFirst < 0) this.fastFirst = i;
     this.fastCounts[action]++;
     const f = this.exceptionFilters;
     if ((w.hook.fault && f.has('fault')) || (w.hook.ran && action === 0 && f.has('aborted')) || (w.sink.dropped && f.has('drop'))) {
-      return this.replayTo(i, 'continue');
+      return true;
     }
-    return undefined;
+    return false;
   }
 
   private flushFast(): void {
@@ -781,16 +781,21 @@ export class DebugRuntime {
    * Rebuilds the world and runs packets 0..i-1 through it at full speed (silently), then packet
    * i recorded, with `motion` ('continue': to its first stop; 'to-end': to its last stop).
    */
-  private replayTo(i: number, motion: 'continue' | 'to-end'): StopInfo | undefined {
+  private async replayTo(i: number, motion: 'continue' | 'to-end'): Promise<StopInfo> {
     this.flushFast();
     const wasSilent = this.silent;
     this.silent = true;
     try {
       this.world = new World(this.target);
       const w = this.world;
+      let sliceStart = Date.now();
       for (let k = 0; k < i; k++) {
         w.sink.follow(-1, false);
         this.runPacket(k);
+        if ((k & 255) === 0 && Date.now() - sliceStart > SLICE_MS) {
+          await new Promise((r) => setTimeout(r, 0)); // a long replay must not block the extension host
+          sliceStart = Date.now();
+        }
       }
       this.printk.length = 0;
     } finally {
@@ -809,7 +814,7 @@ export class DebugRuntime {
   // -- backwards -------------------------------------------------------------------------------
 
   /** Step back by instruction, source line, or stage; at a packet's start, to the previous packet's end. */
-  stepBack(granularity: 'instruction' | 'line' = 'line'): void {
+  async stepBack(granularity: 'instruction' | 'line' = 'line'): Promise<void> {
     const p = this.pkt;
     if (!p) { this.stop({ reason: 'step', description: 'nothing to step back to' }); return; }
     if (p.inProgram) {
@@ -820,11 +825,11 @@ export class DebugRuntime {
       this.stop({ reason: 'step', description: 'step back' });
       return;
     }
-    this.stageBack(p);
+    await this.stageBack(p);
     this.stop({ reason: 'step', description: 'step back' });
   }
 
-  private stageBack(p: PacketRun): void {
+  private async stageBack(p: PacketRun): Promise<void> {
     if (p.prog && p.xdpDone && p.at === p.xdpAt) {
       // From the XDP decision back into the program, at its last instruction.
       p.inProgram = true;
@@ -837,7 +842,7 @@ export class DebugRuntime {
     }
     if (p.at > 0) { p.at--; return; }
     if (p.index === 0) return;
-    this.replayTo(p.index - 1, 'to-end');
+    await this.replayTo(p.index - 1, 'to-end');
   }
 
   /** Back to the first instruction of the previous source line (skipping line 0 and deeper frames). */
@@ -863,7 +868,7 @@ export class DebugRuntime {
   }
 
   /** Backwards until a breakpoint (instruction or stage) or the start of the packet. */
-  reverseContinue(): void {
+  async reverseContinue(): Promise<void> {
     const p = this.pkt;
     if (!p) { this.stop({ reason: 'step', description: 'nothing to run back to' }); return; }
     for (;;) {
@@ -874,7 +879,7 @@ export class DebugRuntime {
         continue;
       }
       if (p.at === 0) { this.stop({ reason: 'step', description: `start of packet ${p.index + 1}` }); return; }
-      this.stageBack(p);
+      await this.stageBack(p);
       if (!p.inProgram) {
         const st = p.stops[p.at];
         const ids = [...this.funcBps].filter(([t]) => stopMatches(st, t)).flatMap(([, bps]) => bps.map((b) => b.id));

@@ -286,12 +286,12 @@ export class NetvscDebugSession extends DebugSession {
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
     this.sendResponse(response);
-    this.runtime?.stepBack(this.granularity(args.granularity));
+    void this.runtime?.stepBack(this.granularity(args.granularity));
   }
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
     this.sendResponse(response);
-    this.runtime?.reverseContinue();
+    void this.runtime?.reverseContinue();
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
