@@ -195,6 +195,12 @@ export function parseEthtool(input: readonly string[] | Token[]): ParseResult {
   let i = 0;
   while (i < tokens.length && ['--debug', '-I', '--include-statistics', '-Q', '--per-queue', '--json', '-j', '--brief'].includes(tokens[i].text)) {
     roles[i] = 'option';
+    if (['--json', '-j'].includes(tokens[i].text)) {
+      // Not modelled: say so rather than print text where JSON was asked for.
+      res.error = { stderr: 'netvsc-lab: ethtool --json output is not modelled; run without --json\n', exit: 1, token: tokens[i], message: '--json output is not modelled' };
+      return res;
+    }
+    if (tokens[i].text === '--debug') { i++; if (i < tokens.length) roles[i] = 'value'; }
     i++;
   }
   const first = tokens[i];

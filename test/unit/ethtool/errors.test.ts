@@ -128,3 +128,9 @@ test('completion offers what may come next: options, features after -K, on/off, 
   assert.deepEqual(labels('ethtool -N eth0 rx-flow-hash ud'), ['udp4', 'udp6']);
   assert.deepEqual(labels('ethtool -X eth0 hfunc '), ['toeplitz', 'xor', 'crc32']);
 });
+
+test('--json is refused explicitly (not modelled) instead of printing text; --debug MASK is accepted', () => {
+  const d = new NetvscDevice();
+  assert.deepEqual(eth(d, '--json -k eth0'), { stdout: '', stderr: 'netvsc-lab: ethtool --json output is not modelled; run without --json\n', exit: 1 });
+  assert.equal(eth(d, '--debug 0 -i eth0').exit, 0);
+});
