@@ -609,6 +609,8 @@ export class DebugRuntime {
     const sp = this.options.stopAtPacket;
     if (typeof sp === 'number' && sp === i + 1) return true;
     if (this.funcBps.size) return true;
+    const filterDone = !this.stopAtPacketFilter || this.stopAtDone;
+    if (filterDone && this.lineBps.size === 0 && this.insnBps.size === 0) return false; // the common fast case: nothing to test
     let ready = false;
     const f = this.fastFields;
     const fields = (): FieldLookup => {
@@ -616,7 +618,6 @@ export class DebugRuntime {
       return f.lookup;
     };
     if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(fields())) return true;
-    if (this.lineBps.size === 0 && this.insnBps.size === 0) return false;
     for (const m of [this.lineBps, this.insnBps]) {
       for (const list of m.values()) {
         for (const bp of list) {
