@@ -17,6 +17,7 @@ import { Dissection, stringOf } from './dissection';
 import { FIELDS, FT } from './fields';
 import { compileFilter, type ByteRef, type DisplayFilter, type FieldAccessor, type PacketAnnotations } from './filter';
 import type { CaptureSession } from './session';
+import { needsConversationState } from './dissect';
 
 interface Column {
   start: Uint32Array;
@@ -28,7 +29,9 @@ interface Column {
 }
 
 const NEEDS_RANGE = new Set<FT>([FT.ETHER, FT.IPv6, FT.BYTES, FT.PROTOCOL, FT.NONE]);
-const isAnnotation = (fid: number): boolean => /^(netvsc|xdp)(\.|$)/.test(FIELDS[fid].abbrev);
+const ANNOTATION = new Uint8Array(FIELDS.length);
+for (const f of FIELDS) if (/^(netvsc|xdp)(\.|$)/.test(f.abbrev)) ANNOTATION[f.id] = 1;
+const isAnnotation = (fid: number): boolean => ANNOTATION[fid] === 1;
 
 export class FieldColumns implements FieldAccessor {
   private readonly cols = new Map<number, Column>();
@@ -153,7 +156,8 @@ export class FilterEngine {
     const f = typeof filter === 'string' ? compileFilter(filter) : filter;
     const missing = this.columns.missing(f.fields);
     if (missing.length) {
-      this.session.prepare();
+      // Relative sequence numbers, stream indexes... need the capture-order pass; plain fields do not.
+      if (needsConversationState(missing)) this.session.prepare();
       const withComments = missing.some((x) => FIELDS[x].abbrev === 'frame.comment');
       const saved = this.session.withComments;
       this.session.withComments = withComments;

@@ -15,6 +15,7 @@
  *       afterwards any packet can be dissected again in any order with the same result.
  *   interface FrameInfo                           per-frame metadata from the capture index
  *   dissectFrame(buf, info, ctx, d) -> d          fills the reusable Dissection `d`
+ *   needsConversationState(fids) -> boolean        whether those fields need the capture-order pass
  */
 import { onesSum, pseudoHeaderSumV4, pseudoHeaderSumV6, foldSum } from './checksum';
 import { Dissection, ITEM_GENERATED, ITEM_HIDDEN, ITEM_TEXT_IPV4, ITEM_TEXT_IPV6, ITEM_TEXT_TCPFLAGS } from './dissection';
@@ -696,6 +697,10 @@ const TCP_STATE_FIELDS = [F_TCP_STREAM, F_TCP_SEQ, F_TCP_ACK, F_TCP_NXTSEQ, F_TC
 function wantsTcpState(want: Uint8Array): boolean {
   for (const f of TCP_STATE_FIELDS) if (want[f]) return true;
   return false;
+}
+/** True when any of `fids` takes its value from conversation state (needs a capture-order pass first). */
+export function needsConversationState(fids: number[]): boolean {
+  return fids.some((f) => TCP_STATE_FIELDS.includes(f) || f === F_UDP_STREAM);
 }
 const SCRATCH_STREAM: TcpStream = { index: 0, dirs: [{ baseSet: false, base: 0, wscale: -1, synSeen: false }, { baseSet: false, base: 0, wscale: -1, synSeen: false }] };
 

@@ -543,14 +543,14 @@ export class DissectionAccessor implements FieldAccessor {
   }
 
   count(fid: number, i: number): number {
-    if (FIELDS[fid].abbrev.startsWith('netvsc') || FIELDS[fid].abbrev.startsWith('xdp')) {
+    if (IS_NETVSC[fid]) {
       if (FIELDS[fid].type === FT.PROTOCOL) return this.annotations && NETVSC_IDS.some((x) => FIELDS[x].parent === FIELDS[fid].abbrev && this.annotations!.value(x, i) !== undefined) ? 1 : 0;
       return this.annotations?.value(fid, i) !== undefined ? 1 : 0;
     }
     return this.list(fid).length;
   }
   num(fid: number, i: number, k: number): number {
-    if (NETVSC_IDS.includes(fid)) { const v = this.annotations?.value(fid, i); return typeof v === 'number' ? v : NaN; }
+    if (IS_NETVSC[fid]) { const v = this.annotations?.value(fid, i); return typeof v === 'number' ? v : NaN; }
     return this.d.val[this.list(fid)[k]];
   }
   bytes(fid: number, _i: number, k: number, out: ByteRef): void {
@@ -558,12 +558,14 @@ export class DissectionAccessor implements FieldAccessor {
     out.buf = this.d.buf; out.off = this.d.start[j]; out.len = this.d.len[j];
   }
   str(fid: number, i: number, k: number): string {
-    if (NETVSC_IDS.includes(fid)) { const v = this.annotations?.value(fid, i); return v === undefined ? '' : String(v); }
+    if (IS_NETVSC[fid]) { const v = this.annotations?.value(fid, i); return v === undefined ? '' : String(v); }
     const j = this.list(fid)[k];
     return FIELDS[fid].type === FT.STRING ? stringOf(this.d, j) : fieldText(this.d, j);
   }
 }
 
+const IS_NETVSC = new Uint8Array(FIELDS.length);
+for (const f of FIELDS) if (/^(netvsc|xdp)(\.|$)/.test(f.abbrev)) IS_NETVSC[f.id] = 1;
 const NETVSC_IDS = FIELDS.filter((f) => (f.abbrev.startsWith('netvsc.') || f.abbrev.startsWith('xdp.')) && f.type !== FT.PROTOCOL).map((f) => f.id);
 
 export function compileFilter(text: string): DisplayFilter {
