@@ -47,6 +47,7 @@ let tmp: string;
 let dwarf: Set<number>;
 /** Lines with code in the whole object (program and the .text sub-program). */
 let dwarfAll: Set<number>;
+const insnLines: number[] = [];
 /** llvm-objdump -dr of the xdp section: instruction text and the relocation against it, if any. */
 let objdumpXdp: { text: string; reloc?: string }[];
 
@@ -76,6 +77,14 @@ before(async () => {
   const obj = join(tmp, 'xdp_debug.o');
   tool('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', DEBUG_C, '-o', obj], 'clang');
   dwarf = dwarfLines(obj, 'xdp');
+  // The line each instruction of the xdp section belongs to, in instruction order (llvm-objdump -l).
+  let cur = 0;
+  for (const l of tool('llvm-objdump', ['-d', '-l', '--no-show-raw-insn', '--section=xdp', obj], 'llvm').split('\n')) {
+    const m = /^; \S+\.c:(\d+)$/.exec(l);
+    if (m) { cur = Number(m[1]); continue; }
+    const insn = /^\s*(\d+):/.exec(l);
+    if (insn) insnLines[Number(insn[1])] = cur;
+  }
   dwarfAll = new Set([...dwarf, ...dwarfLines(obj, '.text')]);
   objdumpXdp = [];
   for (const l of tool('llvm-objdump', ['-dr', '--no-show-raw-insn', '--section=xdp', obj], 'llvm').split('\n')) {
@@ -201,6 +210,32 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       assert.match(after[0], /^checksum: /);
       assert.match(after[1], /^GRO: /);
       assert.match(after[2], /^delivered: delivered, 60 bytes$/);
+    });
+  });
+
+  it('steps by line from the program entry where line info goes backwards (29 before 28)', async () => {
+    // Straight-line code at the entry (no branch before insn 5): the stops are the line changes
+    // along instructions 0..5, with BTF's declaration line for the function's first instruction.
+    const text = readFileSync(DEBUG_C, 'utf8').split('\n');
+    const want: number[] = [];
+    for (let i = 0; i <= 5; i++) {
+      const raw = insnLines[i];
+      if (raw === undefined) continue;
+      const l = text[raw - 1].trim() === '{' ? raw - 1 : raw;
+      if (want[want.length - 1] !== l) want.push(l);
+    }
+    assert.ok(want.indexOf(lineOf(DEBUG_C, 'void *data_end')) < want.indexOf(lineOf(DEBUG_C, 'void *data =')), `fixture assumption: data_end is loaded first (${want})`);
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, { stopAtPacket: 1, stopAtStage: 'xdp' });
+      await stopped;
+      await act(dc, () => dc.stepInRequest({ threadId: 1 }));
+      const seen = [(await top(dc))[0].line];
+      while (seen.length < want.length) {
+        await act(dc, () => dc.nextRequest({ threadId: 1 }));
+        seen.push((await top(dc))[0].line);
+      }
+      assert.deepEqual(seen, want);
     });
   });
 
