@@ -83,4 +83,14 @@ describe('launch configuration', () => {
     assert.match(rt.stack()[0].name, /^XDP program: about to run xdp_debug/);
     assert.match(await launchError({ program: PROGRAM, scenario: scen, trace }), /^trace and scenario: give one of them/);
   });
+
+  it('with the VF up the packets take the VF data path, and the XDP program runs there', async () => {
+    const prepared = await prepareLaunch({ program: PROGRAM, trace, vf: 'up', stopAtPacket: 1, stopAtStage: 'xdp' });
+    const rt = new DebugRuntime(prepared.target, prepared.options, { stopped: () => {}, output: () => {}, terminated: () => {} });
+    await rt.start();
+    const names = rt.stack().map((f) => f.name);
+    assert.match(names[0], /^XDP program: about to run xdp_debug/);
+    assert.ok(names.some((n) => /^data path: vf/.test(n)), names.join(' | '));
+    assert.ok(!names.some((n) => /^receive buffer/.test(n)), 'the VF path has no netvsc receive buffer');
+  });
 });
