@@ -239,6 +239,14 @@ describe('trace viewer webview (Chromium)', () => {
     assert.match(chan, new RegExp(`slot\\s+${t.hash % 128}`));
   });
 
+  test('the debugger\'s reveal event selects its packet', async () => {
+    await page.evaluate(() => window.dispatchEvent(new MessageEvent('message', { data: { type: 'reveal', packet: 15 + 19 * 2 } })));
+    await page.waitForFunction(() => document.querySelector('#ntv-selected-row .ntv-td')?.textContent === String(15 + 19 * 2 + 1), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /Src Port: 5002, Dst Port: 9/.test(document.querySelector('.ntv-tree')?.textContent ?? ''));
+    // Back to the second row, where the next tests expect the selection.
+    await page.locator('.ntv-row:not([hidden])').nth(1).click();
+  });
+
   test('Step through posts an action the host receives', async () => {
     await page.getByText('Step through', { exact: true }).click();
     await page.waitForFunction(() => /stepThrough packet/.test(document.querySelector('.ntv-note')?.textContent ?? ''));

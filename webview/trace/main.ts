@@ -246,6 +246,7 @@ async function start(): Promise<void> {
       meta.count = ev.count;
       void applyView(state.filter, true).then(() => { if (follow) list.scrollToRow(total - 1, 'nearest'); else if (state.packet < 0) list.scrollToRow(first, 'top'); });
     }
+    else if (ev.type === 'reveal') { state.packet = ev.packet; void goToPacket(ev.packet); }
     else if (ev.type === 'closed') setNote('The trace was closed by its owner.');
   });
 

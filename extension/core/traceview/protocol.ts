@@ -209,6 +209,8 @@ export type ViewResponse =
 /** Events the host pushes without being asked. */
 export type HostEvent =
   | { type: 'grown'; count: number }
+  /** Select packet `packet` (0-based): the debugger stopped on it. */
+  | { type: 'reveal'; packet: number }
   | { type: 'closed' };
 
 export type ToWebview = ViewResponse | HostEvent;

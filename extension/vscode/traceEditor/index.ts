@@ -60,6 +60,9 @@ function hooks(uri: vscode.Uri) {
   };
 }
 
+/** Open viewer panels by capture path, for the debugger's "reveal this packet". */
+const openPanels = new Map<string, Set<vscode.WebviewPanel>>();
+
 class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<TraceFile> {
   constructor(private readonly context: vscode.ExtensionContext) {}
 
@@ -74,7 +77,10 @@ class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<TraceFi
   async resolveCustomEditor(file: TraceFile, panel: vscode.WebviewPanel): Promise<void> {
     const server = new TraceViewServer(file.doc, hooks(file.uri));
     const sub = connectViewer(this.context, panel.webview, server, file.uri.path.split('/').pop() ?? 'trace');
-    panel.onDidDispose(() => sub.dispose());
+    const key = file.uri.fsPath;
+    if (!openPanels.has(key)) openPanels.set(key, new Set());
+    openPanels.get(key)!.add(panel);
+    panel.onDidDispose(() => { sub.dispose(); openPanels.get(key)?.delete(panel); });
   }
 }
 
@@ -100,6 +106,13 @@ export function registerTraceViewer(context: vscode.ExtensionContext): void {
       supportsMultipleEditorsPerDocument: true,
       // The page keeps its filter, sort, selection and scroll in setState, so it can be torn down when hidden.
       webviewOptions: { retainContextWhenHidden: false },
+    }),
+    // The debugger follows its session here: { trace: capture path, packet: 1-based number }.
+    vscode.commands.registerCommand('netvsc.trace.revealPacket', async (args?: { trace?: string; packet?: number }) => {
+      if (!args || typeof args.packet !== 'number' || args.packet < 1) return;
+      const panels = args.trace ? openPanels.get(args.trace) : new Set([...openPanels.values()].flatMap((s) => [...s]));
+      const ev: HostEvent = { type: 'reveal', packet: args.packet - 1 };
+      for (const p of panels ?? []) await p.webview.postMessage(ev);
     }),
     vscode.commands.registerCommand('netvsc.openTrace', async (uri?: vscode.Uri) => {
       const target = uri ?? (await vscode.window.showOpenDialog({ filters: { Captures: ['pcap', 'pcapng', 'cap'] }, title: 'Open a capture in the trace viewer' }))?.[0];
