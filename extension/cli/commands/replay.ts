@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { runScript, ScriptError } from '../../core/ethtool/script';
 import { openCaptureFile } from '../../core/packet/fileSource';
 import { traceToPcapng } from '../../core/trace/pcapngExport';
-import { captureSource, Replayer, type PacketSource } from '../../core/netvsc/replay';
+import { arenaFromGenerated, captureSource, Replayer, type PacketSource } from '../../core/netvsc/replay';
+import { generateScenario, parseScenario, ScenarioError as PacketScenarioError } from '../../core/packet/scenario';
 import { buildScenario, checkScenario, ScenarioError } from '../../core/netvsc/scenario';
 import type { NetvscDevice } from '../../core/netvsc/device';
 import { UsageError, type CliCommand } from '../io';
@@ -18,7 +19,8 @@ export const replayCommand: CliCommand = {
     '         [--script S.ethtool] [--xdp OBJ_OR_C [--section SEC]] [--vf up|down|none] [--guest-mac MAC] [-o out.pcapng] [--json report.json]\n' +
     '  Capture frames whose source MAC is the device\'s are sent by the guest (TX); the rest are received.\n' +
     '  --guest-mac MAC sets the device\'s MAC first (the VM\'s address in your capture).\n' +
-    '  Scenario: JSON { "flows": [ { "dir": "rx"|"tx", "proto": "tcp"|"udp", "src", "dst", "sport", "dport", "packets", "payload", "mtu" } ] }',
+    '  Scenario: the traffic-scenario format (JSON or YAML: flows of type tcp-bulk, tcp-rr, udp, icmp-echo, syn-flood, mix,\n' +
+    '  with direction rx|tx), or the benchmark\'s compact flow list ({ "flows": [ { "dir", "proto": "tcp"|"udp", … } ] }).',
   run(args, io) {
     const d = parseDeviceArgs(args, VALUE_OPTS);
     if (d.rest.length) throw new UsageError(`unexpected argument '${d.rest[0]}'`);
@@ -73,16 +75,28 @@ export const replayCommand: CliCommand = {
         captureBytes = (i) => cap.packet(i);
       } else {
         const path = o.get('--scenario')!;
+        let text: string;
+        try { text = readFileSync(resolve(io.cwd, path), 'utf8'); } catch (e) { io.err(`netvsc-lab replay: ${path}: ${(e as Error).message}\n`); return 1; }
         let json: unknown;
-        try { json = JSON.parse(readFileSync(resolve(io.cwd, path), 'utf8')); } catch (e) { io.err(`netvsc-lab replay: ${path}: ${(e as Error).message}\n`); return 1; }
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        const flows = (json as { flows?: unknown[] } | undefined)?.flows;
         try {
-          const sc = checkScenario(json, path);
-          sc.guestMac ??= dev.mac;
-          const arena = buildScenario(sc);
+          let arena;
+          if (Array.isArray(flows) && flows.length > 0 && flows.every((f) => typeof f === 'object' && f !== null && 'proto' in f)) {
+            // The compact flow list of the benchmark (netvsc/scenario.ts): `proto` instead of `type`.
+            const sc = checkScenario(json, path);
+            sc.guestMac ??= dev.mac;
+            arena = buildScenario(sc);
+          } else {
+            // The house scenario format (packet/scenario.ts, JSON or YAML).
+            arena = arenaFromGenerated(generateScenario(parseScenario(text, path)));
+          }
           source = arena;
-          captureBytes = (i) => arena.arena.subarray(arena.offsets[i], arena.offsets[i] + arena.lengths[i]);
+          const a = arena;
+          captureBytes = (i) => a.arena.subarray(a.offsets[i], a.offsets[i] + a.lengths[i]);
         } catch (e) {
           if (e instanceof ScenarioError) { io.err(`netvsc-lab replay: ${e.message}\n`); return 1; }
+          if (e instanceof PacketScenarioError) { io.err(`netvsc-lab replay: ${e.message.startsWith(path) ? '' : `${path}: `}${e.message}\n`); return 1; }
           throw e;
         }
       }

@@ -55,6 +55,23 @@ export class ArenaSource implements PacketSource {
   linkType(): number { return 1; }
 }
 
+/** Packets of the packet layer's scenario generator (packet/scenario.ts) in one arena. */
+export function arenaFromGenerated(pkts: readonly { tsSec: number; tsNsec: number; data: Uint8Array; direction: 'rx' | 'tx' }[]): ArenaSource {
+  let bytes = 0;
+  for (const p of pkts) bytes += p.data.length;
+  const arena = new Uint8Array(bytes);
+  const n = pkts.length;
+  const offsets = new Uint32Array(n), lengths = new Uint32Array(n), times = new Float64Array(n), tx = new Uint8Array(n);
+  const t0 = n ? pkts[0].tsSec : 0;
+  let o = 0;
+  pkts.forEach((p, i) => {
+    arena.set(p.data, o);
+    offsets[i] = o; lengths[i] = p.data.length; times[i] = (p.tsSec - t0) * 1e9 + p.tsNsec; tx[i] = p.direction === 'tx' ? 1 : 0;
+    o += p.data.length;
+  });
+  return new ArenaSource(arena, offsets, lengths, times, tx);
+}
+
 export interface ReplayOptions extends PipelineOptions {
   /** Record a trace (default true). */
   trace?: boolean;

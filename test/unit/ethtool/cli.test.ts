@@ -177,3 +177,14 @@ test('replay --guest-mac: frames from that MAC in a capture are the guest\'s TX'
   const bad = await run('replay', '--pcap', 'dir.pcap', '--guest-mac', 'ff:ff:ff:ff:ff:ff');
   assert.equal(bad.code, 2);
 });
+
+test('replay --scenario takes the house traffic-scenario format (YAML), TX from its direction', async () => {
+  writeFileSync(join(dir, 'house.yaml'), 'seed: 3\nflows:\n  - { type: udp, src: 10.0.0.4, dst: 10.3.0.1, sport: 6002, dport: 53, count: 4, size: 3000, direction: tx }\n  - { type: udp, src: 10.3.0.1, dst: 10.0.0.4, sport: 53, dport: 6002, count: 2, size: 100, direction: rx }\n');
+  const r = await run('replay', '--scenario', 'house.yaml');
+  assert.equal(r.err, '');
+  assert.match(r.out, /^replayed 14 packets \(2 rx, 12 tx, /); // 4 datagrams of 3000 bytes = 3 fragments each
+  writeFileSync(join(dir, 'house-bad.yaml'), 'flows:\n  - { type: udp, src: 10.0.0.4, dst: 10.3.0.1, count: -1 }\n');
+  const bad = await run('replay', '--scenario', 'house-bad.yaml');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^netvsc-lab replay: house-bad\.yaml/);
+});
