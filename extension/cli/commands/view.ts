@@ -165,6 +165,11 @@ export const viewCommand: CliCommand = {
       return 1;
     }
     const cap = vs.capture;
+    if (cap.error && cap.count === 0) {
+      await vs.close();
+      io.err(`netvsc-lab view: ${file}: ${cap.error.message}\n`);
+      return 1;
+    }
     if (cap.error) io.err(`netvsc-lab view: warning: ${file}: ${cap.error.message} (showing the ${cap.count} packets before it)\n`);
     io.out(`Serving ${file} (${cap.count} packets) read-only at\n  ${vs.url}\nPress Ctrl-C to stop.\n`);
     await new Promise<void>((done) => {

@@ -123,6 +123,11 @@ describe('netvsc-lab view (command)', () => {
     const io3 = memoryIO(dir);
     assert.equal(await main(['view', 'nope.pcap'], io3), 1);
     assert.equal(io3.stderr, 'netvsc-lab view: nope.pcap: no such file\n');
+    writeFileSync(join(dir, 'text.pcap'), 'not a capture at all');
+    const io4 = memoryIO(dir);
+    assert.equal(await main(['view', 'text.pcap'], io4), 1);
+    // "not " as bytes, big-endian: 0x6e6f7420
+    assert.match(io4.stderr, /^netvsc-lab view: text\.pcap: not a pcap or pcapng file: magic 0x6e6f7420/);
   });
 
   test('the bundled CLI prints the URL and serves the viewer until stopped', async () => {
