@@ -188,6 +188,11 @@ describe('trace viewer webview (Chromium)', () => {
 
   test('filter bar: red with the error column, completion, green, Enter applies and shows the count', async () => {
     const input = page.locator('#ntv-filter');
+    // Typing in the packet list starts a display filter (Wireshark's behaviour).
+    await page.locator('.ntv-list').focus();
+    await page.keyboard.type('udp');
+    assert.equal(await input.inputValue(), 'udp');
+    await page.waitForFunction(() => document.activeElement?.id === 'ntv-filter');
     await input.fill('udp.dstport == ');
     await page.waitForFunction(() => document.querySelector('#ntv-filter')?.classList.contains('invalid'));
     assert.match(await page.locator('.ntv-filter-error').innerText(), /\(column 16\)$/);

@@ -236,6 +236,14 @@ async function start(): Promise<void> {
   document.addEventListener('keydown', (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === '/') { e.preventDefault(); filterBar.input.focus(); }
     else if ((e.ctrlKey || e.metaKey) && (e.key === 'g' || e.key === 'G')) { e.preventDefault(); gotoInput.focus(); }
+    else if (!e.ctrlKey && !e.metaKey && !e.altKey && e.key.length === 1 && e.key !== ' '
+      && (document.activeElement === list.el || document.activeElement === document.body)) {
+      // Wireshark: typing in the packet list starts a display filter.
+      e.preventDefault();
+      filterBar.input.focus();
+      filterBar.input.value += e.key;
+      filterBar.input.dispatchEvent(new Event('input'));
+    }
   });
 
   rpc.onEvent((ev) => {
