@@ -16,24 +16,23 @@ import { formatInsn } from '../ebpf/disasm';
 import { helperName } from '../ebpf/helperNames';
 import { HelperState, xdpHelpers, XDP_ACTION_NAMES } from '../ebpf/helpers';
 import { createMaps, type BpfMap } from '../ebpf/maps';
-import {
-  FIRST_DYNAMIC_REGION, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGION_PACKET, REGION_STACK, STACK_SIZE,
-} from '../ebpf/memory';
-import { MAX_BPF_STACK } from '../ebpf/isa';
 import { lineInfoAt, type BpfProgram, type LineInfo } from '../ebpf/program';
 import { Machine, SeededEnv, VmLoadError, type LoadedProgram, type VmFault } from '../ebpf/vm';
 import { NetvscDevice } from '../netvsc/device';
 import type { HostProfileName } from '../netvsc/hostProfile';
-import { evaluate, EvalError, type EvalContext, type EvalResult } from './expression';
+import { evaluate, type EvalContext, type EvalResult } from './expression';
 import { compilePacketCondition, isPacketCondition, treeLookup, type FieldLookup, type PacketPredicate } from './packetCondition';
 import { dissectPacket, FastFields, packetSummary, type FieldNode } from './packetFields';
-import { eventStop, stageLabel, STAGE_ALIASES, stopMatches, type StageStop } from './stageTimeline';
+import { eventStop, STAGE_ALIASES, stopMatches, type StageStop } from './stageTimeline';
 import type { ProgramStepper } from './programStepper';
 import { DebugXdpHook } from './xdpHook';
+import { VariablesModel } from './variables';
+
+export { parseValueBytes } from './variables';
 import { DebugSink } from './stageTimeline';
 import { NetvscPipeline } from '../netvsc/pipeline';
 import { NETIF_F_LRO } from '../netvsc/features';
-import { COUNTER_NAMES, Decision, DECISION_NAMES, REASON_NAMES, Stage } from '../trace/codes';
+import { Decision, Stage } from '../trace/codes';
 
 // ---------------------------------------------------------------------------------------------
 // What the runtime is given and what it reports
@@ -231,7 +230,9 @@ export class DebugRuntime {
   private ended = false;
   private busy = false;
   private stopAtPacketFilter: PacketPredicate | undefined;
-  private readonly printk: { packet: number; text: string }[] = [];
+  /** printk lines so far (bounded), with the packet that printed them. */
+  readonly printk: { packet: number; text: string }[] = [];
+  private readonly vars = new VariablesModel(this);
   private entryArmed: boolean;
   private readonly insnEntries: number[] = [];
   /** Counters for the packets run at full speed since the last summary line. */
@@ -257,6 +258,7 @@ export class DebugRuntime {
   }
 
   get program(): BpfProgram { return this.target.program; }
+  get machine(): Machine { return this.world.machine; }
   get maps(): readonly BpfMap[] { return this.world?.maps ?? []; }
   get packetNumber(): number | undefined { return this.pkt ? this.pkt.index + 1 : undefined; }
   get threadName(): string {
@@ -964,230 +966,23 @@ export class DebugRuntime {
     const r = evaluate(expr, this.evalContext());
     if (r.mapValue) {
       const { map, key, bytes } = r.mapValue;
-      return { result: r, node: this.mapEntryNode(map, key, bytes, expr) };
+      return { result: r, node: this.vars.mapEntryNode(map, key, bytes, expr) };
     }
     return { result: r };
   }
 
-  /** Verifier-style type of a register value: `pkt(off=14)`, `ctx`, `fp-8`, `map_value(...)`, `scalar`. */
-  regType(hi: number, lo: number, fp: number): string {
-    const m = this.world.machine, pk = m.packet;
-    switch (hi) {
-      case REGION_CTX: return lo === 0 ? 'ctx' : `ctx(off=${lo})`;
-      case REGION_PACKET:
-        if (lo === pk.dataEnd) return 'pkt_end';
-        if (lo < pk.data) return `pkt_meta(off=${lo - pk.dataMeta})`;
-        return `pkt(off=${lo - pk.data})`;
-      case REGION_STACK: return `fp${lo - fp === 0 ? '0' : lo - fp}`;
-      case REGION_MAP_HANDLE: return `map_ptr(${this.maps[lo]?.name ?? lo})`;
-      case REGION_CODE: return `func(insn ${lo})`;
-    }
-    if (hi >= FIRST_DYNAMIC_REGION && hi < m.memory.count) {
-      const name = m.memory.names[hi];
-      const map = this.maps.find((x) => x.name === name);
-      if (map) return `map_value(map=${name},ks=${map.keySize},vs=${map.valueSize},off=${lo % Math.max(1, map.valueSize)})`;
-      return `mem(${name},off=${lo})`;
-    }
-    return 'scalar';
-  }
-
-  /** A memory reference for a pointer value, or undefined. */
-  private memRefOf(hi: number, lo: number): string | undefined {
-    const m = this.world.machine;
-    if (hi === REGION_PACKET) return `pkt+${lo - m.packet.data}`;
-    if (hi === REGION_STACK) return `stack+${lo}`;
-    if (hi === REGION_CTX) return `ctx+${lo}`;
-    const map = hi >= FIRST_DYNAMIC_REGION ? this.maps.findIndex((x) => x.name === m.memory.names[hi]) : -1;
-    if (map >= 0) return `map:${map}+${lo}`;
-    return undefined;
-  }
-
-  private regNode(i: number, lo: number, hi: number, fp: number, verifierType: string | undefined, live: boolean): VarNode {
-    const v = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-    const runtimeType = this.regType(hi, lo, fp);
-    const type = verifierType ?? runtimeType;
-    // Pointers read as region+offset (`pkt+0x122`), scalars as signed decimal and hex.
-    const value = runtimeType !== 'scalar' ? this.world.machine.memory.describe(hi, lo) : `${BigInt.asIntN(64, v)} (0x${v.toString(16)})`;
-    const node: VarNode = { name: `r${i}`, value, type, evaluateName: `r${i}`, memoryReference: this.memRefOf(hi, lo) };
-    if (live && i !== 10) {
-      node.set = (text) => {
-        const r = evaluate(text, this.evalContext());
-        if (r.value === undefined) throw new EvalError(`'${text}' is not a number`, -1);
-        const m = this.world.machine;
-        m.lo[i] = Number(r.value & 0xffffffffn) | 0;
-        m.hi[i] = Number(r.value >> 32n) | 0;
-        return this.regNode(i, m.lo[i], m.hi[i], fp, undefined, true).value;
-      };
-    }
-    return node;
-  }
-
   /** Scopes of frame `index` in `stack()`. */
   scopes(index: number): ScopeInfo[] {
-    const frames = this.stack();
-    const f = frames[index];
-    if (!f) return [];
-    const out: ScopeInfo[] = [];
-    if (this.rejectedAt !== undefined) return out;
-    if (f.kind === 'program') {
-      const m = this.world.machine, depth = f.depth!, top = depth === m.depth;
-      const fp = STACK_SIZE - MAX_BPF_STACK * depth;
-      out.push({
-        name: 'Registers', hint: 'registers', vars: () => {
-          const vt = top ? this.target.verifierTypes?.(m.pc) : undefined;
-          const regs: VarNode[] = [];
-          if (top) for (let i = 0; i <= 10; i++) regs.push(this.regNode(i, m.lo[i], m.hi[i], fp, vt?.[i], true));
-          else {
-            // A caller's r6..r9 are what its callee saved; r10 is its frame pointer.
-            const o = depth * 8;
-            for (let i = 6; i <= 9; i++) regs.push(this.regNode(i, m.frameSaved[o + (i - 6) * 2], m.frameSaved[o + (i - 6) * 2 + 1], fp, undefined, false));
-            regs.push(this.regNode(10, fp, REGION_STACK, fp, undefined, false));
-          }
-          return regs;
-        },
-      });
-      out.push({ name: 'Stack', hint: 'locals', memoryReference: `stack+${fp - MAX_BPF_STACK}`, vars: () => this.stackSlots(fp) });
-      out.push({ name: 'xdp_md', vars: () => this.xdpMd() });
-    } else {
-      const st = f.stage!, e = st.event;
-      out.push({
-        name: 'Stage', vars: () => [
-          { name: stageLabel(st.id), value: st.text.replace(/^[^:]*: /, ''), type: st.id },
-          ...(e ? [
-            { name: 'decision', value: DECISION_NAMES[e.decision] ?? String(e.decision) },
-            { name: 'reason', value: REASON_NAMES[e.reason] || '—' },
-            { name: 'counter', value: COUNTER_NAMES[e.counter] || '—' },
-            { name: 'value', value: `${e.value} (0x${(e.value >>> 0).toString(16)})` },
-          ] : []),
-        ],
-      });
-    }
-    out.push({ name: 'Packet', memoryReference: 'pkt', vars: () => this.packetVars() });
-    out.push({ name: 'Maps', vars: () => this.mapVars() });
-    out.push({ name: 'printk', vars: () => this.printk.map((l, k) => ({ name: `[${k}] packet ${l.packet}`, value: l.text })) });
-    return out;
+    const f = this.stack()[index];
+    if (!f || this.rejectedAt !== undefined) return [];
+    return this.vars.scopes(f);
   }
 
-  private stackSlots(fp: number): VarNode[] {
-    const b = this.world.machine.memory.bytes[REGION_STACK];
-    const out: VarNode[] = [];
-    for (let off = 8; off <= MAX_BPF_STACK; off += 8) {
-      const o = fp - off;
-      let v = 0n, any = false;
-      for (let k = 7; k >= 0; k--) { v = (v << 8n) | BigInt(b[o + k]); if (b[o + k]) any = true; }
-      if (!any) continue;
-      const bytes = Array.from(b.subarray(o, o + 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
-      out.push({ name: `fp-${off}`, value: `0x${v.toString(16).padStart(16, '0')}  [${bytes}]`, type: 'u64', evaluateName: `*(u64 *)(r10 - ${off})`, memoryReference: `stack+${o}` });
-    }
-    if (!out.length) out.push({ name: '(empty)', value: 'no non-zero 8-byte slot in this frame' });
-    return out;
-  }
-
-  private xdpMd(): VarNode[] {
-    const c = this.world.machine.memory.bytes[REGION_CTX];
-    const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
-    const pk = this.world.machine.packet;
-    const names = ['data', 'data_end', 'data_meta', 'ingress_ifindex', 'rx_queue_index', 'egress_ifindex'];
-    return names.map((n, k) => {
-      const v = dv.getUint32(k * 4, true);
-      if (k < 3) return { name: n, value: `pkt+0x${v.toString(16)} (${k === 1 ? `data + ${v - pk.data}` : k === 2 ? `data - ${pk.data - v}` : 'headroom 256'})`, type: '__u32', evaluateName: `ctx->${n}`, memoryReference: k === 0 ? 'pkt' : undefined };
-      return { name: n, value: String(v), type: '__u32', evaluateName: `ctx->${n}` };
-    });
-  }
-
-  private packetVars(): VarNode[] {
-    const bytes = this.currentPacket();
-    const tree = dissectPacket(bytes, this.packetNumber ?? 0);
-    const toNode = (n: FieldNode): VarNode => ({
-      name: n.children ? n.label : n.name,
-      value: n.children ? '' : (n.text ?? ''),
-      type: n.children ? n.name : n.value?.kind,
-      evaluateName: n.children ? undefined : n.name,
-      memoryReference: `pkt+${n.offset}`,
-      children: n.children ? () => n.children!.map(toNode) : undefined,
-    });
-    const hex = Array.from(bytes.subarray(0, 64), (x) => x.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 64 ? ' …' : '');
-    return [
-      { name: 'bytes', value: `${bytes.length} bytes: ${hex}`, type: 'u8[]', memoryReference: 'pkt' },
-      ...tree.map(toNode),
-    ];
-  }
-
-  private mapEntryNode(map: BpfMap, key: Uint8Array, value: Uint8Array, evaluateName?: string): VarNode {
-    const btf = this.program.btf;
-    const valueTypeId = map.def.valueTypeId;
-    const keyText = map.formatKey(key);
-    const mapIndex = this.maps.indexOf(map);
-    const off = map.lookupOffset(key, 0, 0);
-    const node: VarNode = {
-      name: `[${keyText}]`, value: map.formatValue(value), type: btf && valueTypeId ? btf.typeName(valueTypeId) : `u8[${map.valueSize}]`,
-      evaluateName, memoryReference: off >= 0 ? `map:${mapIndex}+${off}` : undefined,
-      set: (text) => {
-        const bytes = parseValueBytes(text, map.valueSize);
-        const r = map.update(key, bytes);
-        if (r < 0) throw new Error(`bpf_map_update_elem failed: ${r}`);
-        return map.formatValue(map.lookup(key)!);
-      },
-    };
-    if (btf && valueTypeId) {
-      const d = btf.describe(valueTypeId, value, 0);
-      if (d.children) {
-        const conv = (n: typeof d): VarNode => ({ name: n.name, value: n.value ?? '', type: n.typeName, children: n.children ? () => n.children!.map(conv) : undefined });
-        node.children = () => d.children!.map(conv);
-      }
-    }
-    return node;
-  }
-
-  private mapVars(): VarNode[] {
-    return this.maps.map((map) => ({
-      name: map.name,
-      value: `${map.typeName}, key ${map.keySize} B, value ${map.valueSize} B, max_entries ${map.maxEntries}`,
-      type: map.typeName,
-      evaluateName: map.name,
-      children: () => {
-        const entries = map.entries();
-        const shown = entries.filter((e) => map.type === 1 || map.type === 9 || map.type === 5 || map.type === 10 || map.type === 11 || e.values.some((v) => v.some((x) => x !== 0)) || map.def.origin === 'global');
-        const nodes = shown.slice(0, 1000).map((e) => this.mapEntryNode(map, e.key, e.values[0]));
-        if (!nodes.length) nodes.push({ name: '(empty)', value: map.type === 2 ? `all ${map.maxEntries} elements are zero` : 'no elements' });
-        return nodes;
-      },
-    }));
-  }
-
-  // -- memory ----------------------------------------------------------------------------------
-
-  /** Resolves a memory reference (`pkt`, `pkt+14`, `stack+4088`, `ctx`, `map:0+8`) to bytes and a base. */
-  private memRef(ref: string): { bytes: Uint8Array; base: number; lo: number; hi: number; name: string } {
-    const m = /^(pkt|stack|ctx|map:(\d+))(?:\+(-?\d+))?$/.exec(ref.trim());
-    if (!m) throw new Error(`unknown memory reference '${ref}' (expected pkt, stack, ctx or map:N, with an optional +offset)`);
-    const add = m[3] ? Number(m[3]) : 0;
-    const mach = this.world.machine;
-    if (m[1] === 'pkt') { const pk = mach.packet; return { bytes: pk.buffer, base: pk.data + add, lo: pk.dataMeta, hi: pk.dataEnd, name: 'packet' }; }
-    if (m[1] === 'stack') return { bytes: mach.memory.bytes[REGION_STACK], base: add, lo: 0, hi: STACK_SIZE, name: 'stack' };
-    if (m[1] === 'ctx') return { bytes: mach.memory.bytes[REGION_CTX], base: add, lo: 0, hi: 24, name: 'xdp_md' };
-    const map = this.maps[Number(m[2])];
-    if (!map) throw new Error(`memory reference '${ref}' names map ${m[2]}, which does not exist`);
-    return { bytes: map.values, base: add, lo: 0, hi: map.values.length, name: map.name };
-  }
-
-  /** Reads `count` bytes at reference + offset; bytes outside the accessible window are unreadable. */
   readMemory(ref: string, offset: number, count: number): { address: string; data: Uint8Array; unreadable: number } {
-    const r = this.memRef(ref);
-    const start = r.base + offset;
-    const from = Math.max(start, r.lo), to = Math.min(start + count, r.hi);
-    if (from >= to || from !== start) return { address: `0x${Math.max(0, start).toString(16)}`, data: new Uint8Array(0), unreadable: count };
-    return { address: `0x${start.toString(16)}`, data: r.bytes.slice(from, to), unreadable: count - (to - from) };
+    return this.vars.readMemory(ref, offset, count);
   }
 
-  /** Writes bytes at reference + offset (within the accessible window). Returns bytes written. */
-  writeMemory(ref: string, offset: number, data: Uint8Array): number {
-    const r = this.memRef(ref);
-    const start = r.base + offset;
-    if (start < r.lo || start + data.length > r.hi) throw new Error(`write of ${data.length} bytes at offset ${offset} is outside the ${r.name} (${r.hi - r.lo} bytes)`);
-    r.bytes.set(data, start);
-    return data.length;
-  }
+  writeMemory(ref: string, offset: number, data: Uint8Array): number { return this.vars.writeMemory(ref, offset, data); }
 
   // -- disassembly -----------------------------------------------------------------------------
 
@@ -1254,22 +1049,4 @@ export function hitConditionMet(cond: string, hits: number): boolean {
     case '%': return n > 0 && hits % n === 0;
     default: return hits >= n;
   }
-}
-
-/** A map value typed by the user: a number (little-endian, value_size bytes) or hex bytes. */
-export function parseValueBytes(text: string, size: number): Uint8Array {
-  const t = text.trim();
-  const out = new Uint8Array(size);
-  if (/^(0x[0-9a-f]+|\d+)$/i.test(t)) {
-    let v = BigInt(t);
-    if (v >= 1n << BigInt(size * 8)) throw new Error(`${t} does not fit ${size} bytes`);
-    for (let i = 0; i < size; i++) { out[i] = Number(v & 0xffn); v >>= 8n; }
-    return out;
-  }
-  const bytes = t.split(/[\s:]+/).filter(Boolean);
-  if (bytes.length !== size || bytes.some((b) => !/^[0-9a-f]{1,2}$/i.test(b))) {
-    throw new Error(`expected a number or ${size} hex bytes (e.g. ${Array(size).fill('00').join(' ')})`);
-  }
-  bytes.forEach((b, i) => { out[i] = parseInt(b, 16); });
-  return out;
 }
