@@ -34,3 +34,12 @@ test('the live device state shapes the candidates: channel counts follow the hos
   const counts = c('ethtool -L eth0 combined ');
   assert.ok(counts.includes('8') && !counts.includes('9'), counts.join(' '));
 });
+
+test('what may come next after a prefix: features, on/off, ring keywords, flow types, hash functions', () => {
+  assert.deepEqual(c('ethtool -K eth0 lr'), ['lro']);
+  assert.ok(c('ethtool -K eth0 rx-gro').includes('rx-gro-list'));
+  const ring = c('ethtool -G eth0 rx 10 ');
+  assert.ok(!ring.includes('rx') && ring.includes('tx') && ring.includes('tcp-data-split'), ring.join(' '));
+  assert.deepEqual([...c('ethtool -N eth0 rx-flow-hash ud')].sort(), ['udp4', 'udp6']);
+  assert.deepEqual([...c('ethtool -X eth0 hfunc ')].sort(), ['crc32', 'toeplitz', 'xor']);
+});

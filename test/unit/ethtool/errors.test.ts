@@ -117,18 +117,6 @@ test('the grammar gives token roles and positions for diagnostics and completion
   assert.deepEqual(kf.request?.kind, 'setFeatures');
 });
 
-test('completion offers what may come next: options, features after -K, on/off, ring keywords, flow types', async () => {
-  const { completeEthtool } = await import('../../../extension/core/ethtool/completion');
-  const labels = (line: string) => completeEthtool(line, line.length).map((c) => c.label);
-  assert.ok(labels('ethtool -').includes('-K'));
-  assert.deepEqual(labels('ethtool -K eth0 lr'), ['lro']);
-  assert.deepEqual(labels('ethtool -K eth0 lro '), ['on', 'off']);
-  assert.ok(labels('ethtool -K eth0 rx-gro').includes('rx-gro-list'));
-  assert.deepEqual(labels('ethtool -G eth0 rx 10 '), ['rx-mini', 'rx-jumbo', 'tx', 'rx-buf-len', 'cqe-size', 'tx-push', 'rx-push', 'tx-push-buf-len', 'tcp-data-split']);
-  assert.deepEqual(labels('ethtool -N eth0 rx-flow-hash ud'), ['udp4', 'udp6']);
-  assert.deepEqual(labels('ethtool -X eth0 hfunc '), ['toeplitz', 'xor', 'crc32']);
-});
-
 test('--json is refused explicitly (not modelled) instead of printing text; --debug MASK is accepted', () => {
   const d = new NetvscDevice();
   assert.deepEqual(eth(d, '--json -k eth0'), { stdout: '', stderr: 'netvsc-lab: ethtool --json output is not modelled; run without --json\n', exit: 1 });

@@ -164,20 +164,6 @@ test('MAC change goes to the VF first; multicast and zero addresses are refused;
   assert.ok(seen.includes('state:mac'));
 });
 
-test('snapshot: the tree view\'s plain data, in ethtool and driver terms', async () => {
-  const { snapshotDevice } = await import('../../../extension/core/netvsc/snapshot');
-  const d = new NetvscDevice({ host: 'ws2016', cpus: 4 });
-  eth(d, '-N eth0 rx-flow-hash udp4 sd');
-  const s = snapshotDevice(d);
-  assert.equal(s.host.nvspVersion, '6.0');
-  assert.equal(s.host.ndisVersion, '6.30');
-  assert.deepEqual(s.channels, { combined: 4, maxCombined: 4 });
-  assert.deepEqual(s.rss.l4HashFlowTypes, ['tcp4', 'tcp6', 'udp6']);
-  assert.equal(s.rss.table.length, 128);
-  assert.ok(!s.offloads.active.includes('rx-lro'));
-  assert.ok(s.offloads.changeable.includes('tx-checksum-ipv4'));
-  assert.equal(JSON.parse(JSON.stringify(s)).rings.rx, 9709);
-});
 
 test('TSO max follows the data path: the VF\'s while switched to it, netvsc\'s (host LSO max) otherwise', () => {
   const d = new NetvscDevice();
