@@ -34,7 +34,8 @@ for (const f of FIELDS) if (/^(netvsc|xdp)(\.|$)/.test(f.abbrev)) ANNOTATION[f.i
 const isAnnotation = (fid: number): boolean => ANNOTATION[fid] === 1;
 
 export class FieldColumns implements FieldAccessor {
-  private readonly cols = new Map<number, Column>();
+  /** Indexed by field id (an array, not a Map: the filter reads it per packet). */
+  private readonly cols: (Column | undefined)[] = new Array(FIELDS.length).fill(undefined);
   private annotations?: PacketAnnotations;
   private lastI = -1;
   private lastBytes: Uint8Array = new Uint8Array(0);
@@ -42,7 +43,7 @@ export class FieldColumns implements FieldAccessor {
   constructor(readonly packets: number, private readonly packetBytes: (i: number) => Uint8Array) {}
 
   setAnnotations(a: PacketAnnotations | undefined): void { this.annotations = a; }
-  has(fid: number): boolean { return this.cols.has(fid) || isAnnotation(fid); }
+  has(fid: number): boolean { return this.cols[fid] !== undefined || isAnnotation(fid); }
   missing(fids: number[]): number[] { return fids.filter((f) => !this.has(f)); }
 
   /** Dissects every packet once and fills the columns of `fids`. */
@@ -85,7 +86,7 @@ export class FieldColumns implements FieldAccessor {
     want.forEach((f, k) => {
       starts[k][n] = used[k];
       const u = used[k];
-      this.cols.set(f, {
+      this.cols[f] = ({
         start: starts[k], num: nums[k].slice(0, u),
         off: offs[k]?.slice(0, u), len: lens[k]?.slice(0, u), strs: strs[k],
       });
@@ -93,7 +94,7 @@ export class FieldColumns implements FieldAccessor {
   }
 
   count(fid: number, i: number): number {
-    const c = this.cols.get(fid);
+    const c = this.cols[fid];
     if (c) return c.start[i + 1] - c.start[i];
     if (isAnnotation(fid) && this.annotations) {
       if (FIELDS[fid].type === FT.PROTOCOL) {
@@ -106,21 +107,21 @@ export class FieldColumns implements FieldAccessor {
   }
 
   num(fid: number, i: number, k: number): number {
-    const c = this.cols.get(fid);
+    const c = this.cols[fid];
     if (c) return c.num[c.start[i] + k];
     const v = this.annotations?.value(fid, i);
     return typeof v === 'number' ? v : NaN;
   }
 
   bytes(fid: number, i: number, k: number, out: ByteRef): void {
-    const c = this.cols.get(fid)!;
+    const c = this.cols[fid]!;
     if (i !== this.lastI) { this.lastBytes = this.packetBytes(i); this.lastI = i; }
     const j = c.start[i] + k;
     out.buf = this.lastBytes; out.off = c.off ? c.off[j] : 0; out.len = c.len ? c.len[j] : 0;
   }
 
   str(fid: number, i: number, k: number): string {
-    const c = this.cols.get(fid);
+    const c = this.cols[fid];
     if (c) return c.strs ? c.strs[c.num[c.start[i] + k]] : String(c.num[c.start[i] + k]);
     const v = this.annotations?.value(fid, i);
     return v === undefined ? '' : String(v);
@@ -128,7 +129,7 @@ export class FieldColumns implements FieldAccessor {
 
   byteLength(): number {
     let n = 0;
-    for (const c of this.cols.values()) n += c.start.byteLength + c.num.byteLength + (c.off?.byteLength ?? 0) + (c.len?.byteLength ?? 0);
+    for (const c of this.cols) if (c) n += c.start.byteLength + c.num.byteLength + (c.off?.byteLength ?? 0) + (c.len?.byteLength ?? 0);
     return n;
   }
 }

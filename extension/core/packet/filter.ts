@@ -436,6 +436,13 @@ function relationPred(ref: FieldRef, rel: string, lit: Value): Pred {
     if (rel === 'ne') return (acc, i) => { const n = acc.count(id, i); if (n === 0) return false; for (let k = 0; k < n; k++) if (cmp(acc.num(id, i, k))) return false; return true; };
     return (acc, i) => { const n = acc.count(id, i); for (let k = 0; k < n; k++) if (cmp(acc.num(id, i, k))) return true; return false; };
   }
+  // Fast path: IPv4 field against an address or prefix.
+  if (!ref.slice && lit.t === 'ipv4' && (rel === 'eq' || rel === 'ne')) {
+    const want = lit.v, mask = lit.mask;
+    const any = (acc: FieldAccessor, i: number, n: number) => { for (let k = 0; k < n; k++) if (((acc.num(id, i, k) & mask) >>> 0) === want) return true; return false; };
+    if (rel === 'eq') return (acc, i) => any(acc, i, acc.count(id, i));
+    return (acc, i) => { const n = acc.count(id, i); return n > 0 && !any(acc, i, n); };
+  }
   if (rel === 'ne') {
     return (acc, i) => {
       const n = acc.count(id, i);
