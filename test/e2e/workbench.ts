@@ -1,7 +1,7 @@
 // A page object over one VS Code workbench window in Chromium: what a user clicks and reads.
 // The selectors are the ones VS Code's own smoke automation and code-server's e2e suite use
 // (roles and aria labels first, class names only where the workbench has nothing better).
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 export class Workbench {
   constructor(readonly page: Page) {}
@@ -89,4 +89,88 @@ export class Workbench {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Polls `probe` (sync or async) until it returns something truthy; throws naming `what` on timeout. */
+export async function until<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Expands tab stops every 8 columns, as a terminal renders a TAB. */
+export function expandTabs(line: string): string {
+  let out = '';
+  for (const c of line) out += c === '\t' ? ' '.repeat(8 - (out.length % 8)) : c;
+  return out;
+}
+
+/** More of the workbench: quick open, the explorer's context menu, notifications, webviews, the debugger. */
+export class WorkbenchMore extends Workbench {
+  /** Opens a workspace file by name through Quick Open (Ctrl+P). */
+  async quickOpen(name: string): Promise<void> {
+    await this.focusWorkbench();
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+P');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor();
+    await input.fill(name);
+    await this.quickInputRows().filter({ hasText: name }).first().waitFor();
+    await input.press('Enter');
+  }
+
+  /** A row of the Explorer by file name (the Explorer must be the visible side bar view). */
+  explorerItem(name: string): Locator {
+    return this.page.locator('.explorer-folders-view .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(name)}\\s*$`) }) });
+  }
+
+  /** Right-clicks `target` and chooses the context-menu entry whose label starts with `label`. */
+  async contextMenu(target: Locator, label: string): Promise<void> {
+    await target.click({ button: 'right' });
+    const item = this.page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: label }).first();
+    await item.waitFor();
+    // The menu acts on the item under the mouse on Enter (a synthetic click right after opening is ignored).
+    await item.hover();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'detached' });
+  }
+
+  /** Takes keyboard focus back from a webview (its iframe swallows keys): a click on the side bar's title. */
+  async focusWorkbench(): Promise<void> {
+    await this.page.locator('.part.sidebar .composite.title').first().click({ position: { x: 5, y: 5 } });
+  }
+
+  /** Messages of the notifications (toasts, or the notification center, opened from the bell when no toast is shown). */
+  async notificationMessages(): Promise<string[]> {
+    const messages = this.page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message');
+    if (!(await messages.count()) && !(await this.page.locator('.notifications-center.visible').count())) {
+      await this.page.locator('.statusbar-item[id="status.notifications"]').click();
+    }
+    return (await messages.allInnerTexts()).map((s) => s.trim());
+  }
+
+  /** The content frame of the visible webview (the active custom editor or webview panel). */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
+  }
+
+  /** The active editor's name, as the window title shows it (`NAME - FOLDER - code-server`). */
+  async activeTabTitle(): Promise<string> {
+    return (await this.page.title()).replace(/^● /, '').split(' - ')[0].trim();
+  }
+
+  /** Clicks the inline action (the icon shown on hover) of a tree row. */
+  async inlineAction(row: Locator, title: string): Promise<void> {
+    await row.hover();
+    await row.locator(`.actions .action-label[aria-label="${title}"]`).click();
+  }
+
+  /** Frame names of the CALL STACK view (Run and Debug must be the visible side bar). */
+  async callStackFrames(): Promise<string[]> {
+    return (await this.page.locator('.debug-call-stack .monaco-list-row .stack-frame .expression').allInnerTexts()).map((s) => s.trim());
+  }
 }
