@@ -17,7 +17,7 @@ test('bundled netvsc-lab dissect/stats/gen run as a process and match tshark', (
   assert.equal(r.stdout, tsharkFields(trace, fields, ['-Y', 'ip.flags.mf == 1 || tcp.flags.fin == 1']));
   const bad = spawnSync(process.execPath, [cli, 'dissect', trace, '-e', 'ip.src', '-Y', 'ip.src == 1.2.3'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /"1\.2\.3" is not a valid IPv4 address for ip\.src \(column 11\)\n  ip\.src == 1\.2\.3\n {12}\^\n$/);
+  assert.match(bad.stderr, /"1\.2\.3" is not a valid IPv4 address for ip\.src \(column 11\)\n {2}ip\.src == 1\.2\.3\n {12}\^\n$/);
   const out = join(tmpFile(''), 'gen.pcap');
   const g = spawnSync(process.execPath, [cli, 'gen', resolve('examples/scenarios/syn-flood.yaml'), '-o', out], { encoding: 'utf8' });
   assert.equal(g.status, 0, g.stderr);
