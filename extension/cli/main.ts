@@ -43,7 +43,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     return 2;
   }
   const args = argv.slice(cmd.name.split(' ').length);
-  if (args.includes('--help') || args.includes('-h') && !cmd.name.startsWith('ethtool')) {
+  // Only our own options count: what follows `--` belongs to the emulated tool (`ethtool -- -h`).
+  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  if (own.includes('--help') || own.includes('-h')) {
     io.out(cmd.usage.endsWith('\n') ? cmd.usage : cmd.usage + '\n');
     return 0;
   }

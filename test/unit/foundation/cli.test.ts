@@ -55,3 +55,12 @@ test('the manifest declares what the foundation promises', () => {
   assert.ok(pkg.contributes.languages.some((l: { id: string; extensions: string[] }) => l.id === 'ethtool' && l.extensions.includes('.ethtool')));
   assert.ok(pkg.contributes.viewsContainers.activitybar.some((v: { id: string }) => v.id === 'netvsc'));
 });
+
+test('--help after `--` belongs to the emulated tool, before it to netvsc-lab', async () => {
+  const ours = memoryIO();
+  assert.equal(await main(['ethtool', '--help'], ours), 0);
+  assert.match(ours.stdout, /^Usage: netvsc-lab ethtool/);
+  const theirs = memoryIO();
+  assert.equal(await main(['ethtool', '--', '-h'], theirs), 0);
+  assert.match(theirs.stdout, /^ethtool version 6\.11/); // ethtool -h starts with its version line
+});
