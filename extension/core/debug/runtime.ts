@@ -21,12 +21,15 @@ import { Machine, SeededEnv, VmLoadError, type LoadedProgram, type VmFault } fro
 import { NetvscDevice } from '../netvsc/device';
 import type { HostProfileName } from '../netvsc/hostProfile';
 import { evaluate, type EvalContext, type EvalResult } from './expression';
-import { compilePacketCondition, isPacketCondition, treeLookup, type FieldLookup, type PacketPredicate } from './packetCondition';
+import { compilePacketCondition, treeLookup, type FieldLookup, type PacketPredicate } from './packetCondition';
 import { dissectPacket, FastFields, packetSummary, type FieldNode } from './packetFields';
 import { eventStop, STAGE_ALIASES, stopMatches, type StageStop } from './stageTimeline';
 import type { ProgramStepper } from './programStepper';
 import { DebugXdpHook } from './xdpHook';
 import { VariablesModel } from './variables';
+import { BreakpointTable, type BreakpointHit, type BreakpointResult, type BreakpointSpec } from './breakpoints';
+
+export { hitConditionMet, type BreakpointResult, type BreakpointSpec } from './breakpoints';
 
 export { parseValueBytes } from './variables';
 import { DebugSink } from './stageTimeline';
@@ -91,9 +94,6 @@ export interface RuntimeListener {
   terminated(): void;
 }
 
-export interface BreakpointResult { id: number; verified: boolean; line?: number; message?: string; insn?: number }
-
-export interface BreakpointSpec { condition?: string; hitCondition?: string; logMessage?: string }
 
 export const EXCEPTION_FILTERS = [
   { filter: 'verifier', label: 'Verifier rejection', description: 'Stop at the source line the verifier rejects, with its message', default: true },
@@ -127,20 +127,6 @@ export interface FrameInfo {
 export interface ScopeInfo { name: string; hint?: 'registers' | 'locals' | 'arguments'; vars: () => VarNode[]; memoryReference?: string }
 
 export interface DisassembledInsn { insn: number; address: string; text: string; bytes: string; line?: LineInfo }
-
-// ---------------------------------------------------------------------------------------------
-// Breakpoints
-
-interface Breakpoint {
-  id: number;
-  condition?: string;
-  /** Display-filter condition (compiled), or undefined for an expression. */
-  filter?: PacketPredicate;
-  hitCondition?: string;
-  logMessage?: string;
-  hits: number;
-  kind: 'line' | 'instruction' | 'function';
-}
 
 // ---------------------------------------------------------------------------------------------
 // The world: everything a replay rebuilds
@@ -220,11 +206,7 @@ const SLICE_MS = 25;
 export class DebugRuntime {
   private world!: World;
   private pkt: PacketRun | undefined;
-  private lineBps = new Map<number, Breakpoint[]>(); // insn -> line breakpoints
-  private insnBps = new Map<number, Breakpoint[]>();
-  private funcBps = new Map<string, Breakpoint[]>();
   private exceptionFilters = new Set<string>(EXCEPTION_FILTERS.filter((f) => f.default).map((f) => f.filter));
-  private nextId = 1;
   private pausing = false;
   private silent = false;
   private ended = false;
@@ -233,6 +215,7 @@ export class DebugRuntime {
   /** printk lines so far (bounded), with the packet that printed them. */
   readonly printk: { packet: number; text: string }[] = [];
   private readonly vars = new VariablesModel(this);
+  private readonly bps: BreakpointTable;
   private entryArmed: boolean;
   private readonly insnEntries: number[] = [];
   /** Counters for the packets run at full speed since the last summary line. */
@@ -241,6 +224,11 @@ export class DebugRuntime {
   private readonly loadError: VmLoadError | undefined;
 
   constructor(readonly target: DebugTarget, readonly options: RunOptions, private readonly listener: RuntimeListener) {
+    this.bps = new BreakpointTable(target.program, {
+      evalContext: () => this.evalContext(),
+      packetFields: () => this.pkt!.entryFields,
+      log: (category, text) => this.out(category, text),
+    });
     try {
       this.world = new World(target);
     } catch (e) {
@@ -266,122 +254,28 @@ export class DebugRuntime {
     return p ? `Packet ${p.index + 1}: ${packetSummary(p.entryTree)}` : `XDP ${this.program.name} on ${this.target.packets.name}`;
   }
 
-  // -- breakpoints -----------------------------------------------------------------------------
+  // -- breakpoints (breakpoints.ts holds them) --------------------------------------------------
 
-  private makeBp(kind: Breakpoint['kind'], spec: BreakpointSpec): Breakpoint {
-    const bp: Breakpoint = { id: this.nextId++, kind, hits: 0, condition: spec.condition?.trim() || undefined, hitCondition: spec.hitCondition?.trim() || undefined, logMessage: spec.logMessage };
-    if (bp.condition && isPacketCondition(bp.condition)) bp.filter = compilePacketCondition(bp.condition);
-    return bp;
-  }
-
-  /** Lines of `file` that have code (line info records, line 0 skipped), with their first instructions. */
-  private codeLines(file: string): Map<number, number[]> {
-    const base = basename(file);
-    const out = new Map<number, number[]>();
-    const li = this.program.lineInfo;
-    for (let k = 0; k < li.length; k++) {
-      const r = li[k];
-      if (r.line === 0 || basename(r.file) !== base) continue;
-      const prev = k > 0 ? li[k - 1] : undefined;
-      if (prev && prev.line === r.line && prev.file === r.file) continue; // same line continues
-      let list = out.get(r.line);
-      if (!list) out.set(r.line, list = []);
-      list.push(r.insn);
-    }
-    return out;
-  }
-
-  /** Lines of `file` in [line, endLine] that have code (where a breakpoint can sit). */
-  breakpointLines(file: string, line: number, endLine = line): number[] {
-    return [...this.codeLines(file).keys()].filter((l) => l >= line && l <= endLine).sort((a, b) => a - b);
-  }
-
-  /** Source breakpoints for one file: each moves to the next line with code, reported back. */
-  setLineBreakpoints(file: string, lines: ({ line: number } & BreakpointSpec)[]): BreakpointResult[] {
-    for (const [insn, list] of this.lineBps) {
-      const keep = list.filter((b) => (b as Breakpoint & { file?: string }).file !== basename(file));
-      if (keep.length) this.lineBps.set(insn, keep); else this.lineBps.delete(insn);
-    }
-    const code = this.codeLines(file);
-    const sorted = [...code.keys()].sort((a, b) => a - b);
-    return lines.map((l) => {
-      const bp = this.makeBp('line', l) as Breakpoint & { file?: string };
-      bp.file = basename(file);
-      const line = sorted.find((x) => x >= l.line);
-      if (line === undefined) return { id: bp.id, verified: false, message: sorted.length ? `no code at or after line ${l.line} in ${basename(file)}` : `${basename(file)} has no line info in this program (compile with -g)` };
-      const insns = code.get(line)!;
-      for (const i of insns) { const list = this.lineBps.get(i) ?? []; list.push(bp); this.lineBps.set(i, list); }
-      return { id: bp.id, verified: true, line, insn: insns[0], message: line !== l.line ? `moved to line ${line}, the next line with code` : undefined };
-    });
-  }
-
-  setInstructionBreakpoints(list: ({ insn: number } & BreakpointSpec)[]): BreakpointResult[] {
-    this.insnBps.clear();
-    const n = this.program.insns.length / 8;
-    return list.map((b) => {
-      const bp = this.makeBp('instruction', b);
-      if (!Number.isInteger(b.insn) || b.insn < 0 || b.insn >= n) return { id: bp.id, verified: false, message: `instruction ${b.insn} is outside the program (0..${n - 1})` };
-      const l = this.insnBps.get(b.insn) ?? [];
-      l.push(bp);
-      this.insnBps.set(b.insn, l);
-      return { id: bp.id, verified: true, insn: b.insn, line: this.lineOf(b.insn)?.line };
-    });
-  }
-
-  setFunctionBreakpoints(list: ({ name: string } & BreakpointSpec)[]): BreakpointResult[] {
-    this.funcBps.clear();
-    return list.map((b) => {
-      const bp = this.makeBp('function', b);
-      const id = STAGE_ALIASES[b.name.trim().toLowerCase()];
-      if (!id) return { id: bp.id, verified: false, message: `'${b.name}' is not a stage; use one of ${Object.keys(STAGE_ALIASES).join(', ')}` };
-      const l = this.funcBps.get(id) ?? [];
-      l.push(bp);
-      this.funcBps.set(id, l);
-      return { id: bp.id, verified: true };
-    });
-  }
-
+  breakpointLines(file: string, line: number, endLine = line): number[] { return this.bps.breakpointLines(file, line, endLine); }
+  setLineBreakpoints(file: string, lines: ({ line: number } & BreakpointSpec)[]): BreakpointResult[] { return this.bps.setLine(file, lines); }
+  setInstructionBreakpoints(list: ({ insn: number } & BreakpointSpec)[]): BreakpointResult[] { return this.bps.setInstruction(list); }
+  setFunctionBreakpoints(list: ({ name: string } & BreakpointSpec)[]): BreakpointResult[] { return this.bps.setFunction(list); }
   setExceptionFilters(filters: readonly string[]): void { this.exceptionFilters = new Set(filters); }
-
-  /** Evaluates a breakpoint's condition, hit count and log message. True: stop. */
-  private hit(bp: Breakpoint): boolean {
-    if (bp.condition) {
-      let ok: boolean;
-      try {
-        ok = bp.filter ? bp.filter(this.pkt!.entryFields) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n;
-      } catch (e) {
-        this.out('stderr', `breakpoint condition '${bp.condition}': ${(e as Error).message}\n`);
-        ok = true; // a broken condition stops, so the user sees it
-      }
-      if (!ok) return false;
-    }
-    bp.hits++;
-    if (bp.hitCondition && !hitConditionMet(bp.hitCondition, bp.hits)) return false;
-    if (bp.logMessage !== undefined) {
-      this.out('console', this.interpolate(bp.logMessage) + '\n');
-      return false;
-    }
-    return true;
-  }
-
-  private interpolate(msg: string): string {
-    return msg.replace(/\{([^}]+)\}/g, (_, e: string) => {
-      try { return evaluate(e, this.evalContext()).text; } catch (err) { return `<${(err as Error).message}>`; }
-    });
-  }
 
   private hitIds: number[] = [];
   private hitKind: StopReason = 'breakpoint';
 
   /** The stepper's breakpoint test at instruction `insn` (not yet executed). */
-  private readonly isBreak = (insn: number): boolean => {
-    const a = this.lineBps.get(insn), b = this.insnBps.get(insn);
-    if (!a && !b) return false;
-    this.hitIds = [];
-    for (const bp of a ?? []) if (this.hit(bp)) { this.hitIds.push(bp.id); this.hitKind = 'breakpoint'; }
-    for (const bp of b ?? []) if (this.hit(bp)) { this.hitIds.push(bp.id); this.hitKind = 'instruction breakpoint'; }
-    return this.hitIds.length > 0;
-  };
+  private readonly isBreak = (insn: number): boolean => this.took(this.bps.atInsn(insn));
+
+  /** Breakpoint test going backwards: conditions apply, hit counts and logpoints do not. */
+  private breakHereBackwards(insn: number): boolean { return this.took(this.bps.atInsnBackwards(insn)); }
+
+  private took(h: BreakpointHit | undefined): boolean {
+    if (!h) return false;
+    this.hitIds = h.ids; this.hitKind = h.kind;
+    return true;
+  }
 
   // -- running -----------------------------------------------------------------------------------
 
@@ -526,11 +420,7 @@ export class DebugRuntime {
     if (st.drop && this.exceptionFilters.has('drop')) {
       return { reason: 'exception', exceptionId: 'drop', description: 'Packet dropped', text: st.text };
     }
-    const ids: number[] = [];
-    for (const [target, bps] of this.funcBps) {
-      if (!stopMatches(st, target)) continue;
-      for (const b of bps) if (this.hit(b)) ids.push(b.id);
-    }
+    const ids = this.bps.atStop(st);
     if (ids.length) return { reason: 'function breakpoint', description: st.text, hitBreakpointIds: ids };
     return undefined;
   }
@@ -610,9 +500,9 @@ export class DebugRuntime {
     if (this.entryArmed) return true;
     const sp = this.options.stopAtPacket;
     if (typeof sp === 'number' && sp === i + 1) return true;
-    if (this.funcBps.size) return true;
+    if (this.bps.funcBps.size) return true;
     const filterDone = !this.stopAtPacketFilter || this.stopAtDone;
-    if (filterDone && this.lineBps.size === 0 && this.insnBps.size === 0) return false; // the common fast case: nothing to test
+    if (filterDone && !this.bps.hasProgramBreakpoints) return false; // the common fast case: nothing to test
     let ready = false;
     const f = this.fastFields;
     const fields = (): FieldLookup => {
@@ -620,15 +510,7 @@ export class DebugRuntime {
       return f.lookup;
     };
     if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(fields())) return true;
-    for (const m of [this.lineBps, this.insnBps]) {
-      for (const list of m.values()) {
-        for (const bp of list) {
-          if (!bp.filter) return true;
-          if (bp.filter(fields())) return true;
-        }
-      }
-    }
-    return false;
+    return this.bps.mayStopIn(fields);
   }
 
   private stopAtDone = false;
@@ -885,26 +767,10 @@ export class DebugRuntime {
       await this.stageBack(p);
       if (!p.inProgram) {
         const st = p.stops[p.at];
-        const ids = [...this.funcBps].filter(([t]) => stopMatches(st, t)).flatMap(([, bps]) => bps.map((b) => b.id));
+        const ids = this.bps.idsAtStop(st);
         if (ids.length) { this.stop({ reason: 'function breakpoint', description: st.text, hitBreakpointIds: ids }); return; }
       } else if (this.breakHereBackwards(p.prog!.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
     }
-  }
-
-  /** Breakpoint test going backwards: conditions apply, hit counts and logpoints do not. */
-  private breakHereBackwards(insn: number): boolean {
-    this.hitIds = [];
-    for (const [m, kind] of [[this.lineBps, 'breakpoint'], [this.insnBps, 'instruction breakpoint']] as const) {
-      for (const bp of m.get(insn) ?? []) {
-        if (bp.logMessage !== undefined) continue;
-        let ok = true;
-        if (bp.condition) {
-          try { ok = bp.filter ? bp.filter(this.pkt!.entryFields) : (evaluate(bp.condition, this.evalContext()).value ?? 0n) !== 0n; } catch { ok = true; }
-        }
-        if (ok) { this.hitIds.push(bp.id); this.hitKind = kind; }
-      }
-    }
-    return this.hitIds.length > 0;
   }
 
   // -- inspection ------------------------------------------------------------------------------
@@ -1036,17 +902,3 @@ function actionName(v: number): string { return XDP_ACTION_NAMES[v] ?? `invalid 
 
 function basename(p: string): string { return p.split(/[\\/]/).pop() ?? p; }
 
-/** VS Code's hit conditions: `5` (the 5th hit and after), `>= 5`, `== 5`, `> 5`, `% 5`. */
-export function hitConditionMet(cond: string, hits: number): boolean {
-  const m = /^\s*(>=|==|>|<=|<|%)?\s*(\d+)\s*$/.exec(cond);
-  if (!m) return true;
-  const n = Number(m[2]);
-  switch (m[1]) {
-    case '==': return hits === n;
-    case '>': return hits > n;
-    case '<': return hits < n;
-    case '<=': return hits <= n;
-    case '%': return n > 0 && hits % n === 0;
-    default: return hits >= n;
-  }
-}
