@@ -108,8 +108,9 @@ async function stepLatency(): Promise<void> {
     await init;
     await dc.configurationDoneRequest();
     await first;
+    const entered = dc.waitForEvent('stopped');
     await dc.stepInRequest({ threadId: 1 });
-    await dc.waitForEvent('stopped');
+    await entered;
     const time = async (label: string, n: number, req: () => Promise<unknown>): Promise<void> => {
       const t: number[] = [];
       for (let i = 0; i < n; i++) {
