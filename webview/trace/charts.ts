@@ -125,11 +125,13 @@ export class Charts {
       }
     }
     let x = w - 4;
+    g.font = `10px ${css(this.el, '--vscode-font-family', 'sans-serif')}`;
     for (let v = VERDICT_LABELS.length - 1; v >= 0; v--) {
       const tw = g.measureText(VERDICT_LABELS[v]).width;
       x -= tw + 14;
-      g.fillStyle = colours[v]; g.fillRect(x, 3, 9, 9);
-      g.fillStyle = css(this.el, '--vscode-foreground', '#ccc'); g.fillText(VERDICT_LABELS[v], x + 11, 11);
+      // The legend shares the bottom line with the bucket width, right-aligned, clear of the bars' top.
+      g.fillStyle = colours[v]; g.fillRect(x, h - 12, 9, 9);
+      g.fillStyle = css(this.el, '--vscode-foreground', '#ccc'); g.fillText(VERDICT_LABELS[v], x + 11, h - 3);
     }
   }
 
