@@ -127,6 +127,7 @@ export class Charts {
     let x = w - 4;
     g.font = `10px ${css(this.el, '--vscode-font-family', 'sans-serif')}`;
     for (let v = VERDICT_LABELS.length - 1; v >= 0; v--) {
+      if (!buckets.some((b) => b[v] > 0)) continue; // only the verdicts that occur
       const tw = g.measureText(VERDICT_LABELS[v]).width;
       x -= tw + 14;
       // The legend shares the bottom line with the bucket width, right-aligned, clear of the bars' top.
