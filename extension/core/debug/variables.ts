@@ -186,12 +186,10 @@ export class VariablesModel {
         return map.formatValue(map.lookup(key)!);
       },
     };
-    if (btf && valueTypeId) {
-      const d = btf.describe(valueTypeId, value, 0);
-      if (d.children) {
-        const conv = (n: typeof d): VarNode => ({ name: n.name, value: n.value ?? '', type: n.typeName, children: n.children ? () => n.children!.map(conv) : undefined });
-        node.children = () => d.children!.map(conv);
-      }
+    const d = map.describeValue(value); // the maps' own BTF tree (also the device tree's)
+    if (d?.children) {
+      const conv = (n: typeof d): VarNode => ({ name: n.name, value: n.value ?? '', type: n.typeName, children: n.children ? () => n.children!.map(conv) : undefined });
+      node.children = () => d.children!.map(conv);
     }
     return node;
   }
