@@ -148,11 +148,7 @@ describe('NetVSC view: counters after a replay', () => {
   test('Replay from the explorer context menu: per-queue RX counters follow the Toeplitz hashes and add up to the packets replayed', async () => {
     await wb.openViewContainer('NetVSC');
     await wb.treeItem('eth0').waitFor();
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+Shift+E');
-    const file = wb.explorerItem(CAPTURE);
-    await file.waitFor({ timeout: 20_000 });
-    await wb.contextMenu(file, 'Replay Capture or Scenario');
+    await wb.contextMenu(await wb.openFromExplorer(CAPTURE), 'Replay Capture or Scenario');
 
     await wb.openViewContainer('NetVSC');
     const queues = wb.treeItem('Channels & queues');
@@ -325,9 +321,7 @@ describe('trace viewer', () => {
   test('opening the .pcapng from the explorer shows its packet list', async () => {
     const file = join(ws, CAPTURE);
     const want = tsharkRows(file);
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+Shift+E');
-    await wb.explorerItem(CAPTURE).dblclick();
+    await (await wb.openFromExplorer(CAPTURE)).dblclick();
     await until('the trace viewer tab', async () => (await wb.activeTabTitle().catch(() => '')) === CAPTURE, 20_000);
     const frame = wb.webview();
     const rows = await until('the packet list', async () => {
@@ -344,7 +338,7 @@ describe('debugger', () => {
   test('F5 on launch.json with a breakpoint in xdp_drop_udp.c pauses on that line of packet 1', async () => {
     const file = join(ws, 'xdp', 'xdp_drop_udp.c');
     const line = lineOf(file, 'if (udp->dest == bpf_htons(DROP_PORT))');
-    await wb.explorerItem('xdp_drop_udp.c').click();
+    await (await wb.openFromExplorer('xdp/xdp_drop_udp.c')).click();
     await until('the C editor', async () => (await wb.activeTabTitle().catch(() => '')) === 'xdp_drop_udp.c', 15_000);
     // Go to the line (Ctrl+G) and toggle a breakpoint there (F9), as a user would.
     await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
@@ -358,6 +352,11 @@ describe('debugger', () => {
     const toolbar = page.locator('.debug-toolbar');
     await toolbar.waitFor({ timeout: 60_000 });
     await toolbar.locator('.action-label[aria-label^="Continue"]').waitFor({ timeout: 60_000 });
+    // The adapter steps backwards (issue 8: supportsStepBack): VS Code adds Step Back and Reverse.
+    const actions = await toolbar.locator('.action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+    for (const a of ['Step Over', 'Step Into', 'Step Out', 'Step Back', 'Reverse', 'Stop']) {
+      assert.ok(actions.some((l) => l.startsWith(a)), `no ${a} in the debug toolbar: ${actions.join(', ')}`);
+    }
     // The editor shows the paused line: the top-stack-frame decoration on the line with that text,
     // and the cursor's line number.
     const paused = page.locator('.editor-group-container.active .debug-top-stack-frame-line').first();

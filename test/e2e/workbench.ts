@@ -128,6 +128,21 @@ export class WorkbenchMore extends Workbench {
     return this.page.locator('.explorer-folders-view .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(name)}\\s*$`) }) });
   }
 
+  /** Opens a workspace file from the Explorer with the mouse (keys would go to a focused webview):
+   *  `path` is relative to the workspace folder, with `/` between folders. */
+  async openFromExplorer(path: string): Promise<Locator> {
+    await this.openViewContainer('Explorer');
+    const parts = path.split('/');
+    for (const folder of parts.slice(0, -1)) {
+      const row = this.explorerItem(folder);
+      await row.waitFor();
+      if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    }
+    const file = this.explorerItem(parts[parts.length - 1]);
+    await file.waitFor();
+    return file;
+  }
+
   /** Right-clicks `target` and chooses the context-menu entry whose label starts with `label`. */
   async contextMenu(target: Locator, label: string): Promise<void> {
     await target.click({ button: 'right' });
@@ -139,9 +154,10 @@ export class WorkbenchMore extends Workbench {
     await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'detached' });
   }
 
-  /** Takes keyboard focus back from a webview (its iframe swallows keys): a click on the side bar's title. */
+  /** Takes keyboard focus back from a webview (its iframe swallows keys): blur the focused iframe,
+   *  so keys reach the workbench's own keybinding listener. */
   async focusWorkbench(): Promise<void> {
-    await this.page.locator('.part.sidebar .composite.title').first().click({ position: { x: 5, y: 5 } });
+    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   }
 
   /** Messages of the notifications (toasts, or the notification center, opened from the bell when no toast is shown). */
