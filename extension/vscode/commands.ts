@@ -54,6 +54,11 @@ export function registerCommands({ devices, tree, console, replays, xdp }: Comma
       for (const n of names) lab.resetCounters(n);
     },
     'netvsc.refresh': () => tree.refresh(),
+    // From the trace viewer: { trace, packet } replays that capture from that packet on.
+    'netvsc.replayFrom': (arg) => {
+      const a = arg as { trace?: string; packet?: number } | undefined;
+      return a?.trace ? replays.pickAndRun(vscode.Uri.file(a.trace), 'eth0', a.packet ?? 1) : replays.pickAndRun();
+    },
     'netvsc.replay': (arg) => replays.pickAndRun(arg instanceof vscode.Uri ? arg : undefined,
       typeof arg === 'string' ? deviceOf(arg) : 'eth0'),
     'netvsc.openConsole': () => console.show(),

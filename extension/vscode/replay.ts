@@ -14,7 +14,8 @@ export class ReplayRunner implements vscode.Disposable {
 
   constructor(private readonly devices: Devices, private readonly log: vscode.LogOutputChannel) {}
 
-  async pickAndRun(uri?: vscode.Uri, device = 'eth0'): Promise<boolean> {
+  /** Replays `uri` (or a file the user picks) on `device`, from packet `from` (1-based) on. */
+  async pickAndRun(uri?: vscode.Uri, device = 'eth0', from = 1): Promise<boolean> {
     uri ??= (await vscode.window.showOpenDialog({
       title: 'Replay a capture or scenario through the device', canSelectMany: false,
       filters: { 'Captures and scenarios': ['pcap', 'pcapng', 'cap', 'json', 'yaml', 'yml'] },
@@ -30,11 +31,13 @@ export class ReplayRunner implements vscode.Disposable {
       return false;
     }
     const replayer = new Replayer(dev, opened.source);
+    if (from > opened.source.count) { void vscode.window.showErrorMessage(`Replay: ${uri.fsPath} has ${opened.source.count} packets, not ${from}`); opened.close(); return false; }
+    replayer.position = Math.max(0, from - 1);
     const job = new ReplayJob(replayer);
     this.started.fire({ job, uri, device });
     const name = vscode.workspace.asRelativePath(uri);
     const result = await vscode.window.withProgress({
-      location: vscode.ProgressLocation.Notification, title: `Replaying ${name} on ${device}`, cancellable: true,
+      location: vscode.ProgressLocation.Notification, title: `Replaying ${name}${from > 1 ? ` from packet ${from}` : ''} on ${device}`, cancellable: true,
     }, async (progress, token) => {
       token.onCancellationRequested(() => job.cancel());
       let last = 0;
