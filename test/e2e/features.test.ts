@@ -321,6 +321,9 @@ describe('trace viewer', () => {
   test('opening the .pcapng from the explorer shows its packet list', async () => {
     const file = join(ws, CAPTURE);
     const want = tsharkRows(file);
+    // Once the workbench knows the extension's contributions (its activity-bar entry is there), a
+    // capture opens in the contributed custom editor (before that VS Code offers only its text editor).
+    await wb.activityBarTab('NetVSC').waitFor({ timeout: 30_000 });
     await (await wb.openFromExplorer(CAPTURE)).dblclick();
     await until('the trace viewer tab', async () => (await wb.activeTabTitle().catch(() => '')) === CAPTURE, 20_000);
     const frame = wb.webview();
