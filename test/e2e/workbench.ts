@@ -184,9 +184,4 @@ export class WorkbenchMore extends Workbench {
     await row.hover();
     await row.locator(`.actions .action-label[aria-label="${title}"]`).click();
   }
-
-  /** Frame names of the CALL STACK view (Run and Debug must be the visible side bar). */
-  async callStackFrames(): Promise<string[]> {
-    return (await this.page.locator('.debug-call-stack .monaco-list-row .stack-frame .expression').allInnerTexts()).map((s) => s.trim());
-  }
 }
