@@ -36,7 +36,9 @@ export class NetvscConsole implements vscode.Disposable {
       this.opened = new Promise((r) => { this.resolveOpened = r; });
       const pty: vscode.Pseudoterminal = {
         onDidWrite: this.writeEmitter.event,
-        open: () => {
+        setDimensions: (d) => this.editor?.setColumns(d.columns),
+        open: (d) => {
+          if (d) this.editor!.setColumns(d.columns);
           this.writeEmitter.fire('NetVSC console: ethtool and ip link against the emulated devices. Type "help".\r\n');
           this.editor!.showPrompt();
           this.resolveOpened?.();

@@ -29,7 +29,20 @@ export class LineEditor {
   private draft = '';
   private lastWasTab = false;
 
-  constructor(private readonly host: LineEditorHost, readonly prompt: string, private readonly maxHistory = 500) {}
+  /** Terminal width: lines longer than this wrap, and redraws must go back over every row. */
+  private columns = 80;
+  /** The prompt's width on screen (its ANSI colour codes take no room). */
+  private readonly promptWidth: number;
+
+  constructor(private readonly host: LineEditorHost, readonly prompt: string, private readonly maxHistory = 500) {
+    // eslint-disable-next-line no-control-regex -- SGR sequences are what is removed
+    this.promptWidth = prompt.replace(/\x1b\[[0-9;]*m/g, '').length;
+  }
+
+  /** The terminal was resized (Pseudoterminal.setDimensions). */
+  setColumns(columns: number): void {
+    if (columns > 0) this.columns = columns;
+  }
 
   get text(): string { return this.line; }
   get cursorPos(): number { return this.cursor; }
@@ -62,7 +75,7 @@ export class LineEditor {
         case '\x15': this.setLine(this.line.slice(this.cursor), 0); break; // Ctrl-U: kill to start
         case '\x0b': this.setLine(this.line.slice(0, this.cursor), this.cursor); break; // Ctrl-K
         case '\x03': this.host.write('^C\r\n'); this.line = ''; this.cursor = 0; this.showPrompt(); break;
-        case '\x0c': this.host.write(`${CSI}2J${CSI}H`); this.redraw(); break; // Ctrl-L
+        case '\x0c': this.host.write(`${CSI}2J${CSI}H`); this.redraw(0); break; // Ctrl-L
         case '\t': this.tab(wasTab); this.lastWasTab = true; break;
         default:
           if (ch >= ' ') this.insert(ch);
@@ -88,7 +101,10 @@ export class LineEditor {
 
   private enter(): void {
     const line = this.line;
-    this.host.write('\r\n');
+    // From the end of the (possibly wrapped) line, so the output starts below all of it.
+    const x = this.promptWidth + line.length;
+    const onFreshRow = x > 0 && x % this.columns === 0; // wrapIfFull already moved down
+    this.host.write(`${this.travel(this.cursorCell(this.cursor), this.cursorCell(line.length))}${onFreshRow ? '' : '\r\n'}`);
     if (line.trim() && this.history.at(-1) !== line) {
       this.history.push(line);
       if (this.history.length > this.maxHistory) this.history.shift();
@@ -101,6 +117,13 @@ export class LineEditor {
   }
 
   private insert(text: string): void {
+    if (this.cursor === this.line.length) {
+      // Typing at the end: the terminal draws and wraps the text itself; no redraw.
+      this.line += text;
+      this.cursor = this.line.length;
+      this.host.write(text + this.wrapIfFull());
+      return;
+    }
     this.setLine(this.line.slice(0, this.cursor) + text + this.line.slice(this.cursor), this.cursor + text.length);
   }
 
@@ -128,26 +151,55 @@ export class LineEditor {
     const common = commonPrefix(matches);
     if (common.length > word.length) { this.insert(common.slice(word.length)); return; }
     // Like bash: the second Tab lists the candidates, then the line is drawn again.
-    if (second) { this.host.write(`\r\n${matches.join('  ')}\r\n`); this.redraw(); } else this.host.write('\x07');
+    if (second) { this.host.write(`\r\n${matches.join('  ')}\r\n`); this.redraw(0); } else this.host.write('\x07');
   }
 
   private setLine(line: string, cursor: number): void {
+    const old = this.cursor;
     this.line = line;
     this.cursor = cursor;
-    this.redraw();
+    this.redraw(old);
   }
 
   private moveTo(cursor: number): void {
     if (cursor === this.cursor) return;
-    const d = cursor - this.cursor;
+    const from = this.cursorCell(this.cursor);
     this.cursor = cursor;
-    this.host.write(d > 0 ? `${CSI}${d}C` : `${CSI}${-d}D`);
+    this.host.write(this.travel(from, this.cursorCell(cursor)));
   }
 
-  /** Redraws the prompt and line, leaving the terminal cursor at the edit position. */
-  private redraw(): void {
-    const back = this.line.length - this.cursor;
-    this.host.write(`\r${CSI}K${this.prompt}${this.line}${back > 0 ? `${CSI}${back}D` : ''}`);
+  /**
+   * Redraws the prompt and line from the row the prompt starts on (the line may wrap over several
+   * rows), leaving the terminal cursor at the edit position.
+   */
+  private redraw(oldCursor = this.cursor): void {
+    const up = this.cursorCell(oldCursor).row;
+    const end = this.cursorCell(this.line.length);
+    this.host.write(`${up > 0 ? `${CSI}${up}A` : ''}\r${CSI}J${this.prompt}${this.line}${this.wrapIfFull()}${this.travel(end, this.cursorCell(this.cursor))}`);
+  }
+
+  /**
+   * A line that ends exactly at the right margin leaves a terminal in its "wrap pending" state;
+   * moving to the next row's start now keeps the screen and this model (row = x / columns) in step.
+   */
+  private wrapIfFull(): string {
+    const x = this.promptWidth + this.line.length;
+    return x > 0 && x % this.columns === 0 ? '\r\n' : '';
+  }
+
+  /** Row (from the prompt's row) and column where the edit position `pos` is drawn. */
+  private cursorCell(pos: number): { row: number; col: number } {
+    const x = this.promptWidth + pos;
+    return { row: Math.floor(x / this.columns), col: x % this.columns };
+  }
+
+  /** Escape sequence moving the cursor between two cells of the line. */
+  private travel(from: { row: number; col: number }, to: { row: number; col: number }): string {
+    if (from.row === to.row && from.col === to.col) return '';
+    const rows = to.row - from.row;
+    const vertical = rows < 0 ? `${CSI}${-rows}A` : rows > 0 ? `${CSI}${rows}B` : '';
+    if (rows === 0) return to.col > from.col ? `${CSI}${to.col - from.col}C` : `${CSI}${from.col - to.col}D`;
+    return `${vertical}\r${to.col > 0 ? `${CSI}${to.col}C` : ''}`;
   }
 }
 

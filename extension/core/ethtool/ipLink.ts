@@ -9,7 +9,7 @@ export interface IpResult { stdout: string; stderr: string; exit: number }
 
 export type IpRequest =
   | { kind: 'show'; dev?: string }
-  | { kind: 'set'; dev: string; mtu?: number; up?: boolean; address?: string; xdp?: { obj: string; sec?: string; mode: string } | 'off' };
+  | { kind: 'set'; dev: string; mtu?: number; up?: boolean; address?: string; xdp?: { obj: string; sec?: string; mode: string; force: boolean } | 'off' };
 
 /** Loads an XDP object for `xdp obj F sec S` (the CLI reads the file; tests pass real objects). */
 export type XdpLoader = (objectPath: string, section: string | undefined) => XdpProgram;
@@ -19,6 +19,9 @@ const usageErr = (msg: string): IpResult => ({ stdout: '', stderr: msg.endsWith(
 export function parseIpLink(argv: readonly string[]): IpRequest | IpResult {
   let a = [...argv];
   if (a[0] === 'ip') a = a.slice(1);
+  // `ip -force link set … xdp obj …` (also -f): replace an attached program instead of failing.
+  let force = false;
+  while (a[0] === '-force' || a[0] === '-f') { force = true; a = a.slice(1); }
   if (a[0] !== 'link' && a[0] !== 'l') return usageErr(`Object "${a[0] ?? ''}" is unknown, try "ip help".`);
   const verb = a[1];
   if (verb === undefined || verb === 'show' || verb === 'list' || verb === 'ls') {
@@ -55,7 +58,7 @@ export function parseIpLink(argv: readonly string[]): IpRequest | IpResult {
         let sec: string | undefined;
         if (a[i + 1] === 'sec' || a[i + 1] === 'section') { sec = a[i + 2]; i += 2; }
         if (a[i + 1] === 'verbose') i++;
-        req.xdp = { obj, sec, mode };
+        req.xdp = { obj, sec, mode, force };
         break;
       }
       default:
@@ -118,6 +121,9 @@ export function runIpLink(device: NetvscDevice, argv: readonly string[], loadXdp
       } catch (e) {
         return { stdout: '', stderr: `${e instanceof Error ? e.message : String(e)}\n`, exit: 255 };
       }
+      // iproute2 loads (and the kernel verifies) first, then attaches with XDP_FLAGS_UPDATE_IF_NOEXIST
+      // unless -force: dev_xdp_attach() refuses to replace a program before the driver is asked.
+      if (device.xdp && !req.xdp.force) return rtnlError({ err: -16, extack: 'XDP program already attached' });
       const r = device.setXdp(prog);
       if (r.err) return rtnlError(r);
       if (!progIdOf.has(prog)) progIdOf.set(prog, ++progIds + 40);

@@ -63,6 +63,15 @@ export class Lab {
   }
 
   /**
+   * Tells views a command ran on a device: even a refused one can change what ethtool shows
+   * (`off [requested on]` after `-K lro on` with XDP attached), without a device state event.
+   */
+  private announce<T>(d: NetvscDevice, result: T): T {
+    this.events.emit('changed', { dev: d.ifname, what: 'command' });
+    return result;
+  }
+
+  /**
    * Zeroes a device's counters, as unloading and reloading hv_netvsc would (ethtool itself has no
    * way to do it); the configuration stays.
    */
@@ -88,7 +97,7 @@ export class Lab {
       // ethtool answers "no such device" itself; any device can stand in to say so.
       const target = (dev && this.byName.get(dev)) || this.devices[0];
       if (!target) return { stdout: '', stderr: `Cannot get device settings: No such device\n`, exit: 75 };
-      return runEthtool(target, rest);
+      return this.announce(target, runEthtool(target, rest));
     }
     if (prog.text === 'ip') {
       const argv = rest.map((t) => t.text);
@@ -103,7 +112,7 @@ export class Lab {
         return { stdout: shown.map((r) => r.stdout).join(''), stderr: shown.map((r) => r.stderr).join(''), exit: Math.max(...shown.map((r) => r.exit)) };
       }
       try {
-        return runIpLink(target, argv, this.opts.loadXdp);
+        return this.announce(target, runIpLink(target, argv, this.opts.loadXdp));
       } catch (e) {
         // The loader's message names the file (and the verifier's reason): what `ip` would print.
         return { stdout: '', stderr: `${e instanceof Error ? e.message : String(e)}\n`, exit: 1 };

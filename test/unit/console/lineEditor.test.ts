@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineEditor } from '../../../extension/core/console/lineEditor';
+import { Terminal } from '@xterm/headless';
 
 function editor(complete?: (line: string, cursor: number) => { start: number; candidates: string[] }) {
   const out: string[] = [];
@@ -92,10 +93,48 @@ test('Tab completes a unique candidate, extends a common prefix, lists on the se
   assert.equal(ed.text, 'rx-flow-hash ');
 });
 
-test('redraw leaves the terminal cursor at the edit position', () => {
-  const { ed, out } = editor();
-  ed.input('abc' + LEFT + LEFT);
-  out.length = 0;
-  ed.input('X');
-  assert.equal(out.join(''), '\r\x1b[K$ aXbc\x1b[2D');
+// A real terminal emulator (xterm.js, headless) shows what a person would see on screen.
+async function onScreen(columns: number, keys: string[]) {
+  const term = new Terminal({ cols: columns, rows: 12, allowProposedApi: true });
+  const lines: string[] = [];
+  const ed = new LineEditor({ write: (t) => term.write(t), submit: (l) => lines.push(l) }, '\x1b[1;32m$\x1b[0m ');
+  ed.setColumns(columns);
+  ed.showPrompt();
+  for (const k of keys) ed.input(k);
+  await new Promise<void>((r) => term.write('', r));
+  const buf = term.buffer.active;
+  const rows = Array.from({ length: buf.length }, (_, i) => buf.getLine(i)!.translateToString(true)).filter((r, i, a) => r || a.slice(i).some(Boolean));
+  return { rows, cursor: [buf.cursorX, buf.cursorY], ed, lines };
+}
+
+test('redraw leaves the terminal cursor at the edit position', async () => {
+  const s = await onScreen(40, ['abc', LEFT, LEFT, 'X']);
+  assert.deepEqual(s.rows, ['$ aXbc']);
+  assert.deepEqual(s.cursor, [4, 0]); // after the X: prompt (2) + "aX"
+});
+
+test('a line wider than the terminal wraps once, and edits in the middle redraw it in place', async () => {
+  const line = 'ethtool -K eth0 gro off lro off tso on'; // 38 characters + a 2-character prompt on 16 columns
+  const typed = await onScreen(16, [...line]);
+  assert.deepEqual(typed.rows, ['$ ethtool -K eth', '0 gro off lro of', 'f tso on']);
+  const edited = await onScreen(16, [...line, '\x01', RIGHT.repeat(8), 'X', LEFT.repeat(3), '\x7f', '\x05', '!']);
+  // Ctrl-A, 8 right, insert X after "ethtool ", 3 left, backspace deletes "o" of "ethtool", Ctrl-E, "!"
+  assert.equal(edited.ed.text, 'ethtol X-K eth0 gro off lro off tso on!');
+  assert.deepEqual(edited.rows, ['$ ethtol X-K eth', '0 gro off lro of', 'f tso on!']);
+  assert.deepEqual(edited.cursor, [9, 2]);
+  const entered = await onScreen(16, [...line, LEFT.repeat(20), '\r']);
+  assert.deepEqual(entered.lines, [line]);
+  assert.deepEqual(entered.cursor, [0, 3]); // output starts below the whole wrapped line
+});
+
+test('history recall of a long line over a long line leaves no remains of the old one', async () => {
+  const long = 'x'.repeat(30), short = 'ethtool -i eth0';
+  const s = await onScreen(16, [long, '\r', short, '\r', UP, UP]);
+  assert.equal(s.ed.text, long);
+  assert.deepEqual(s.rows.slice(-2), ['$ xxxxxxxxxxxxxx', 'xxxxxxxxxxxxxxxx']);
+  // Down again: the 2-row short line replaces the 3-row long one; its third row is cleared.
+  const back = await onScreen(16, [long, '\r', short, '\r', UP, UP, DOWN]);
+  assert.equal(back.ed.text, short);
+  assert.deepEqual(back.rows.slice(-3), ['0', '$ ethtool -i eth', '0']);
+  assert.deepEqual(back.cursor, [1, back.rows.length - 1]);
 });

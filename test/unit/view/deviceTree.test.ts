@@ -118,6 +118,18 @@ test('XDP shows the attached program and its maps, entries decoded through BTF',
   lab.run('ethtool -K eth0 lro off');
   assert.equal(lab.run('ip link set dev eth0 xdp obj examples/xdp/xdp_count.o sec xdp').exit, 0);
   assert.equal(tree.node('eth0/xdp')!.description, 'xdp_count (xdp)');
+  // iproute2 attaches with XDP_FLAGS_UPDATE_IF_NOEXIST unless -force (ip/iplink_xdp.c): a second
+  // program is refused by dev_xdp_attach(), and -force replaces it.
+  assert.equal(lab.run('ip link set dev eth0 xdp obj examples/xdp/xdp_pass.o').stderr, 'Error: XDP program already attached.\n');
+  assert.equal(lab.run('ip -force link set dev eth0 xdp obj examples/xdp/xdp_pass.o').exit, 0);
+  assert.equal(tree.node('eth0/xdp')!.description, 'xdp_pass_all (xdp)');
+  assert.equal(lab.run('ip -force link set dev eth0 xdp obj examples/xdp/xdp_count.o sec xdp').exit, 0);
+  // A refused -K changes only what was asked for: the view hears of it and shows ethtool's words.
+  const seen: string[] = [];
+  lab.events.on('changed', (e) => seen.push(`${e.dev}:${e.what}`));
+  assert.equal(lab.run('ethtool -K eth0 lro on').exit, 1);
+  assert.ok(seen.includes('eth0:command'));
+  assert.equal(tree.node('eth0/offloads/large-receive-offload')!.description, 'off [requested on]');
   const maps = tree.children('eth0/xdp/maps').map((id) => tree.node(id)!);
   assert.deepEqual(maps.map((m) => m.label), ['rxq_packets', 'proto_stats']);
   assert.match(maps[1].description!, /^hash, 0 of 256 entries$/);
