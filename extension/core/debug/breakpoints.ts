@@ -7,7 +7,9 @@
 import type { BpfProgram } from '../ebpf/program';
 import { lineInfoAt } from '../ebpf/program';
 import { evaluate, type EvalContext } from './expression';
-import { compilePacketCondition, isPacketCondition, type FieldLookup, type PacketPredicate } from './packetCondition';
+import type { Dissection } from '../packet/dissection';
+import { compileFilter, type DisplayFilter } from '../packet/filter';
+import { isPacketCondition } from './packetDissection';
 import { STAGE_ALIASES, stopMatches, type StageStop } from './stageTimeline';
 
 export interface BreakpointSpec { condition?: string; hitCondition?: string; logMessage?: string }
@@ -17,8 +19,8 @@ export interface BreakpointHit { ids: number[]; kind: 'breakpoint' | 'instructio
 interface Breakpoint {
   id: number;
   condition?: string;
-  /** Display-filter condition (compiled), or undefined for an expression. */
-  filter?: PacketPredicate;
+  /** Display-filter condition (the packet layer's compiler), or undefined for an expression. */
+  filter?: DisplayFilter;
   hitCondition?: string;
   logMessage?: string;
   hits: number;
@@ -29,8 +31,8 @@ interface Breakpoint {
 /** What conditions and log messages need from the runtime at a stop. */
 export interface BreakpointHost {
   evalContext(): EvalContext;
-  /** The packet's fields as it entered the program (display-filter conditions). */
-  packetFields(): FieldLookup;
+  /** The packet as it entered the program, dissected (display-filter conditions). */
+  packetEntry(): Dissection;
   log(category: 'console' | 'stderr', text: string): void;
 }
 
@@ -42,6 +44,8 @@ export class BreakpointTable {
   readonly insnBps = new Map<number, Breakpoint[]>();
   readonly funcBps = new Map<string, Breakpoint[]>();
   private nextId = 1;
+  /** Bumped whenever the breakpoints change (the runtime rebuilds its field mask). */
+  version = 0;
 
   constructor(private readonly program: BpfProgram, private readonly host: BreakpointHost) {}
 
@@ -49,7 +53,7 @@ export class BreakpointTable {
 
   private make(spec: BreakpointSpec): Breakpoint {
     const bp: Breakpoint = { id: this.nextId++, hits: 0, condition: spec.condition?.trim() || undefined, hitCondition: spec.hitCondition?.trim() || undefined, logMessage: spec.logMessage };
-    if (bp.condition && isPacketCondition(bp.condition)) bp.filter = compilePacketCondition(bp.condition);
+    if (bp.condition && isPacketCondition(bp.condition)) bp.filter = compileFilter(bp.condition);
     return bp;
   }
 
@@ -77,6 +81,7 @@ export class BreakpointTable {
 
   /** Source breakpoints for one file (replacing its previous ones): each moves to the next line with code. */
   setLine(file: string, lines: ({ line: number } & BreakpointSpec)[]): BreakpointResult[] {
+    this.version++;
     const base = basename(file);
     for (const [insn, list] of this.lineBps) {
       const keep = list.filter((b) => b.file !== base);
@@ -97,6 +102,7 @@ export class BreakpointTable {
 
   setInstruction(list: ({ insn: number } & BreakpointSpec)[]): BreakpointResult[] {
     this.insnBps.clear();
+    this.version++;
     const n = this.program.insns.length / 8;
     return list.map((b) => {
       const bp = this.make(b);
@@ -110,6 +116,7 @@ export class BreakpointTable {
 
   setFunction(list: ({ name: string } & BreakpointSpec)[]): BreakpointResult[] {
     this.funcBps.clear();
+    this.version++;
     return list.map((b) => {
       const bp = this.make(b);
       const id = STAGE_ALIASES[b.name.trim().toLowerCase()];
@@ -124,7 +131,7 @@ export class BreakpointTable {
   private conditionHolds(bp: Breakpoint, report: boolean): boolean {
     if (!bp.condition) return true;
     try {
-      return bp.filter ? bp.filter(this.host.packetFields()) : (evaluate(bp.condition, this.host.evalContext()).value ?? 0n) !== 0n;
+      return bp.filter ? bp.filter.matchDissection(this.host.packetEntry(), 0) : (evaluate(bp.condition, this.host.evalContext()).value ?? 0n) !== 0n;
     } catch (e) {
       if (report) this.host.log('stderr', `breakpoint condition '${bp.condition}': ${(e as Error).message}\n`);
       return true; // a broken condition stops, so the user sees it
@@ -188,11 +195,18 @@ export class BreakpointTable {
     return [...this.funcBps].filter(([t]) => stopMatches(stop, t)).flatMap(([, bps]) => bps.filter((b) => b.logMessage === undefined).map((b) => b.id));
   }
 
-  /** Could a program breakpoint stop in a packet with these fields? (filter conditions are checked, others may) */
-  mayStopIn(fields: () => FieldLookup): boolean {
+  /** Field ids the program breakpoints' filter conditions read (what mayStopIn needs dissected). */
+  filterFields(): number[] {
+    const out = new Set<number>();
+    for (const m of [this.lineBps, this.insnBps]) for (const list of m.values()) for (const bp of list) for (const f of bp.filter?.fields ?? []) out.add(f);
+    return [...out];
+  }
+
+  /** Could a program breakpoint stop in this packet (dissected on demand)? Filter conditions are checked, others may. */
+  mayStopIn(packet: () => Dissection): boolean {
     for (const m of [this.lineBps, this.insnBps]) {
       for (const list of m.values()) {
-        for (const bp of list) if (!bp.filter || bp.filter(fields())) return true;
+        for (const bp of list) if (!bp.filter || bp.filter.matchDissection(packet(), 0)) return true;
       }
     }
     return false;

@@ -9,7 +9,9 @@
  */
 import type { BpfMap } from '../ebpf/maps';
 import type { Memory } from '../ebpf/memory';
-import { fieldOccurrences, type FieldNode } from './packetFields';
+import { fieldText, type Dissection } from '../packet/dissection';
+import { FT, fieldByAbbrev } from '../packet/fields';
+import { fieldIndex, fieldTypeName } from './packetDissection';
 
 export class EvalError extends Error {
   constructor(message: string, readonly column: number) { super(column >= 0 ? `${message} (column ${column + 1})` : message); }
@@ -19,7 +21,8 @@ export interface EvalContext {
   /** Register value as an unsigned 64-bit number, or undefined outside the program. */
   reg(i: number): bigint | undefined;
   readonly memory: Memory | undefined;
-  packetTree(): readonly FieldNode[];
+  /** The current packet (its current bytes), dissected by the packet layer. */
+  packet(): Dissection;
   maps: readonly BpfMap[];
 }
 
@@ -207,20 +210,20 @@ export function evaluate(text: string, ctx: EvalContext): EvalResult {
       const v = load(BigInt(1) << 32n | BigInt(XDP_MD[f.t]), 4, false, tok.pos);
       return f.t.startsWith('data') ? val((2n << 32n) | v, 'pkt pointer') : val(v, 'u32');
     }
-    if (tok.t.includes('.') || ['eth', 'ip', 'ipv6', 'udp', 'tcp', 'arp', 'icmp', 'vlan', 'frame'].includes(tok.t)) {
-      const occ = fieldOccurrences(ctx.packetTree(), tok.t);
-      if (occ.length === 0) {
-        const proto = ctx.packetTree().some((n) => n.name === tok.t);
-        if (proto) return bool(true);
-        throw new EvalError(`the packet has no field '${tok.t}'`, tok.pos);
-      }
-      const f = occ[0];
-      const v = f.value;
-      const n = v?.kind === 'uint' || v?.kind === 'ipv4' ? BigInt(v.n) : v?.kind === 'bool' ? (v.b ? 1n : 0n) : undefined;
-      return { value: n, text: f.text ?? f.label, type: v?.kind ?? 'field' };
+    // Packet fields by the registry's names; a map of the same name (no dot) wins over a protocol.
+    const field = fieldByAbbrev(tok.t);
+    if (field && (tok.t.includes('.') || !ctx.maps.some((x) => x.name === tok.t))) {
+      const d = ctx.packet();
+      const j = fieldIndex(d, tok.t);
+      if (j < 0) throw new EvalError(`the packet has no field '${tok.t}'`, tok.pos);
+      if (field.type === FT.PROTOCOL) return bool(true);
+      const v = d.val[j];
+      const numeric = field.type !== FT.ETHER && field.type !== FT.IPv6 && field.type !== FT.BYTES && field.type !== FT.STRING && field.type !== FT.NONE && field.type !== FT.RELATIVE_TIME;
+      return { value: numeric ? BigInt.asUintN(64, BigInt(v)) : undefined, text: fieldText(d, j), type: fieldTypeName(field) };
     }
     const m = ctx.maps.find((x) => x.name === tok.t);
     if (m) return { text: `${m.typeName} map '${m.name}' (key ${m.keySize} B, value ${m.valueSize} B, max_entries ${m.maxEntries})`, type: 'map' };
+    if (tok.t.includes('.')) throw new EvalError(`'${tok.t}' is not a packet field`, tok.pos);
     throw new EvalError(`unknown name '${tok.t}'`, tok.pos);
   };
 

@@ -19,7 +19,7 @@ import { CAPTURE_EXTENSIONS, openPacketSource } from '../lab/packetSource';
 import { captureSource, type FrameRef, type PacketSource as ReplaySource } from '../netvsc/replay';
 import { ChunkedReader, type Capture } from '../packet/capture';
 import { openCaptureFile } from '../packet/fileSource';
-import { compilePacketCondition } from './packetCondition';
+import { compileFilter } from '../packet/filter';
 import type { DebugTarget, PacketSource, RunOptions } from './runtime';
 import { STAGE_ALIASES } from './stageTimeline';
 
@@ -177,7 +177,7 @@ export async function prepareLaunch(args: NetvscLaunchArguments): Promise<Prepar
   if (typeof sap === 'number' && (!Number.isInteger(sap) || sap < 1)) throw new LaunchError(`stopAtPacket: ${sap} is not a packet number (1..${packets.count})`);
   if (typeof sap === 'number' && sap > packets.count) throw new LaunchError(`stopAtPacket: ${sap} is past the last packet of the trace (${packets.count})`);
   if (typeof sap === 'string') {
-    try { compilePacketCondition(sap); } catch (e) { throw new LaunchError(`stopAtPacket: '${sap}': ${(e as Error).message}`); }
+    try { compileFilter(sap); } catch (e) { throw new LaunchError(`stopAtPacket: '${sap}': ${(e as Error).message}`); }
   }
   if (args.stopAtStage !== undefined && !STAGE_ALIASES[args.stopAtStage]) {
     throw new LaunchError(`stopAtStage: '${args.stopAtStage}' is not a stage (${Object.keys(STAGE_ALIASES).join(', ')})`);

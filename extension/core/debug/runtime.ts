@@ -21,8 +21,9 @@ import { Machine, SeededEnv, VmLoadError, type LoadedProgram, type VmFault } fro
 import { NetvscDevice } from '../netvsc/device';
 import type { HostProfileName } from '../netvsc/hostProfile';
 import { evaluate, type EvalContext, type EvalResult } from './expression';
-import { compilePacketCondition, treeLookup, type FieldLookup, type PacketPredicate } from './packetCondition';
-import { dissectPacket, FastFields, packetSummary, type FieldNode } from './packetFields';
+import { Dissection } from '../packet/dissection';
+import { compileFilter, type DisplayFilter } from '../packet/filter';
+import { PacketDissector, packetSummary } from './packetDissection';
 import { eventStop, STAGE_ALIASES, stopMatches, type StageStop } from './stageTimeline';
 import type { ProgramStepper } from './programStepper';
 import { DebugXdpHook } from './xdpHook';
@@ -195,8 +196,9 @@ interface PacketRun {
   xdpDone: boolean;
   verdict?: number;
   fault?: VmFault;
-  entryTree: FieldNode[];
-  entryFields: FieldLookup;
+  /** The packet as it entered the device, dissected (conditions test it; the thread name shows it). */
+  entry: Dissection;
+  summary: string;
 }
 
 type Motion = 'continue' | 'stage' | 'packet-end' | 'to-end';
@@ -211,7 +213,13 @@ export class DebugRuntime {
   private silent = false;
   private ended = false;
   private busy = false;
-  private stopAtPacketFilter: PacketPredicate | undefined;
+  private stopAtPacketFilter: DisplayFilter | undefined;
+  /** The packet layer's dissector, with this session's conversation state. */
+  private readonly dissector: PacketDissector;
+  /** Scratch dissection for deciding whether a packet may stop (the full-speed path). */
+  private readonly probe = new Dissection();
+  private probeVersion = -1;
+  private probeStopAt = false;
   /** printk lines so far (bounded), with the packet that printed them. */
   readonly printk: { packet: number; text: string }[] = [];
   private readonly vars = new VariablesModel(this);
@@ -226,7 +234,7 @@ export class DebugRuntime {
   constructor(readonly target: DebugTarget, readonly options: RunOptions, private readonly listener: RuntimeListener) {
     this.bps = new BreakpointTable(target.program, {
       evalContext: () => this.evalContext(),
-      packetFields: () => this.pkt!.entryFields,
+      packetEntry: () => this.pkt!.entry,
       log: (category, text) => this.out(category, text),
     });
     try {
@@ -235,7 +243,8 @@ export class DebugRuntime {
       if (!(e instanceof VmLoadError)) throw e;
       this.loadError = e;
     }
-    if (typeof options.stopAtPacket === 'string') this.stopAtPacketFilter = compilePacketCondition(options.stopAtPacket);
+    this.dissector = new PacketDissector((i) => target.packets.timeNs(i));
+    if (typeof options.stopAtPacket === 'string') this.stopAtPacketFilter = compileFilter(options.stopAtPacket);
     if (options.stopAtStage !== undefined && !STAGE_ALIASES[options.stopAtStage]) {
       throw new Error(`stopAtStage '${options.stopAtStage}' is not a stage (one of ${Object.keys(STAGE_ALIASES).join(', ')})`);
     }
@@ -251,7 +260,7 @@ export class DebugRuntime {
   get packetNumber(): number | undefined { return this.pkt ? this.pkt.index + 1 : undefined; }
   get threadName(): string {
     const p = this.pkt;
-    return p ? `Packet ${p.index + 1}: ${packetSummary(p.entryTree)}` : `XDP ${this.program.name} on ${this.target.packets.name}`;
+    return p ? `Packet ${p.index + 1}: ${p.summary}` : `XDP ${this.program.name} on ${this.target.packets.name}`;
   }
 
   // -- breakpoints (breakpoints.ts holds them) --------------------------------------------------
@@ -408,7 +417,7 @@ export class DebugRuntime {
       p.stops.push({ id: 'xdp', text: `XDP program: ${actionName(v)} (changed in the debugger; the device saw ${actionName(p.recordedVerdict)})`, drop: v <= 1 });
     }
     p.at = p.xdpAt;
-    this.out('console', `packet ${p.index + 1}: ${actionName(v)}${p.fault ? ` (fault: ${p.fault.message})` : ''} (${packetSummary(p.entryTree)})\n`);
+    this.out('console', `packet ${p.index + 1}: ${actionName(v)}${p.fault ? ` (fault: ${p.fault.message})` : ''} (${p.summary})\n`);
   }
 
   /** Stop checks when arriving at stop `p.at`. */
@@ -486,10 +495,10 @@ export class DebugRuntime {
       while (prog.stepBack()) { /* rewind to the first instruction */ }
       w.env.setRandomState(rndAtRun); // stepping it again draws the same random numbers
     }
-    const entryTree = dissectPacket(frame, i + 1);
+    const entry = this.dissector.dissect(frame, i, new Dissection());
     const p: PacketRun = {
       index: i, frame, stops, at: 0, prog: xdpAt >= 0 ? prog : undefined, afterXdp, recordedVerdict, xdpAt,
-      inProgram: false, xdpDone: false, entryTree, entryFields: treeLookup(entryTree),
+      inProgram: false, xdpDone: false, entry, summary: packetSummary(entry),
     };
     this.pkt = p;
     return p;
@@ -503,25 +512,28 @@ export class DebugRuntime {
     if (this.bps.funcBps.size) return true;
     const filterDone = !this.stopAtPacketFilter || this.stopAtDone;
     if (filterDone && !this.bps.hasProgramBreakpoints) return false; // the common fast case: nothing to test
+    // Dissect only when a filter asks, once per packet, storing only the fields the filters read.
+    if (this.probeVersion !== this.bps.version || this.probeStopAt !== !filterDone) {
+      this.probeVersion = this.bps.version; this.probeStopAt = !filterDone;
+      this.probe.only([...this.bps.filterFields(), ...(filterDone ? [] : this.stopAtPacketFilter!.fields)]);
+    }
     let ready = false;
-    const f = this.fastFields;
-    const fields = (): FieldLookup => {
-      if (!ready) { f.reset(this.target.packets.packet(i), i + 1); ready = true; }
-      return f.lookup;
+    const packet = (): Dissection => {
+      if (!ready) { this.dissector.dissect(this.target.packets.packet(i), i, this.probe); ready = true; }
+      return this.probe;
     };
-    if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(fields())) return true;
-    return this.bps.mayStopIn(fields);
+    if (this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter.matchDissection(packet(), 0)) return true;
+    return this.bps.mayStopIn(packet);
   }
 
   private stopAtDone = false;
-  private readonly fastFields = new FastFields();
 
   /** Is this packet the one `stopOnEntry`/`stopAtPacket` asks for? */
   private isRequestedPacket(p: PacketRun): boolean {
     if (this.entryArmed) return true;
     const sp = this.options.stopAtPacket;
     if (typeof sp === 'number') return sp === p.index + 1;
-    return !!this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter(p.entryFields);
+    return !!this.stopAtPacketFilter && !this.stopAtDone && this.stopAtPacketFilter.matchDissection(p.entry, 0);
   }
 
   /** Forward motion through stages and packets until a stop (or the end of the trace). */
@@ -812,6 +824,13 @@ export class DebugRuntime {
     return started ? this.world.machine.packet.contents() : p.frame;
   }
 
+  /** The current packet (its current bytes) dissected; valid until the next call. */
+  currentDissection(): Dissection {
+    return this.dissector.dissect(this.currentPacket(), this.pkt?.index ?? 0, this.view);
+  }
+
+  private readonly view = new Dissection();
+
   private reg64(i: number): bigint {
     const m = this.world.machine;
     return (BigInt(m.hi[i] >>> 0) << 32n) | BigInt(m.lo[i] >>> 0);
@@ -822,7 +841,7 @@ export class DebugRuntime {
     return {
       reg: (i) => (inProg ? this.reg64(i) : undefined),
       memory: this.world?.machine.memory,
-      packetTree: () => dissectPacket(this.currentPacket(), this.packetNumber ?? 0),
+      packet: () => this.currentDissection(),
       maps: this.maps,
     };
   }

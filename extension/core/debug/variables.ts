@@ -12,7 +12,11 @@ import type { BpfProgram } from '../ebpf/program';
 import type { Machine } from '../ebpf/vm';
 import { COUNTER_NAMES, DECISION_NAMES, REASON_NAMES } from '../trace/codes';
 import { evaluate, EvalError, type EvalContext } from './expression';
-import { dissectPacket, type FieldNode } from './packetFields';
+import type { Dissection } from '../packet/dissection';
+import { FT, fieldByAbbrev } from '../packet/fields';
+import { detailTree } from '../traceview/dissectionTree';
+import type { DetailNode } from '../traceview/protocol';
+import { fieldTypeName } from './packetDissection';
 import type { DebugTarget, FrameInfo, ScopeInfo, VarNode } from './runtime';
 import { stageLabel } from './stageTimeline';
 
@@ -25,6 +29,8 @@ export interface InspectHost {
   readonly packetNumber: number | undefined;
   readonly printk: readonly { packet: number; text: string }[];
   currentPacket(): Uint8Array;
+  /** The current packet dissected by the packet layer (valid until the next call). */
+  currentDissection(): Dissection;
   evalContext(): EvalContext;
 }
 
@@ -152,21 +158,26 @@ export class VariablesModel {
     });
   }
 
+  /**
+   * The packet as the trace viewer's detail tree shows it (same dissector, same labels):
+   * protocols by their line (`Internet Protocol Version 4, Src: …`), fields by their display-filter
+   * name with the value text, each pointing at its bytes.
+   */
   private packetVars(): VarNode[] {
     const bytes = this.h.currentPacket();
-    const tree = dissectPacket(bytes, this.h.packetNumber ?? 0);
-    const toNode = (n: FieldNode): VarNode => ({
-      name: n.children ? n.label : n.name,
-      value: n.children ? '' : (n.text ?? ''),
-      type: n.children ? n.name : n.value?.kind,
-      evaluateName: n.children ? undefined : n.name,
-      memoryReference: `pkt+${n.offset}`,
-      children: n.children ? () => n.children!.map(toNode) : undefined,
-    });
+    const toNode = (n: DetailNode): VarNode => {
+      const def = fieldByAbbrev(n.field);
+      const children = n.children ? () => n.children!.map(toNode) : undefined;
+      const ref = n.length > 0 || n.offset > 0 ? `pkt+${n.offset}` : undefined;
+      if (!def || def.type === FT.PROTOCOL) return { name: n.label, value: '', type: n.field || undefined, memoryReference: ref, children };
+      // The label is "<field name>: <value text>" (detailTree's form): the value is what follows.
+      const value = n.label.startsWith(def.name + ': ') ? n.label.slice(def.name.length + 2) : n.label;
+      return { name: def.abbrev, value, type: fieldTypeName(def), evaluateName: def.abbrev, memoryReference: ref, children };
+    };
     const hex = Array.from(bytes.subarray(0, 64), (x) => x.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 64 ? ' …' : '');
     return [
       { name: 'bytes', value: `${bytes.length} bytes: ${hex}`, type: 'u8[]', memoryReference: 'pkt' },
-      ...tree.map(toNode),
+      ...detailTree(this.h.currentDissection()).map(toNode),
     ];
   }
 

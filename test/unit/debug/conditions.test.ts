@@ -1,14 +1,17 @@
-// Breakpoint display-filter conditions and the debugger's packet fields, checked against tshark
-// on the same capture: which frames a filter matches (`tshark -Y`), and field values
-// (`tshark -T fields`). Both the full dissection and the fast flow-dissector lookup are checked.
+// Breakpoint display-filter conditions and the evaluator's packet fields, through the path the
+// debugger uses (the packet layer's compileFilter + matchDissection on PacketDissector's
+// dissection; evaluate() for `ip.src` in WATCH), checked against tshark on the same capture:
+// which frames a filter matches (`tshark -Y`), and field values (`tshark -T fields`).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compilePacketCondition, FilterSyntaxError, isPacketCondition, treeLookup } from '../../../extension/core/debug/packetCondition';
-import { dissectPacket, FastFields, fieldOccurrences } from '../../../extension/core/debug/packetFields';
+import { evaluate, type EvalContext } from '../../../extension/core/debug/expression';
+import { isPacketCondition, PacketDissector } from '../../../extension/core/debug/packetDissection';
+import { Dissection } from '../../../extension/core/packet/dissection';
+import { compileFilter, FilterSyntaxError } from '../../../extension/core/packet/filter';
 import { buildArp, buildPacket } from '../../../extension/core/packet/build';
 import { PcapWriter } from '../../../extension/core/packet/pcap';
 
@@ -51,43 +54,54 @@ before(() => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** The frames dissected as the debugger does (one session's dissector, in trace order). */
+function dissected(): Dissection[] {
+  const dis = new PacketDissector((i) => (1000 + i) * 1e9);
+  return FRAMES.map((fr, i) => dis.dissect(fr, i, new Dissection()));
+}
+
 describe('display-filter breakpoint conditions', () => {
-  it('match the same frames as tshark -Y, through the dissection tree and through the fast lookup', () => {
-    const fast = new FastFields();
+  it('match the same frames as tshark -Y, and are told apart from register expressions', () => {
+    const ds = dissected();
     for (const f of FILTERS) {
       const expected = tshark(['-Y', f, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').filter(Boolean).map(Number);
-      const pred = compilePacketCondition(f);
-      const viaTree = FRAMES.map((fr, i) => (pred(treeLookup(dissectPacket(fr, i + 1))) ? i + 1 : 0)).filter(Boolean);
-      const viaFast = FRAMES.map((fr, i) => { fast.reset(fr, i + 1); return pred(fast.lookup) ? i + 1 : 0; }).filter(Boolean);
-      assert.deepEqual(viaTree, expected, `filter '${f}' (tree)`);
-      assert.deepEqual(viaFast, expected, `filter '${f}' (fast)`);
+      assert.equal(isPacketCondition(f), true, `'${f}' is a display filter`);
+      const filter = compileFilter(f);
+      const got = ds.map((d, i) => (filter.matchDissection(d, 0) ? i + 1 : 0)).filter(Boolean);
+      assert.deepEqual(got, expected, `filter '${f}'`);
     }
   });
 
-  it('field values agree with tshark -T fields', () => {
+  it('the evaluator reads packet fields with the text tshark -T fields prints', () => {
     const fields = ['frame.len', 'eth.src', 'eth.type', 'vlan.id', 'ip.src', 'ip.dst', 'ip.ttl', 'ip.proto', 'ip.len', 'ipv6.src', 'ipv6.dst',
       'udp.srcport', 'udp.dstport', 'udp.length', 'tcp.srcport', 'tcp.dstport', 'tcp.flags', 'icmp.type', 'arp.opcode'];
     const rows = tshark(['-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])]).trim().split('\n');
+    const ds = dissected();
     rows.forEach((row, i) => {
       const want = row.split('|');
-      const tree = dissectPacket(FRAMES[i], i + 1);
+      const ctx: EvalContext = { reg: () => undefined, memory: undefined, maps: [], packet: () => ds[i] };
       fields.forEach((f, k) => {
-        const got = fieldOccurrences(tree, f)[0];
-        if (want[k] === '') { assert.equal(got, undefined, `frame ${i + 1} ${f}: tshark has none, we have ${got?.text}`); return; }
-        assert.ok(got, `frame ${i + 1} ${f}: missing (tshark: ${want[k]})`);
-        const v = got.value!;
-        // tshark prints hex fields (eth.type, tcp.flags) as 0x...; compare numerically.
-        if (v.kind === 'uint') assert.equal(v.n, Number(want[k]), `frame ${i + 1} ${f}`);
-        else assert.equal(got.text, want[k], `frame ${i + 1} ${f}`);
+        if (want[k] === '') {
+          assert.throws(() => evaluate(f, ctx), new RegExp(`the packet has no field '${f.replace(/\./g, '\\.')}'`), `frame ${i + 1} ${f}: tshark has none`);
+          return;
+        }
+        const r = evaluate(f, ctx);
+        assert.equal(r.text, want[k], `frame ${i + 1} ${f}`);
+        // Numbers compare in conditions by value: tshark's text (decimal or 0x hex) is the same number.
+        if (/^(0x[0-9a-f]+|\d+)$/.test(want[k])) assert.equal(r.value, BigInt(want[k]), `frame ${i + 1} ${f} value`);
       });
     });
   });
 
-  it('rejects what is not a packet filter, naming the column', () => {
+  it('tells register expressions from filters by the field registry, and keeps the column of filter errors', () => {
     assert.equal(isPacketCondition('r0 == 2'), false);
-    assert.equal(isPacketCondition('udp.dstport == 53'), true);
-    assert.throws(() => compilePacketCondition('udp.dstport == '), (e: unknown) => e instanceof FilterSyntaxError && /expected a value after '==' \(column 16\)/.test(e.message));
-    assert.throws(() => compilePacketCondition('ip.src == 300.1.1.1'), /not a valid IPv4 address \(column 11\)/);
-    assert.throws(() => compilePacketCondition('(udp'), /expected '\)'/);
+    assert.equal(isPacketCondition('not udp'), true);
+    assert.equal(isPacketCondition('ip.proto == 17 && r0 > 1'), false); // mixed: the evaluator's
+    assert.equal(isPacketCondition('proto_count[17] > 0'), false);
+    // 'udp.dstport == ' is 15 characters: the missing value is at column 16 (1-based).
+    assert.throws(() => compileFilter('udp.dstport == '), (e: unknown) => e instanceof FilterSyntaxError && e.column === 16 && /expected a value after "=="/.test(e.message));
+    // The bad literal starts at column 11.
+    assert.throws(() => compileFilter('ip.src == 300.1.1.1'), (e: unknown) => e instanceof FilterSyntaxError && e.column === 11 && /not a valid IPv4 address/.test(e.message));
+    assert.throws(() => compileFilter('(udp'), /expected "\)"/);
   });
 });

@@ -111,6 +111,32 @@ describe('debug runtime', () => {
     assert.equal(rt.packetNumber, 2);
   });
 
+  it('display-filter conditions pick the packets the fixture built to match, on the full-speed path', async () => {
+    const { prog, c } = compile('cond', HASH_C);
+    const eth = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
+    // Only packet 2 is TCP to port 80; only packet 4 is UDP from 10.0.0.9 to port 53.
+    const frames = [
+      buildPacket({ eth, ip: { src: '10.0.0.1', dst: '10.0.0.2' }, l4: { udp: { sport: 1, dport: 53 } }, payload: 4 }),
+      buildPacket({ eth, ip: { src: '10.0.0.9', dst: '10.0.0.2' }, l4: { tcp: { sport: 1, dport: 80, flags: 0x02 } }, payload: 0 }),
+      buildPacket({ eth, ip: { src: '10.0.0.9', dst: '10.0.0.2' }, l4: { udp: { sport: 1, dport: 1000 } }, payload: 4 }),
+      buildPacket({ eth, ip: { src: '10.0.0.9', dst: '10.0.0.2' }, l4: { udp: { sport: 1, dport: 53 } }, payload: 4 }),
+    ];
+    const src: PacketSource = { name: 'mem', count: frames.length, packet: (i) => frames[i], timeNs: (i) => i * 1000 };
+    const { rt, next } = start({ program: prog, packets: src, sourcePath: c }, { stopAtPacket: 'ip.src == 10.0.0.9 && udp.dstport == 53', stopAtStage: 'xdp' });
+    const callLine = HASH_C.split('\n').findIndex((l) => l.includes('bpf_map_update_elem')) + 1;
+    const [bp] = rt.setLineBreakpoints(c, [{ line: callLine, condition: 'tcp.dstport == 80' }]);
+    assert.equal(bp.verified, true);
+    const first = await next(() => rt.start());
+    assert.equal((first as StopInfo).reason, 'breakpoint');
+    assert.equal(rt.packetNumber, 2);
+    assert.match(rt.threadName, /^Packet 2: 10\.0\.0\.9 → 10\.0\.0\.2 TCP 1 → 80$/);
+    // A register expression is not a display filter: it goes to the evaluator at the stop.
+    rt.setLineBreakpoints(c, [{ line: callLine, condition: 'r1 == 12345' }]);
+    await next(() => rt.continue());
+    assert.equal(rt.packetNumber, 4);
+    assert.equal(rt.evaluate('ip.src').result.text, '10.0.0.9');
+  });
+
   it('hit conditions and typed map values follow VS Code and bpftool conventions', () => {
     // "5" means from the 5th hit on (VS Code's default hit condition semantics), "% 3" every third.
     assert.deepEqual([1, 4, 5, 6].map((h) => hitConditionMet('5', h)), [false, false, true, true]);
