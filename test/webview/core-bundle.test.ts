@@ -20,7 +20,7 @@ const NODE_IMPORT = /(?:from\s+|import\s*\(\s*|require\(\s*)['"](?:node:[\w/]+|f
 /** Known uses of Node globals inside functions (they load fine, but throw when called in a
  *  browser). Listed so that new ones fail this test; remove an entry once it is fixed. */
 const KNOWN_NODE_GLOBALS: Record<string, string> = {
-  'ebpf/runner.ts': 'XdpRunner.run() times runs with process.hrtime.bigint() (performance.now() works in both)',
+
 };
 const NODE_GLOBAL = /\b(process\.(hrtime|env|argv|nextTick|cwd|platform|exit|stdout|stderr|version|versions|memoryUsage|pid)\b|Buffer\.(from|alloc|allocUnsafe|concat|isBuffer|byteLength)\b|__dirname|__filename|\brequire\()/;
 

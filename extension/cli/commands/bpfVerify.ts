@@ -24,13 +24,14 @@ export function formatVerifierError(obj: string, p: BpfProgram, e: VerifierError
 }
 
 /**
- * clang records absolute source paths in BTF; show one the user can open: relative to the working
- * directory when it exists here, else the file beside the object, else the base name.
+ * clang records the absolute source path of the machine that compiled the object in BTF; show one
+ * the user can open: the source beside the object (a copied or cloned tree), else the recorded
+ * path relative to the working directory when it exists here, else the base name.
  */
 export function sourcePath(file: string, obj: string, cwd: string): string {
-  if (isAbsolute(file) && existsSync(file)) return relative(cwd, file) || file;
   const beside = join(dirname(obj), basename(file));
   if (existsSync(join(cwd, beside))) return beside;
+  if (isAbsolute(file) && existsSync(file)) return relative(cwd, file) || file;
   return basename(file);
 }
 

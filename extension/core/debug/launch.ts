@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { BpfObjectError } from '../ebpf/elf';
 import { loadObject } from '../ebpf/loader';
 import { verifyProgram } from '../ebpf/verifier';
@@ -148,8 +148,11 @@ export async function prepareLaunch(args: NetvscLaunchArguments): Promise<Prepar
     // A .o: find its source through the line info's file name.
     const f = program.lineInfo.find((l) => l.file)?.file;
     if (f) {
+      // The recorded path is the compiling machine's: the source beside the object comes first.
+      const beside = resolve(dirname(progPath), basename(f));
       const cand = isAbsolute(f) ? f : resolve(dirname(progPath), f);
-      if (existsSync(cand)) sourcePath = cand;
+      if (existsSync(beside)) sourcePath = beside;
+      else if (existsSync(cand)) sourcePath = cand;
       else if (existsSync(resolve(cwd, f))) sourcePath = resolve(cwd, f);
     }
   }
