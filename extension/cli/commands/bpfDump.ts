@@ -1,7 +1,7 @@
 import { formatInsn, insnSlots } from '../../core/ebpf/disasm';
 import { lineInfoIndexAt, type BpfProgram } from '../../core/ebpf/program';
 import { UsageError, type CliCommand } from '../io';
-import { optionValue, readObject } from './bpfRun';
+import { optionValue, readPrograms } from './bpfRun';
 
 /** One loaded instruction, with map references and bpf-to-bpf calls named as `bpftool prog dump xlated` does. */
 function insnText(p: BpfProgram, i: number): string {
@@ -68,10 +68,7 @@ export const bpfDumpCommand: CliCommand = {
       else obj = a;
     }
     if (!obj) throw new UsageError('no object file given');
-    const object = readObject(obj, io);
-    for (const w of object.warnings) io.err(`warning: ${w}\n`);
-    const progs = section === undefined ? object.programs : object.programs.filter((p) => p.section === section || p.name === section);
-    if (progs.length === 0) throw new Error(`${obj}: no program or section '${section}'`);
+    const { object, programs: progs } = readPrograms(obj, section, io);
     if (maps) {
       io.out('Maps:\n');
       object.maps.forEach((m, i) => io.out(`  ${i}: ${m.name}  type ${m.type}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}\n`));

@@ -27,6 +27,20 @@ export function readObject(path: string, io: CliIO): BpfObject {
   }
 }
 
+/**
+ * Reads an object (warnings to stderr) and picks its programs: all of them, or the one whose
+ * section or name is `section`. An object without a match is an error naming what it has.
+ */
+export function readPrograms(path: string, section: string | undefined, io: CliIO): { object: BpfObject; programs: BpfObject['programs'] } {
+  const object = readObject(path, io);
+  for (const w of object.warnings) io.err(`warning: ${w}\n`);
+  const programs = section === undefined ? object.programs : object.programs.filter((p) => p.section === section || p.name === section);
+  if (programs.length === 0) {
+    throw new Error(section === undefined ? `${path}: no programs` : `${path}: no program or section '${section}' (have: ${object.programs.map((p) => `${p.section}:${p.name}`).join(', ')})`);
+  }
+  return { object, programs };
+}
+
 /** Value of `--name V` at args[i]; throws a usage error when it is missing. */
 export function optionValue(args: string[], i: number): string {
   const v = args[i + 1];

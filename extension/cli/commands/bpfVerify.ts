@@ -4,7 +4,7 @@ import { lineInfoAt, type BpfProgram } from '../../core/ebpf/program';
 import { verifyProgram, type VerifierError } from '../../core/ebpf/verifier';
 import { formatInsn } from '../../core/ebpf/disasm';
 import { UsageError, type CliCommand } from '../io';
-import { optionValue, readObject } from './bpfRun';
+import { optionValue, readPrograms } from './bpfRun';
 
 /**
  * `file:line:col: error: message` per line of the kernel's message (where line info exists, else
@@ -60,12 +60,7 @@ export const bpfVerifyCommand: CliCommand = {
       else obj = a;
     }
     if (!obj) throw new UsageError('no object file given');
-    const object = readObject(obj, io);
-    for (const w of object.warnings) io.err(`warning: ${w}\n`);
-    const progs = section === undefined ? object.programs : object.programs.filter((p) => p.section === section || p.name === section);
-    if (progs.length === 0) {
-      throw new Error(section === undefined ? `${obj}: no programs` : `${obj}: no program or section '${section}' (have: ${object.programs.map((p) => `${p.section}:${p.name}`).join(', ')})`);
-    }
+    const { programs: progs } = readPrograms(obj, section, io);
     let rejected = 0;
     for (const p of progs) {
       const r = verifyProgram(p, { privileged, recordStates: states });
