@@ -63,6 +63,8 @@ export function registerCommands({ devices, tree, console, replays, xdp }: Comma
       typeof arg === 'string' ? deviceOf(arg) : 'eth0'),
     'netvsc.openConsole': () => console.show(),
     'netvsc.xdp.attach': (file, section) => xdp.attach(file, section),
+    // From the tree's XDP node: the device comes from the node, the program from a file dialog.
+    'netvsc.xdp.attachToDevice': (id) => xdp.attach(undefined, undefined, deviceOf(id)),
     'netvsc.xdp.detach': (id) => run(`ip link set dev ${deviceOf(id)} xdp off`),
     'netvsc.xdp.runOnTrace': (file, section) => xdp.runOnTrace(file, section),
     'netvsc.xdp.debug': (file, section) => xdp.debug(file, section),

@@ -56,8 +56,11 @@ export class XdpActions {
     const obj = await this.objectFor(src);
     if (!obj) return false;
     const sec = typeof section === 'string' && section ? ` sec ${section}` : '';
-    const line = `ip link set dev ${device} xdp obj ${obj}${sec}`;
-    const r = (await this.devices.lab()).run(line);
+    const lab = await this.devices.lab();
+    // Attaching over a program is a replace: iproute2 needs -force for it.
+    const force = lab.device(device)?.xdp ? ' -force' : '';
+    const line = `ip${force} link set dev ${device} xdp obj ${obj}${sec}`;
+    const r = lab.run(line);
     await this.console.echo(line, r);
     if (r.exit !== 0) void vscode.window.showErrorMessage(r.stderr.trim());
     return r.exit === 0;
