@@ -70,8 +70,9 @@ export function registerCommands({ devices, tree, console, replays, xdp }: Comma
     'netvsc.xdp.debug': (file, section) => xdp.debug(file, section),
     'netvsc.ethtool.runScript': (file) => xdp.runScript(file),
     'netvsc.openExamples': () => xdp.openExamples(),
-    'netvsc.vf.add': async (id) => { (await devices.lab()).device(deviceOf(id))?.addVf(); },
-    'netvsc.vf.remove': async (id) => { (await devices.lab()).device(deviceOf(id))?.removeVf(); },
+    // The host hot-adds or removes the VF (the .ethtool scripts' `host vf` lines); the kernel log follows.
+    'netvsc.vf.add': (id) => run(`host vf add dev ${deviceOf(id)}`),
+    'netvsc.vf.remove': (id) => run(`host vf remove dev ${deviceOf(id)}`),
     'netvsc.vf.up': async (id) => run(`ip link set dev ${(await devices.lab()).device(deviceOf(id))?.vf?.name ?? 'enP1s1'} up`),
     'netvsc.vf.down': async (id) => run(`ip link set dev ${(await devices.lab()).device(deviceOf(id))?.vf?.name ?? 'enP1s1'} down`),
     'netvsc.toggleOffload': async (id) => {

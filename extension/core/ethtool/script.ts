@@ -37,7 +37,8 @@ export function runScript(device: NetvscDevice, text: string, opts: { file?: str
   return { steps, transcript, failed };
 }
 
-function hostVf(d: NetvscDevice, args: string[]): { stdout: string; stderr: string; exit: number } {
+/** `host vf add [serial N] [mac M] [state up|down]` | `host vf remove`: what the Hyper-V host does with the VF. */
+export function hostVf(d: NetvscDevice, args: string[]): { stdout: string; stderr: string; exit: number } {
   const ok = () => ({ stdout: '', stderr: '', exit: 0 });
   const fail = (e: number) => ({ stdout: '', stderr: `host vf: ${strerror(e)}\n`, exit: 1 });
   const verb = args[0];

@@ -8,6 +8,7 @@ import { NetvscStats } from '../netvsc/stats';
 import { Emitter } from '../netvsc/events';
 import type { HostProfileName } from '../netvsc/hostProfile';
 import { parseIpLink, runIpLink, type XdpLoader } from '../ethtool/ipLink';
+import { hostVf } from '../ethtool/script';
 
 export interface LabEvents {
   /** A device was added or removed. */
@@ -117,6 +118,21 @@ export class Lab {
         // The loader's message names the file (and the verifier's reason): what `ip` would print.
         return { stdout: '', stderr: `${e instanceof Error ? e.message : String(e)}\n`, exit: 1 };
       }
+    }
+    if (prog.text === 'host' && rest[0]?.text === 'vf') {
+      // The host's side, as in .ethtool scripts: `host vf add|remove [dev DEV]` (eth0 by default).
+      const words = rest.slice(1).map((t) => t.text);
+      const devAt = words.indexOf('dev');
+      const target = devAt >= 0 ? this.byName.get(words[devAt + 1] ?? '') : this.devices[0];
+      if (devAt >= 0) words.splice(devAt, 2);
+      if (!target) return { stdout: '', stderr: 'host vf: no such device\n', exit: 1 };
+      // The host acts and the guest kernel logs it (dmesg): show those lines, as the scripts' transcript does.
+      const lines: string[] = [];
+      const off = target.events.on('log', (e) => lines.push(`[kernel] ${e.line}\n`));
+      let r;
+      try { r = hostVf(target, words); } finally { off(); }
+      const kernel = lines.join('');
+      return this.announce(target, { ...r, stdout: kernel + r.stdout });
     }
     return { stdout: '', stderr: `${prog.text}: command not found\n`, exit: 127 };
   }

@@ -142,3 +142,17 @@ test('XDP shows the attached program and its maps, entries decoded through BTF',
   assert.match(entry.description!, /packets\D+7\b/);
   assert.match(entry.description!, /bytes\D+994\b/); // 7 × 142
 });
+
+test('host vf add/remove through the lab: the VF joins the device it names and the kernel log is the output', () => {
+  const { lab, tree } = setup();
+  lab.addDevice({ host: 'azure' });
+  const r = lab.run('host vf add dev eth1');
+  assert.equal(r.exit, 0);
+  // netvsc-facts §5: "Data path switched to VF: <vf>" when the VF comes up
+  assert.match(r.stdout, /Data path switched to VF: enP1s1/);
+  assert.equal(tree.node('eth0/vf')!.description, 'none');
+  assert.match(tree.node('eth1/vf')!.description!, /^enP1s1 up, data path VF$/);
+  assert.equal(lab.run('host vf remove dev eth1').exit, 0);
+  assert.equal(tree.node('eth1/vf')!.description, 'none');
+  assert.equal(lab.run('host vf add dev eth9').stderr, 'host vf: no such device\n');
+});
