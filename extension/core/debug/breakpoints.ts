@@ -167,19 +167,6 @@ export class BreakpointTable {
     return ids.length ? { ids, kind: lineHit ? 'breakpoint' : 'instruction breakpoint' } : undefined;
   }
 
-  /** Going backwards: conditions apply, hit counts and logpoints do not. */
-  atInsnBackwards(insn: number): BreakpointHit | undefined {
-    const ids: number[] = [];
-    let kind: BreakpointHit['kind'] = 'breakpoint';
-    for (const [m, k] of [[this.lineBps, 'breakpoint'], [this.insnBps, 'instruction breakpoint']] as const) {
-      for (const bp of m.get(insn) ?? []) {
-        if (bp.logMessage !== undefined || !this.conditionHolds(bp, false)) continue;
-        ids.push(bp.id); kind = k;
-      }
-    }
-    return ids.length ? { ids, kind } : undefined;
-  }
-
   /** Stage breakpoints that stop at `stop` going forward (conditions, hit counts, log messages apply). */
   atStop(stop: StageStop): number[] {
     const ids: number[] = [];
@@ -190,9 +177,20 @@ export class BreakpointTable {
     return ids;
   }
 
-  /** Stage breakpoints at `stop` going backwards. */
-  idsAtStop(stop: StageStop): number[] {
-    return [...this.funcBps].filter(([t]) => stopMatches(stop, t)).flatMap(([, bps]) => bps.filter((b) => b.logMessage === undefined).map((b) => b.id));
+  private *all(): Iterable<Breakpoint> {
+    for (const m of [this.lineBps, this.insnBps, this.funcBps]) for (const list of m.values()) yield* list;
+  }
+
+  /** Every breakpoint's hit count (a reverse run restores the counts a position had going forward). */
+  hitCounts(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const bp of this.all()) out.set(bp.id, bp.hits);
+    return out;
+  }
+
+  /** Sets the hit counts (missing ids: 0, as at the start of the trace). */
+  setHitCounts(counts?: ReadonlyMap<number, number>): void {
+    for (const bp of this.all()) bp.hits = counts?.get(bp.id) ?? 0;
   }
 
   /** Field ids the program breakpoints' filter conditions read (what mayStopIn needs dissected). */

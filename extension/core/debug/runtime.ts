@@ -277,9 +277,6 @@ export class DebugRuntime {
   /** The stepper's breakpoint test at instruction `insn` (not yet executed). */
   private readonly isBreak = (insn: number): boolean => this.took(this.bps.atInsn(insn));
 
-  /** Breakpoint test going backwards: conditions apply, hit counts and logpoints do not. */
-  private breakHereBackwards(insn: number): boolean { return this.took(this.bps.atInsnBackwards(insn)); }
-
   private took(h: BreakpointHit | undefined): boolean {
     if (!h) return false;
     this.hitIds = h.ids; this.hitKind = h.kind;
@@ -509,8 +506,12 @@ export class DebugRuntime {
     if (this.entryArmed) return true;
     const sp = this.options.stopAtPacket;
     if (typeof sp === 'number' && sp === i + 1) return true;
+    return this.breakpointsMayStop(i, !this.stopAtPacketFilter || this.stopAtDone);
+  }
+
+  /** Could a breakpoint (or, unless `filterDone`, the `stopAtPacket` filter) stop in packet `i`? */
+  private breakpointsMayStop(i: number, filterDone: boolean): boolean {
     if (this.bps.funcBps.size) return true;
-    const filterDone = !this.stopAtPacketFilter || this.stopAtDone;
     if (filterDone && !this.bps.hasProgramBreakpoints) return false; // the common fast case: nothing to test
     // Dissect only when a filter asks, once per packet, storing only the fields the filters read.
     if (this.probeVersion !== this.bps.version || this.probeStopAt !== !filterDone) {
@@ -764,25 +765,138 @@ export class DebugRuntime {
     }
   }
 
-  /** Backwards until a breakpoint (instruction or stage) or the start of the packet. */
+  /**
+   * Backwards to the most recent earlier position where going forward would have stopped: a
+   * line/instruction/stage breakpoint whose condition holds and whose hit condition is met, or
+   * an enabled exception filter; across packets. Exact by deterministic re-execution: the world
+   * is rebuilt and run from packet 1 to the current position (packets no breakpoint can stop in
+   * at full speed, the others walked position by position, checking stops as a forward run
+   * does, hit counts counted from the start of the trace), remembering the last stop; then it is
+   * rebuilt again and run to exactly that position. Hit counts: a position counts as a stop when
+   * the hit number a fresh forward run from packet 1 gives it meets the hit condition (so
+   * reverse and forward stop at the same places), and the counts are set back to that number.
+   * Logpoints never stop (nor print during the re-execution). Nothing earlier: the very start
+   * (packet 1, its first stage), reason 'entry'.
+   */
   async reverseContinue(): Promise<void> {
     const p = this.pkt;
     if (!p) { this.stop({ reason: 'step', description: 'nothing to run back to' }); return; }
+    if (this.busy || this.ended) return;
+    this.busy = true;
+    const wasSilent = this.silent;
+    let stop: StopInfo;
+    try {
+      this.flushFast();
+      this.silent = true;
+      const key = positionKey(p);
+      let found = await this.lastStopBefore(p.index, key);
+      if (found && found.seq < 0) found = await this.lastStopIn(found.packet, found.hits);
+      await this.rebuildTo(found?.packet ?? 0);
+      const q = this.beginPacket(found?.packet ?? 0);
+      const target = found?.seq ?? -1;
+      if (target >= 0) this.walk(q, (seq) => seq === target);
+      this.bps.setHitCounts(found?.hits);
+      this.flushFast();
+      stop = found?.stop ?? { reason: 'entry', description: 'start of the trace (no earlier breakpoint)' };
+    } finally {
+      this.silent = wasSilent;
+      this.busy = false;
+    }
+    this.stop(stop);
+  }
+
+  /** A new world with packets 0..k-1 run through it at full speed (silently). */
+  private async rebuildTo(k: number, each?: (i: number) => Promise<void> | void): Promise<void> {
+    this.world = new World(this.target);
+    this.printk.length = 0;
+    let sliceStart = Date.now();
+    for (let i = 0; i < k; i++) {
+      if (each) await each(i);
+      else { this.world.sink.follow(-1, false); this.runPacket(i); }
+      if ((i & 255) === 0 && Date.now() - sliceStart > SLICE_MS) {
+        await new Promise((r) => setTimeout(r, 0)); // a long replay must not block the extension host
+        sliceStart = Date.now();
+      }
+    }
+  }
+
+  /**
+   * Pass 1: re-executes packets 0..last (the current one up to `key`, exclusive) and returns the
+   * last stop. A packet run at full speed whose outcome stops (a fault, XDP_ABORTED, a drop)
+   * comes back with `seq` -1: its position inside the packet is found by `lastStopIn`.
+   */
+  private async lastStopBefore(last: number, key: PositionKey): Promise<FoundStop | undefined> {
+    let found: FoundStop | undefined;
+    this.bps.setHitCounts(undefined);
+    await this.rebuildTo(last + 1, (k) => {
+      if (k === last || (!this.target.packets.isTx?.(k) && this.breakpointsMayStop(k, true))) {
+        const q = this.beginPacket(k);
+        this.walk(q, (seq) => {
+          if (k === last && samePosition(q, key)) return true;
+          const s = this.stopHere(q);
+          if (s) found = { packet: k, seq, stop: s, hits: this.bps.hitCounts() };
+          return false;
+        });
+      } else if (this.fastPacket(k)) found = { packet: k, seq: -1, hits: this.bps.hitCounts() };
+    });
+    return found;
+  }
+
+  /** Pass 2 (for a packet pass 1 ran at full speed): its last stop, with hit counts from `hits`. */
+  private async lastStopIn(k: number, hits: Map<number, number>): Promise<FoundStop | undefined> {
+    await this.rebuildTo(k);
+    this.bps.setHitCounts(hits);
+    const q = this.beginPacket(k);
+    let found: FoundStop | undefined;
+    this.walk(q, (seq) => {
+      const s = this.stopHere(q);
+      if (s) found = { packet: k, seq, stop: s, hits: this.bps.hitCounts() };
+      return false;
+    });
+    return found;
+  }
+
+  /**
+   * Walks packet `p` from its first stop through every position a forward run could stop at,
+   * in the order `forwardInner`/`advance` visit them: stage stops, each program instruction
+   * (before it runs), the fault, the XDP decision and the stops after it. `visit(seq)` is called
+   * at each (seq counts from 0); true halts there. Returns whether it halted.
+   */
+  private walk(p: PacketRun, visit: (seq: number) => boolean): boolean {
+    let seq = 0;
+    if (visit(seq++)) return true;
     for (;;) {
-      if (p.inProgram) {
-        if (!p.prog!.stepBack()) { p.inProgram = false; continue; }
-        p.xdpDone = false;
-        if (this.breakHereBackwards(p.prog!.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
+      if (p.prog && p.at === p.xdpAt && !p.xdpDone) {
+        p.inProgram = true;
+        for (;;) {
+          if (visit(seq++)) return true;
+          if (p.prog.stepInsn() !== 'stepped') break;
+        }
+        p.xdpDone = true;
+        if (p.prog.status === 'fault') {
+          p.fault = this.world.machine.fault;
+          if (visit(seq++)) return true;
+        }
+        this.afterProgram(p);
+        if (visit(seq++)) return true;
         continue;
       }
-      if (p.at === 0) { this.stop({ reason: 'step', description: `start of packet ${p.index + 1}` }); return; }
-      await this.stageBack(p);
-      if (!p.inProgram) {
-        const st = p.stops[p.at];
-        const ids = this.bps.idsAtStop(st);
-        if (ids.length) { this.stop({ reason: 'function breakpoint', description: st.text, hitBreakpointIds: ids }); return; }
-      } else if (this.breakHereBackwards(p.prog!.pc)) { this.stop({ reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds }); return; }
+      if (p.at >= p.stops.length - 1) return false;
+      p.at++;
+      if (visit(seq++)) return true;
     }
+  }
+
+  /** Would a forward run stop where `p` is? (counts hits and evaluates conditions as forward does) */
+  private stopHere(p: PacketRun): StopInfo | undefined {
+    if (p.inProgram && !p.xdpDone) {
+      return this.isBreak(p.prog!.pc) ? { reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds } : undefined;
+    }
+    if (p.inProgram) {
+      const f = this.world.machine.fault;
+      return f && this.exceptionFilters.has('fault') ? { reason: 'exception', exceptionId: 'fault', description: 'Out-of-bounds access', text: this.faultText(f) } : undefined;
+    }
+    return this.stageStop(p);
   }
 
   // -- inspection ------------------------------------------------------------------------------
@@ -915,6 +1029,20 @@ export function insnOfAddress(address: string, byteOffset = 0): number {
   const n = Number(BigInt(address.trim()) + BigInt(byteOffset));
   return Math.floor(n / 8);
 }
+
+/** Where a packet under the debugger is: the stop, and inside the program the steps taken. */
+interface PositionKey { at: number; inProgram: boolean; xdpDone: boolean; steps: number }
+
+function positionKey(p: PacketRun): PositionKey {
+  return { at: p.at, inProgram: p.inProgram, xdpDone: p.xdpDone, steps: p.prog?.steps ?? 0 };
+}
+
+function samePosition(p: PacketRun, k: PositionKey): boolean {
+  return p.at === k.at && p.inProgram === k.inProgram && p.xdpDone === k.xdpDone && (!p.inProgram || (p.prog?.steps ?? 0) === k.steps);
+}
+
+/** A stop a reverse run found: packet, position in `walk` order (-1: not yet known), hit counts there. */
+interface FoundStop { packet: number; seq: number; stop?: StopInfo; hits: Map<number, number> }
 
 /** `XDP_PASS`, or the kernel's word for an action it does not know. */
 function actionName(v: number): string { return XDP_ACTION_NAMES[v] ?? `invalid XDP action ${v}`; }
