@@ -487,4 +487,104 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       assert.match((await dc.customRequest('disassemble', { memoryReference: inProg[0].instructionPointerReference!, instructionCount: 1 })).body.instructions[0].instruction, /^exit/);
     });
   });
+
+  /** What a stop shows: packet, line, registers, the packet's bytes, the map's counts. */
+  async function snapshot(dc: DebugClient): Promise<{ thread: string; line: number; regs: Record<string, string>; bytes: string; counts: string[] }> {
+    const mem = await dc.customRequest('readMemory', { memoryReference: 'pkt', offset: 0, count: 128 });
+    const ev = async (e: string): Promise<string> => (await dc.evaluateRequest({ expression: e, context: 'watch' })).body.result;
+    return {
+      thread: (await dc.threadsRequest()).body.threads[0].name, line: (await top(dc))[0].line, regs: await registers(dc),
+      bytes: mem.body.data as string, counts: [await ev('proto_count[17]'), await ev('proto_count[6]')],
+    };
+  }
+
+  it('reverse-continue goes back across packets to each earlier hit with the state it had, then to the start', async () => {
+    const dport = lineOf(DEBUG_C, 'int dport = udp_dport(ip, data_end);');
+    const eth = lineOf(DEBUG_C, 'if ((void *)(eth + 1) > data_end)');
+    // UDP (the only packets reaching the udp_dport call) are packets 2 and 5; packet 7 is the TCP one to port 87.
+    const frames = [buildPacket(tcp(81)), buildPacket(udp('10.0.0.1', 1002)), buildPacket(tcp(83)), buildPacket(tcp(84)),
+      buildPacket(udp('10.0.0.1', 1005)), buildPacket(tcp(86)), buildPacket(tcp(87)), buildPacket(tcp(88))];
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, { trace: writeTrace('rev.pcap', frames) }, async () => {
+        await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: dport }, { line: eth, condition: 'tcp.dstport == 87' }] });
+      });
+      await stopped;
+      const fwd2 = await snapshot(dc);
+      const fwd5 = await snapshot((await act(dc, () => dc.continueRequest({ threadId: 1 })), dc));
+      await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 7: .*TCP 40001 → 87/);
+      assert.equal((await top(dc))[0].line, eth);
+      // Going forward: packet 2 saw 1 TCP (packet 1) and itself; packet 5 saw 3 TCP (1, 3, 4) and 2 UDP.
+      assert.match(fwd2.thread, /^Packet 2: .*UDP 40000 → 1002/);
+      assert.equal(fwd2.line, dport);
+      assert.deepEqual(fwd2.counts, ['1', '1']);
+      assert.deepEqual(new Uint8Array(Buffer.from(fwd2.bytes, 'base64')), frames[1]);
+      assert.match(fwd5.thread, /^Packet 5: .*UDP 40000 → 1005/);
+      assert.deepEqual(fwd5.counts, ['2', '3']);
+
+      const back5 = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(back5.body.reason, 'breakpoint');
+      assert.deepEqual(await snapshot(dc), fwd5);
+      const back2 = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(back2.body.reason, 'breakpoint');
+      assert.deepEqual(await snapshot(dc), fwd2);
+      // Nothing earlier: the very start, packet 1 at its first stage, before any program ran.
+      const start = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(start.body.reason, 'entry');
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 1: .*TCP 40001 → 81/);
+      const frs = await top(dc);
+      assert.equal(frs.length, 1);
+      assert.match(frs[0].name, /^wire: rx, /);
+      // And forward again from there: the same hits in the same order.
+      await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.deepEqual(await snapshot(dc), fwd2);
+    });
+  });
+
+  it('reverse-continue finds a display-filter breakpoint three packets back, and honours hit counts as a forward run would', async () => {
+    const eth = lineOf(DEBUG_C, 'if ((void *)(eth + 1) > data_end)');
+    const key = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
+    const frames = [buildPacket(tcp(81)), buildPacket(udp('10.0.0.1', 1002)), buildPacket(udp('10.0.0.1', 3003)), buildPacket(tcp(84)),
+      buildPacket(udp('10.0.0.1', 1005)), buildPacket(tcp(86)), buildPacket(tcp(87))];
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      await launch(dc, { trace: writeTrace('rev3.pcap', frames) }, async () => {
+        await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: key, condition: 'tcp.dstport == 86' }] });
+      });
+      await stopped;
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 6:/);
+      // Set now (after packet 3 went by): only packet 3 is UDP to port 3003.
+      await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: key, condition: 'tcp.dstport == 86' }, { line: eth, condition: 'udp.dstport == 3003' }] });
+      const back = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(back.body.reason, 'breakpoint');
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 3: .*UDP 40000 → 3003/);
+      assert.equal((await top(dc))[0].line, eth);
+      // Packets 1 (TCP) and 2 (UDP) ran; packet 3's program has not run yet.
+      assert.deepEqual([(await dc.evaluateRequest({ expression: 'proto_count[17]', context: 'watch' })).body.result,
+        (await dc.evaluateRequest({ expression: 'proto_count[6]', context: 'watch' })).body.result], ['1', '1']);
+      const start = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(start.body.reason, 'entry');
+
+      // Hit count '% 2' on the bounds check (every packet reaches it once): forward it stops at packets 2, 4, 6;
+      // backwards from 6 it stops where a forward run would, 4 then 2 (the hit number counted from packet 1).
+      await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: eth, hitCondition: '% 2' }] });
+      const seen: string[] = [];
+      for (let k = 0; k < 3; k++) {
+        await act(dc, () => dc.continueRequest({ threadId: 1 }));
+        seen.push(/^Packet (\d+)/.exec((await dc.threadsRequest()).body.threads[0].name)![1]);
+      }
+      assert.deepEqual(seen, ['2', '4', '6']);
+      const backSeen: string[] = [];
+      for (let k = 0; k < 2; k++) {
+        const ev = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+        assert.equal(ev.body.reason, 'breakpoint');
+        backSeen.push(/^Packet (\d+)/.exec((await dc.threadsRequest()).body.threads[0].name)![1]);
+      }
+      assert.deepEqual(backSeen, ['4', '2']);
+      // The counts went back with the position: forward from packet 2 the next stop is packet 4 again.
+      await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 4:/);
+    });
+  });
 });
