@@ -51,10 +51,18 @@ export class PathView {
         li.append(dl);
       }
       if (s.output?.length) {
+        // The program's printk output: untrusted text, so textContent only.
         const pre = document.createElement('pre');
         pre.className = 'ntv-stage-output';
+        pre.setAttribute('aria-label', 'bpf_printk output');
         pre.textContent = s.output.join('\n');
         li.append(pre);
+      }
+      if (s.outputNote) {
+        const note = document.createElement('div');
+        note.className = 'ntv-stage-note';
+        note.textContent = s.outputNote;
+        li.append(note);
       }
       list.append(li);
     }

@@ -315,7 +315,11 @@ export class NetvscPipeline {
       }
       const act = prog.run(buf, off, len, vf && d.vf ? d.vf.ifindex : d.ifindex, q);
       const o = prog.out;
-      if (o.printk.length && this.printk.length < 10000) for (const l of o.printk) this.printk.push(l);
+      if (o.printk.length) {
+        // The run's lines go to the trace against this packet; the flat list stays for the CLI's --json.
+        sink.printk?.(id, o.printk);
+        if (this.printk.length < 10000) for (const l of o.printk) this.printk.push(l);
+      }
       const adjusted = o.dataEnd - o.data !== len || o.data !== 256 ? 0x100 : 0;
       if (act === XDP_REDIRECT && d.options.xdpRedirectUnsupported) {
         d.logWarn('invalid XDP action 4');

@@ -100,7 +100,10 @@ export class Replayer {
     const t = this.trace;
     const others = [this.extra, this.stepLog].filter((x): x is TraceSink => !!x);
     if (!others.length) return t ?? { report() { /* off */ } };
-    return { report: (a, b, c, d, e, f) => { t?.report(a, b, c, d, e, f); for (const o of others) o.report(a, b, c, d, e, f); } };
+    return {
+      report: (a, b, c, d, e, f) => { t?.report(a, b, c, d, e, f); for (const o of others) o.report(a, b, c, d, e, f); },
+      printk: (p, l) => { t?.printk(p, l); for (const o of others) o.printk?.(p, l); },
+    };
   }
 
   get done(): boolean { return this.position >= this.source.count; }

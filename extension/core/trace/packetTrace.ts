@@ -2,6 +2,8 @@
 // TraceSink interface. 29 bytes a packet, allocated in fixed chunks (no doubling waste), so a
 // million-packet replay keeps its trace on at full speed. Random access by packet index,
 // per-stage decisions of one packet, summary counters, JSON and pcapng-comment export.
+// The XDP program's bpf_printk lines are kept beside the columns, sparsely (few packets print),
+// per packet, in a bounded buffer that overwrites the oldest output like the kernel's trace ring.
 import * as codes from './codes';
 import { COUNTER_NAMES, DECISION_NAMES, DROP_NAMES, FLAG_NAMES, REASON_NAMES, STAGE_NAMES } from './codes';
 
@@ -49,8 +51,31 @@ export interface TraceSummary {
   counters: Record<string, number>;
 }
 
+/** Bounds of the printk buffer (defaults: 65,536 lines, 8 Mi characters). */
+export interface PrintkLimits { maxLines?: number; maxChars?: number }
+
+const NO_LINES: readonly string[] = Object.freeze([]);
+/** Prefix of the pcapng comments that carry a packet's printk lines (after its decision comment). */
+export const PRINTK_COMMENT = 'printk: ';
+
 export class PacketTrace implements TraceSink {
   private chunks: Chunk[] = [];
+  /** printk lines by packet, in the order they were written (Map order = age, for overwriting). */
+  private readonly printkLines = new Map<number, string[]>();
+  private readonly printkMaxLines: number;
+  private readonly printkMaxChars: number;
+  /** Lines and characters kept. */
+  printkLineCount = 0;
+  printkCharCount = 0;
+  /** Lines overwritten (dropped, oldest first) to stay within the bounds. */
+  printkDropped = 0;
+  /** Highest packet index whose lines were overwritten, -1 when none were. */
+  printkOverwrittenUpTo = -1;
+
+  constructor(limits: PrintkLimits = {}) {
+    this.printkMaxLines = Math.max(1, limits.maxLines ?? 65_536);
+    this.printkMaxChars = Math.max(1, limits.maxChars ?? 8 << 20);
+  }
   /** Records begun so far (packet ids are 0..count-1). */
   count = 0;
   /** Totals of counters touched, indexed by Counter. */
@@ -117,6 +142,47 @@ export class PacketTrace implements TraceSink {
         break;
       default: break;
     }
+  }
+
+  /** The XDP program printed `lines` while it ran for `packet`. Rare, so a Map entry per printing packet. */
+  printk(packet: number, lines: readonly string[]): void {
+    if (!lines.length) return;
+    let add = lines;
+    let chars = 0;
+    for (const l of add) chars += l.length;
+    // One run larger than the whole buffer keeps its newest lines (the ring would have overwritten the rest).
+    if (add.length > this.printkMaxLines || chars > this.printkMaxChars) {
+      let k = add.length, c = 0;
+      while (k > 0 && add.length - k < this.printkMaxLines && c + add[k - 1].length <= this.printkMaxChars) c += add[--k].length;
+      this.printkDropped += k;
+      this.printkOverwrittenUpTo = Math.max(this.printkOverwrittenUpTo, packet);
+      add = add.slice(k); chars = c;
+      if (!add.length) return;
+    }
+    while (this.printkLineCount + add.length > this.printkMaxLines || this.printkCharCount + chars > this.printkMaxChars) {
+      const oldest = this.printkLines.entries().next().value!;
+      this.printkLines.delete(oldest[0]);
+      for (const l of oldest[1]) this.printkCharCount -= l.length;
+      this.printkLineCount -= oldest[1].length;
+      this.printkDropped += oldest[1].length;
+      if (oldest[0] > this.printkOverwrittenUpTo) this.printkOverwrittenUpTo = oldest[0];
+    }
+    const had = this.printkLines.get(packet);
+    if (had) for (const l of add) had.push(l); else this.printkLines.set(packet, add.slice());
+    this.printkLineCount += add.length;
+    this.printkCharCount += chars;
+  }
+
+  /** The printk lines kept for packet i (empty when it printed nothing or they were overwritten). */
+  printkOf(i: number): readonly string[] { return this.printkLines.get(i) ?? NO_LINES; }
+
+  /**
+   * Why packet i may be missing printk output: '' when nothing of it can have been overwritten,
+   * else the "N lines dropped" marker (the buffer overwrote the oldest lines, as the kernel's does).
+   */
+  printkLostNote(i: number): string {
+    if (i > this.printkOverwrittenUpTo || this.printkLines.has(i)) return '';
+    return `${this.printkDropped} earlier printk line${this.printkDropped === 1 ? '' : 's'} dropped (buffer full: the trace keeps the newest ${this.printkMaxLines} lines / ${this.printkMaxChars} characters; packets up to ${this.printkOverwrittenUpTo + 1} were overwritten)`;
   }
 
   /** Bytes of trace memory per recorded packet (allocated chunks / packets). */
@@ -197,6 +263,13 @@ export class PacketTrace implements TraceSink {
     return this.stagesOf(i).map((s) => `${s.stage}=${s.decision}${s.detail ? ` (${s.detail})` : ''}`).join('; ');
   }
 
+  /** The packet's pcapng comments: its decisions, then one `printk: LINE` per printk line. */
+  comments(i: number): string[] {
+    const out = [this.comment(i)];
+    for (const l of this.printkOf(i)) out.push(PRINTK_COMMENT + l);
+    return out;
+  }
+
   summary(): TraceSummary {
     const perQ = new Map<number, { queue: number; rxPackets: number; rxBytes: number; txPackets: number; txBytes: number }>();
     const s: TraceSummary = { packets: this.count, rx: 0, tx: 0, bytes: 0, perQueue: [], xdpVerdicts: {}, drops: {}, rscCoalesced: 0, rscSegments: 0, groMerged: 0, vf: 0, synthetic: 0, counters: {} };
@@ -227,10 +300,15 @@ export class PacketTrace implements TraceSink {
   }
 
   /** The full trace as JSON-ready data (records with names, per-stage decisions, summary). */
-  toJSON(opts: { stages?: boolean } = {}): { version: 1; summary: TraceSummary; packets: (TraceRecord & { stages?: { stage: string; decision: string; detail: string }[] })[] } {
+  toJSON(opts: { stages?: boolean } = {}): { version: 1; summary: TraceSummary; printkDropped: number; packets: (TraceRecord & { stages?: { stage: string; decision: string; detail: string }[]; printk?: string[] })[] } {
     const packets = [];
-    for (let i = 0; i < this.count; i++) packets.push(opts.stages ? { ...this.record(i), stages: this.stagesOf(i) } : this.record(i));
-    return { version: 1, summary: this.summary(), packets };
+    for (let i = 0; i < this.count; i++) {
+      const p: TraceRecord & { stages?: { stage: string; decision: string; detail: string }[]; printk?: string[] } = opts.stages ? { ...this.record(i), stages: this.stagesOf(i) } : this.record(i);
+      const lines = this.printkLines.get(i);
+      if (lines) p.printk = lines.slice();
+      packets.push(p);
+    }
+    return { version: 1, summary: this.summary(), printkDropped: this.printkDropped, packets };
   }
 }
 

@@ -1,5 +1,6 @@
 // A trace as pcapng: every packet's bytes with its per-stage decisions as the packet comment
-// (Wireshark shows it as pkt_comment / frame.comment) and its direction in epb_flags.
+// (Wireshark shows it as pkt_comment / frame.comment), one more comment per XDP printk line
+// (`printk: LINE`), and its direction in epb_flags.
 import { PcapngWriter } from '../packet/pcapng';
 import type { PacketTrace } from './packetTrace';
 
@@ -20,7 +21,7 @@ export function traceToPcapng(trace: PacketTrace, pkts: TracedPackets, ifname = 
     const t = pkts.time(i);
     const sec = Math.floor(t / 1e9);
     // epb_flags direction bits: 01 inbound, 10 outbound.
-    const b = w.epb({ iface: 0, tsSec: sec, tsNsec: Math.round(t - sec * 1e9), data: pkts.bytes(i), comments: [trace.comment(i)], flags: pkts.isTx(i) ? 2 : 1 });
+    const b = w.epb({ iface: 0, tsSec: sec, tsNsec: Math.round(t - sec * 1e9), data: pkts.bytes(i), comments: trace.comments(i), flags: pkts.isTx(i) ? 2 : 1 });
     parts.push(b);
     n += b.length;
   }

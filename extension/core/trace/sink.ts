@@ -6,6 +6,8 @@ export interface TraceSink {
    * `value` is the stage's datum (hash, queue, segment count, section, length...).
    */
   report(stage: number, packet: number, decision: number, reason: number, counter: number, value: number): void;
+  /** The XDP program's bpf_printk lines while it ran for `packet` (rare: only when it printed). */
+  printk?(packet: number, lines: readonly string[]): void;
 }
 
 /** A sink that records nothing (tracing off). */
@@ -16,6 +18,9 @@ export class TeeSink implements TraceSink {
   constructor(private readonly sinks: TraceSink[]) {}
   report(stage: number, packet: number, decision: number, reason: number, counter: number, value: number): void {
     for (const s of this.sinks) s.report(stage, packet, decision, reason, counter, value);
+  }
+  printk(packet: number, lines: readonly string[]): void {
+    for (const s of this.sinks) s.printk?.(packet, lines);
   }
 }
 

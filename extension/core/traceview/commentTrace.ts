@@ -1,7 +1,7 @@
 /**
  * The device trace of a capture written by `netvsc-lab replay -o` (or the extension's replay):
  * every packet carries one comment with its per-stage decisions, `stage=decision (detail); …`
- * (trace/packetTrace.ts `comment()`). Read back lazily, one packet at a time, so the viewer shows
+ * (trace/packetTrace.ts `comment()`), then one `printk: LINE` comment per XDP printk line. Read back lazily, one packet at a time, so the viewer shows
  * the device's columns and the path diagram for such a file without replaying it again.
  *
  * API
@@ -9,6 +9,7 @@
  *   parseDecisionComment(text) -> StageRecord[]
  */
 import { DROP_NAMES } from '../trace/codes';
+import { PRINTK_COMMENT } from '../trace/packetTrace';
 import { PATH_SYNTHETIC, PATH_VF } from './protocol';
 import type { DeviceTrace, PacketStore, StageRecord } from './source';
 
@@ -68,8 +69,12 @@ export function commentTraceOf(store: PacketStore): DeviceTrace | undefined {
   const row = (i: number): Row => {
     let r = cache.get(i);
     if (!r) {
-      const c = store.comments(i).find((x) => x.startsWith('wire=')) ?? '';
-      r = rowOf(parseDecisionComment(c));
+      const all = store.comments(i);
+      r = rowOf(parseDecisionComment(all.find((x) => x.startsWith('wire=')) ?? ''));
+      // The XDP program's printk lines follow as `printk: LINE` comments.
+      const lines = all.filter((x) => x.startsWith(PRINTK_COMMENT)).map((x) => x.slice(PRINTK_COMMENT.length));
+      const xdp = lines.length ? r.stages.find((s) => s.stage === 'xdp') : undefined;
+      if (xdp) xdp.output = lines;
       if (cache.size >= 4096) cache.clear();
       cache.set(i, r);
     }

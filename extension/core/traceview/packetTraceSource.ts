@@ -36,6 +36,13 @@ export function deviceTraceOf(trace: PacketTrace, indirection: readonly number[]
         const h = trace.hash(i);
         r.inputs = { hash: h, slot: h % indirection.length, 'indirection[slot]': indirection[h % indirection.length] };
       }
+      // The XDP stage carries what the program printed while it ran for this packet.
+      if (s.stage === 'xdp') {
+        const lines = trace.printkOf(i);
+        if (lines.length) r.output = lines.slice();
+        const note = trace.printkLostNote(i);
+        if (note) r.outputNote = note;
+      }
       return r;
     }),
   };

@@ -52,6 +52,7 @@ export function buildPath(records: readonly StageRecord[]): PathStage[] {
     };
     if (r.reason !== undefined) stage.reason = r.reason;
     if (r.output?.length) stage.output = r.output.slice();
+    if (r.outputNote) stage.outputNote = r.outputNote;
     return stage;
   });
 }

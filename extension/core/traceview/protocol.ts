@@ -148,8 +148,10 @@ export interface PathStage {
   reason?: string;
   /** 'ok' | 'drop' | 'info': how the diagram colours the box. */
   outcome: 'ok' | 'drop' | 'info';
-  /** Extra output lines (bpf_trace_printk output for the XDP stage). */
+  /** Extra output lines (bpf_trace_printk output for the XDP stage): the program's text, shown as text only. */
   output?: string[];
+  /** A note on output that was not kept (the printk buffer's "N lines dropped" marker). */
+  outputNote?: string;
 }
 
 export interface RelatedPackets { kind: string; packets: number[] }

@@ -60,8 +60,10 @@ export interface StageRecord {
   inputs?: Record<string, string | number | boolean>;
   /** Counters the stage touched (ethtool -S names). */
   counters?: string[];
-  /** bpf_trace_printk lines (XDP). */
+  /** bpf_trace_printk lines (XDP), program output: untrusted text. */
   output?: string[];
+  /** Why output may be missing ("N lines dropped": the trace's printk buffer overwrote it). */
+  outputNote?: string;
 }
 
 /**
