@@ -587,4 +587,27 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 4:/);
     });
   });
+
+  it('reverse-continue stops at an earlier exception-filter stop (a drop in a packet that ran at full speed)', async () => {
+    await withClient(async (dc) => {
+      const stopped = dc.waitForEvent('stopped');
+      // FRAMES: packets 3 and 4 are UDP to port 53, which the program drops (XDP_DROP).
+      await launch(dc, {}, async () => { await dc.setExceptionBreakpointsRequest({ filters: ['drop'] }); });
+      const first = (await stopped) as DebugProtocol.StoppedEvent;
+      assert.equal(first.body.reason, 'exception');
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 3:/);
+      const fwd3 = (await top(dc)).map((f) => f.name);
+      assert.match(fwd3[0], /^XDP program: XDP_DROP/);
+      await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 4:/);
+      const back = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(back.body.reason, 'exception');
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 3:/);
+      assert.deepEqual((await top(dc)).map((f) => f.name), fwd3);
+      assert.equal((await dc.exceptionInfoRequest({ threadId: 1 })).body.exceptionId, 'drop');
+      const start = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+      assert.equal(start.body.reason, 'entry');
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 1:/);
+    });
+  });
 });
