@@ -5,15 +5,15 @@
 // lines with a "lines dropped" note when full.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetvscDevice } from '../../../extension/core/netvsc/device';
 import { arenaFromGenerated, Replayer } from '../../../extension/core/netvsc/replay';
+import { compilePrintkProgram, GUEST, printkPackets, replayPrintk } from './printkFixture';
 import { loadXdpProgram } from '../../../extension/core/netvsc/xdpRunner';
 import { runEthtool } from '../../../extension/core/ethtool/executor';
-import { buildPacket } from '../../../extension/core/packet/build';
 import { openCaptureBytes } from '../../../extension/core/packet/reader';
 import { PacketTrace } from '../../../extension/core/trace/packetTrace';
 import { traceToPcapng } from '../../../extension/core/trace/pcapngExport';
@@ -23,50 +23,6 @@ import { LiveCapture } from '../../../extension/core/traceview/liveCapture';
 import { MergeLinks } from '../../../extension/core/traceview/mergeLinks';
 import { deviceTraceOf } from '../../../extension/core/traceview/packetTraceSource';
 import { TraceViewServer } from '../../../extension/core/traceview/server';
-
-const GUEST = '00:15:5d:00:00:01';
-const eth = { src: '00:15:5d:00:00:02', dst: GUEST };
-const HTML = '<script>alert(666)</script><img src=x onerror=alert(1)>&amp;';
-
-/** fixtures/xdp_printk_port.c compiled by clang, as users build their programs. */
-export function compilePrintkProgram(): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), 'netvsc-printk-'));
-  const out = join(dir, 'xdp_printk_port.o');
-  try {
-    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(__dirname, 'fixtures/xdp_printk_port.c'), '-o', out], { stdio: 'pipe' });
-    return readFileSync(out);
-  } catch (e) {
-    throw new Error(`clang failed (Debian packages clang, libbpf-dev): ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`, { cause: e });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-interface Sent { frame: Uint8Array; expect: string[] }
-
-/** The packets and, from the bytes built (ports, UDP length = 8 + payload), what the program must print. */
-export function printkPackets(): Sent[] {
-  const udp = (sport: number, dport: number, payload: number): Sent => {
-    const frame = buildPacket({ eth, ip: { src: '10.0.0.3', dst: '10.0.0.2', ttl: 64, id: dport }, l4: { udp: { sport, dport } }, payload });
-    const expect = [`dport=${dport} len=${8 + payload} q=0`]; // one channel: queue 0
-    if (dport === 53) expect.push(`dns from ${sport} to 53`);
-    if (dport === 666) expect.push(HTML);
-    return { frame, expect };
-  };
-  const tcp = buildPacket({ eth, ip: { src: '10.0.0.3', dst: '10.0.0.2', ttl: 64, id: 1 }, l4: { tcp: { sport: 40000, dport: 443, seq: 1, ack: 1, flags: 0x18, window: 512 } }, payload: 30 });
-  return [udp(5353, 53, 40), udp(1000, 80, 12), { frame: tcp, expect: [] }, udp(1001, 666, 20), udp(1002, 9, 100), udp(1003, 4242, 0)];
-}
-
-export function replayPrintk(opts: { sink?: MergeLinks } = {}) {
-  const d = new NetvscDevice({ mac: GUEST, cpus: 1 });
-  runEthtool(d, ['-K', 'eth0', 'lro', 'off']);
-  assert.equal(d.setXdp(loadXdpProgram(compilePrintkProgram(), { objectPath: 'xdp_printk_port.o' })).err, 0);
-  const sent = printkPackets();
-  const src = arenaFromGenerated(sent.map((s, i) => ({ tsSec: 1700000000, tsNsec: i * 1000, data: s.frame, direction: 'rx' as const })));
-  const rep = new Replayer(d, src, opts.sink ? { sink: opts.sink } : {});
-  rep.runAll();
-  return { rep, sent, src };
-}
 
 test('each packet\'s printk lines are recorded against that packet, as the program prints them for its bytes', () => {
   const { rep, sent } = replayPrintk();
