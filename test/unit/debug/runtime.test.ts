@@ -70,6 +70,31 @@ int xdp_seen(struct xdp_md *ctx)
 char LICENSE[] SEC("license") = "GPL";
 `;
 
+const RAND_C = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} bucket SEC(".maps");
+
+SEC("xdp")
+int xdp_rand(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() & 3;
+	__u64 *v = bpf_map_lookup_elem(&bucket, &key);
+	if (v) {
+		*v += 1;
+		return XDP_PASS;
+	}
+	__u64 one = 1;
+	bpf_map_update_elem(&bucket, &key, &one, BPF_ANY);
+	return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+
 describe('debug runtime', () => {
   it('step back undoes a hash-map insert done by bpf_map_update_elem, exactly', async () => {
     const { prog, c } = compile('hash', HASH_C);
@@ -199,5 +224,69 @@ char LICENSE[] SEC("license") = "GPL";
     assert.match(verdict, new RegExp(`^XDP program: ${r2 & 1 ? 'XDP_DROP' : 'XDP_PASS'}`));
     assert.doesNotMatch(verdict, /changed in the debugger/);
     assert.deepEqual(lines, [`[packet 1] r=${r1}`, `[packet 2] r=${r2}`]);
+  });
+
+  it('reverse-continue across packets restores random draws, map entries and registers exactly, with hit counts as forward', async () => {
+    const { prog, c } = compile('rand', RAND_C);
+    const src: PacketSource = { name: 'mem', count: 9, packet: () => FRAME, timeNs: (i) => i * 1000 };
+    const { rt, next } = start({ program: prog, packets: src, sourcePath: c, seed: 7 }, {});
+    const lookupLine = RAND_C.split('\n').findIndex((l) => l.includes('bpf_map_lookup_elem')) + 1;
+    const [bp] = rt.setLineBreakpoints(c, [{ line: lookupLine, hitCondition: '% 3' }]);
+    assert.equal(bp.verified, true);
+    const bucket = () => rt.maps.find((m) => m.name === 'bucket')!;
+    const snap = () => ({
+      packet: rt.packetNumber, line: rt.stack()[0].line?.line,
+      regs: Array.from({ length: 11 }, (_, r) => rt.evaluate(`r${r}`).result.value),
+      entries: bucket().entries().map((e) => `${e.key[0]}=${e.values[0][0]}`).sort(),
+    });
+    const total = (e: string[]) => e.reduce((a, x) => a + Number(x.split('=')[1]), 0);
+    // The line is reached once per packet: '% 3' stops at packets 3 and 6 (and 9).
+    await next(() => rt.start());
+    const f3 = snap();
+    await next(() => rt.continue());
+    const f6 = snap();
+    assert.deepEqual([f3.packet, f6.packet], [3, 6]);
+    // Each earlier packet counted once into some bucket (keys drawn by bpf_get_prandom_u32).
+    assert.equal(total(f3.entries), 2);
+    assert.equal(total(f6.entries), 5);
+    // Move on through packet 6 and into 7, then back.
+    rt.setLineBreakpoints(c, [{ line: lookupLine, hitCondition: '% 3' }, { line: lookupLine - 1, condition: 'frame.number == 7' }]);
+    assert.equal((await next(() => rt.continue()) as StopInfo).reason, 'breakpoint');
+    assert.equal(rt.packetNumber, 7);
+    await next(() => rt.reverseContinue());
+    assert.deepEqual(snap(), f6);
+    await next(() => rt.reverseContinue());
+    assert.deepEqual(snap(), f3);
+    const s = await next(() => rt.reverseContinue()) as StopInfo;
+    assert.equal(s.reason, 'entry');
+    assert.equal(rt.packetNumber, 1);
+    assert.equal(bucket().entries().length, 0);
+    // Forward again: the same stops, the same state.
+    await next(() => rt.continue());
+    assert.deepEqual(snap(), f3);
+  });
+
+  it('reverse-continue stops at an earlier fault at its instruction, with the fault', async () => {
+    const src = readFileSync(join(__dirname, '../../fixtures/debug/xdp_oob.c'), 'utf8');
+    const { prog, c } = compile('oob', src);
+    const three: PacketSource = { name: 'mem', count: 3, packet: () => FRAME, timeNs: (i) => i * 1000 };
+    const { rt, next } = start({ program: prog, packets: three, sourcePath: c }, {});
+    const faultLine = src.split('\n').findIndex((l) => l.includes('data[200]')) + 1;
+    const f1 = await next(() => rt.start()) as StopInfo;
+    assert.equal(f1.reason, 'exception');
+    assert.equal(rt.packetNumber, 1);
+    await next(() => rt.continue());
+    assert.equal(rt.packetNumber, 2);
+    // Step on to the XDP decision of packet 2 (the fault is XDP_ABORTED), then run back.
+    await next(() => rt.next());
+    const back = await next(() => rt.reverseContinue()) as StopInfo;
+    assert.equal(back.reason, 'exception');
+    assert.equal(back.exceptionId, 'fault');
+    assert.equal(rt.packetNumber, 2);
+    assert.equal(rt.stack()[0].line?.line, faultLine);
+    await next(() => rt.reverseContinue());
+    assert.equal(rt.packetNumber, 1);
+    assert.equal(rt.stack()[0].line?.line, faultLine);
+    assert.equal((await next(() => rt.reverseContinue()) as StopInfo).reason, 'entry');
   });
 });
