@@ -83,7 +83,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     const c = code[i], cls = c & 7;
     if (c === OP_LDDW) { i++; continue; }
     if (cls !== 5 && cls !== 6) continue;
-    if (c === 0x85 || c === 0x8d) acyclic = false;
+    if ((c === 0x85 && src[i] !== 0) || c === 0x8d) acyclic = false;
     else if ((c & 0xf0) !== 0x90 && (c === 0x06 ? imm[i] : off[i]) < 0) acyclic = false;
   }
   const helperSlots = collectHelpers(p);
@@ -154,9 +154,20 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     groupBases.add(base);
   }
   const refreshMem = 'bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;';
-  const jump = (cond: string, target: number): void => { emit(`if (${cond}) { pc = ${target}; continue; }`); };
+  // Acyclic programs (every jump forward, no bpf-to-bpf calls) compile to straight-line code: one
+  // labelled block per jump target, all opened at the top, so a jump is a `break` to the block
+  // that ends right before its target. No dispatch loop: V8 keeps the registers in machine
+  // registers across the whole program instead of merging every local at a loop header.
+  const targets = new Set<number>();
+  const goTo = (target: number): string => {
+    if (!acyclic) return `pc = ${target}; continue;`;
+    targets.add(target);
+    return `break T${target};`;
+  };
+  const jump = (cond: string, target: number): void => { emit(`if (${cond}) { ${goTo(target)} }`); };
 
   for (let i = 0; i < n; i++) {
+    if (acyclic && leaders[i] && i > 0) emit('}'); // closes T_i
     if (leaders[i]) {
       let len = 0;
       for (let j = i; j < n; j++) {
@@ -164,7 +175,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         len++;
         if (code[j] === OP_LDDW) j++;
       }
-      emit(acyclic ? `case ${i}: left -= ${len};` : `case ${i}: if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
+      emit(acyclic ? `left -= ${len};` : `case ${i}: if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
     }
     const c = code[i], d = dst[i], s = src[i], k = imm[i], of = off[i];
     const dl = L(d), dh = H(d), sl = L(s), sh = H(s);
@@ -294,8 +305,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         break;
       }
       // jumps
-      case 0x05: emit(`pc = ${i + 1 + of}; continue;`); break;
-      case 0x06: emit(`pc = ${i + 1 + k}; continue;`); break;
+      case 0x05: emit(goTo(i + 1 + of)); break;
+      case 0x06: emit(goTo(i + 1 + k)); break;
       case 0x15: case 0x1d: jump(`${dl} === ${bl} && ${dh} === ${bh}`, i + 1 + of); break;
       case 0x55: case 0x5d: jump(`${dl} !== ${bl} || ${dh} !== ${bh}`, i + 1 + of); break;
       case 0x45: case 0x4d: jump(`(${dl} & ${bl}) !== 0 || (${dh} & ${bh}) !== 0`, i + 1 + of); break;
@@ -342,6 +353,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         emit(`if (t === -1) { pc = ${i}; xk = ${XK_FAULTSET}; break L; } if (t === -2) { pc = ${i}; xk = ${XK_PENDING}; break L; } pc = t; continue;`);
         break;
       case 0x95:
+        // Acyclic code has no calls and is entered at pc 0 with depth 0 only: exit ends the run.
+        if (acyclic) { emit(`pc = ${i}; xk = ${XK_EXIT}; break L;`); break; }
         emit(`if (m.depth === 0) { pc = ${i}; xk = ${XK_EXIT}; break L; }`);
         emit(`t = --m.depth; pc = FR[t]; t <<= 3; r6l = FS[t]; r6h = FS[t + 1]; r7l = FS[t + 2]; r7h = FS[t + 3]; r8l = FS[t + 4]; r8h = FS[t + 5]; r9l = FS[t + 6]; r9h = FS[t + 7]; r10l = (r10l + 512) | 0; continue;`);
         break;
@@ -350,9 +363,16 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     }
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
-  emit(`case ${n}: pc = ${n}; xk = ${XK_BAD}; break L;`);
-  emit(`default: xk = ${XK_BAD}; break L;`);
+  if (acyclic) {
+    emit(`} pc = ${n}; xk = ${XK_BAD};`);
+  } else {
+    emit(`case ${n}: pc = ${n}; xk = ${XK_BAD}; break L;`);
+    emit(`default: xk = ${XK_BAD}; break L;`);
+  }
 
+  // T_n outermost ... T_1 innermost: every block starts at the top, T_i ends right before insn i.
+  const blocks: string[] = [`T${n}: {`];
+  for (let i = n - 1; i > 0; i--) if (leaders[i]) blocks.push(`T${i}: {`);
   const regDecl = ALL.map((r) => `${L(r)} = lo[${r}], ${H(r)} = hi[${r}]`).join(', ');
   const body = [
     'return function run(m) {',
@@ -363,9 +383,10 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     acyclic ? `if (left < ${n}) return ${FALLBACK};` : '',
     'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
     [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
-    'L: for (;;) { switch (pc) {',
+    acyclic ? `if (pc !== 0 || m.depth !== 0) return ${FALLBACK};` : '',
+    acyclic ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
     out.join('\n'),
-    '} }',
+    acyclic ? '}' : '} }',
     `${syncOut(ALL)}`,
     'm.pc = pc; m.budgetLeft = left; m.insnCount += start - left;',
     `switch (xk) {`,
