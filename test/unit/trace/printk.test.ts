@@ -6,12 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NetvscDevice } from '../../../extension/core/netvsc/device';
 import { arenaFromGenerated, Replayer } from '../../../extension/core/netvsc/replay';
-import { compilePrintkProgram, GUEST, printkPackets, replayPrintk } from './printkFixture';
+import { compilePrintkProgram, GUEST, printkPackets, replayPrintk, type Sent } from './printkFixture';
+import { main } from '../../../extension/cli/main';
+import { memoryIO } from '../../../extension/cli/io';
+import { PcapWriter } from '../../../extension/core/packet/pcap';
 import { loadXdpProgram } from '../../../extension/core/netvsc/xdpRunner';
 import { runEthtool } from '../../../extension/core/ethtool/executor';
 import { openCaptureBytes } from '../../../extension/core/packet/reader';
@@ -23,6 +26,23 @@ import { LiveCapture } from '../../../extension/core/traceview/liveCapture';
 import { MergeLinks } from '../../../extension/core/traceview/mergeLinks';
 import { deviceTraceOf } from '../../../extension/core/traceview/packetTraceSource';
 import { TraceViewServer } from '../../../extension/core/traceview/server';
+
+/** tshark reads `file` without warnings; packet i's comments are its decisions, then `printk: LINE` per line. */
+function assertTsharkComments(file: string, sent: readonly Sent[]): void {
+  // frame.comment in tshark 4.0 (pkt_comment before 3.6); every occurrence, joined by '|'.
+  const r = spawnSync('tshark', ['-r', file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', '-e', 'frame.comment'], { encoding: 'utf8' });
+  if (r.error) throw new Error(`tshark not runnable (Debian package tshark): ${r.error.message}`);
+  assert.equal(r.status, 0, r.stderr);
+  // Only tshark's notice about running as root may appear (CI containers); no read warnings.
+  assert.equal(r.stderr.split('\n').filter((l) => l && !l.startsWith('Running as user')).join('\n'), '', 'tshark warned');
+  const rows = r.stdout.trimEnd().split('\n');
+  assert.equal(rows.length, sent.length);
+  rows.forEach((row, i) => {
+    const comments = row.split('|');
+    assert.match(comments[0], /^wire=rx /);
+    assert.deepEqual(comments.slice(1), sent[i].expect.map((l) => `printk: ${l}`), `packet ${i}`);
+  });
+}
 
 test('each packet\'s printk lines are recorded against that packet, as the program prints them for its bytes', () => {
   const { rep, sent } = replayPrintk();
@@ -61,25 +81,33 @@ test('the pcapng export carries the lines as packet comments tshark reads withou
   try {
     const file = join(dir, 'out.pcapng');
     writeFileSync(file, bytes);
-    // frame.comment in tshark 4.0 (pkt_comment before 3.6); one comment per option, comma-separated.
-    const r = spawnSync('tshark', ['-r', file, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=|', '-e', 'frame.comment'], { encoding: 'utf8' });
-    if (r.error) throw new Error(`tshark not runnable (Debian package tshark): ${r.error.message}`);
-    assert.equal(r.status, 0, r.stderr);
-    // Only tshark's notice about running as root may appear (CI containers); no read warnings.
-    assert.equal(r.stderr.split('\n').filter((l) => l && !l.startsWith('Running as user')).join('\n'), '', 'tshark warned');
-    const rows = r.stdout.trimEnd().split('\n');
-    assert.equal(rows.length, sent.length);
-    rows.forEach((row, i) => {
-      const comments = row.split('|');
-      assert.match(comments[0], /^wire=rx /);
-      assert.deepEqual(comments.slice(1), sent[i].expect.map((l) => `printk: ${l}`), `packet ${i}`);
-    });
+    assertTsharkComments(file, sent);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const back = openCaptureBytes(bytes, 'out.pcapng');
   const srv = new TraceViewServer(traceDocument('out.pcapng', back, commentTraceOf(back)!));
   for (let k = 0; k < sent.length; k++) assert.deepEqual(srv.path(k).stages.find((s) => s.stage === 'xdp')!.output ?? [], sent[k].expect, `packet ${k}`);
+});
+
+test('netvsc-lab replay --xdp PROG.c -o out.pcapng: the file carries each packet\'s printk lines; --json keeps the flat xdpPrintk list', async () => {
+  const sent = printkPackets();
+  const dir = mkdtempSync(join(tmpdir(), 'netvsc-printk-cli-'));
+  try {
+    const w = new PcapWriter(1);
+    writeFileSync(join(dir, 'in.pcap'), Buffer.concat([w.header(), ...sent.map((s, i) => w.record(s.frame, 1, i * 1000))]));
+    writeFileSync(join(dir, 'lro.ethtool'), 'ethtool -K eth0 lro off\n');
+    const io = memoryIO(dir);
+    const code = await main(['replay', '--pcap', 'in.pcap', '--state', 'dev.json', '--cpus', '1', '--guest-mac', GUEST, '--script', 'lro.ethtool',
+      '--xdp', resolve(__dirname, 'fixtures/xdp_printk_port.c'), '-o', 'out.pcapng', '--json', 'r.json'], io);
+    assert.equal(io.stderr, '');
+    assert.equal(code, 0);
+    assertTsharkComments(join(dir, 'out.pcapng'), sent);
+    const j = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { xdpPrintk: string[] };
+    assert.deepEqual(j.xdpPrintk, sent.flatMap((s) => s.expect));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a full printk buffer overwrites the oldest packets\' lines and says how many were dropped', () => {
