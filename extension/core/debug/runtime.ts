@@ -896,6 +896,8 @@ export class DebugRuntime {
       const f = this.world.machine.fault;
       return f && this.exceptionFilters.has('fault') ? { reason: 'exception', exceptionId: 'fault', description: 'Out-of-bounds access', text: this.faultText(f) } : undefined;
     }
+    // Continuing from a fault stop, `advance` moves past the XDP decision without checking it.
+    if (p.fault && p.at === p.xdpAt && this.exceptionFilters.has('fault')) return undefined;
     return this.stageStop(p);
   }
 

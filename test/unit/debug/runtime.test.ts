@@ -272,6 +272,8 @@ char LICENSE[] SEC("license") = "GPL";
     const three: PacketSource = { name: 'mem', count: 3, packet: () => FRAME, timeNs: (i) => i * 1000 };
     const { rt, next } = start({ program: prog, packets: three, sourcePath: c }, {});
     const faultLine = src.split('\n').findIndex((l) => l.includes('data[200]')) + 1;
+    // With XDP_ABORTED on as well, continuing from a fault goes on to the next packet (one stop per fault).
+    rt.setExceptionFilters(['fault', 'aborted']);
     const f1 = await next(() => rt.start()) as StopInfo;
     assert.equal(f1.reason, 'exception');
     assert.equal(rt.packetNumber, 1);
@@ -284,7 +286,8 @@ char LICENSE[] SEC("license") = "GPL";
     assert.equal(back.exceptionId, 'fault');
     assert.equal(rt.packetNumber, 2);
     assert.equal(rt.stack()[0].line?.line, faultLine);
-    await next(() => rt.reverseContinue());
+    const back1 = await next(() => rt.reverseContinue()) as StopInfo;
+    assert.equal(back1.exceptionId, 'fault');
     assert.equal(rt.packetNumber, 1);
     assert.equal(rt.stack()[0].line?.line, faultLine);
     assert.equal((await next(() => rt.reverseContinue()) as StopInfo).reason, 'entry');
