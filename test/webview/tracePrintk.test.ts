@@ -18,10 +18,11 @@ import { deviceTraceOf } from '../../extension/core/traceview/packetTraceSource'
 import type { ViewRequest } from '../../extension/core/traceview/protocol';
 import { TraceViewServer } from '../../extension/core/traceview/server';
 import { buildViewerBundle } from '../unit/traceview/bundle';
-import { HTML, replayPrintk, type Sent } from '../unit/trace/printkFixture';
+import { HTML, replayPrintk, replayPrintkBounded, type Sent } from '../unit/trace/printkFixture';
 import { launchChromium } from './browser';
 
 const SHOTS = resolve(__dirname, '../../test-results/webview');
+/** The server the page talks to (a test may switch it and reload). */
 let srv: TraceViewServer;
 let sent: Sent[];
 let dir: string;
@@ -100,6 +101,24 @@ describe('printk output in the path view (Chromium)', () => {
     assert.ok((await out.innerText()).includes('<script>alert(666)</script><img src=x onerror=alert(1)>&amp;'));
     mkdirSync(SHOTS, { recursive: true });
     await page.locator('.ntv-stage[data-stage="xdp"]').screenshot({ path: join(SHOTS, 'trace-printk-path.png') });
+    assert.deepEqual(problems, []);
+  });
+
+  test('a packet whose printk lines the full buffer overwrote shows the "lines dropped" note', async () => {
+    const b = replayPrintkBounded({ maxLines: 1 });
+    const cap = new LiveCapture(b.src);
+    cap.sync(b.trace.count);
+    srv = new TraceViewServer(traceDocument('printk replay (small buffer)', cap, deviceTraceOf(b.trace)));
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await select(0);
+    const xdp = page.locator('.ntv-stage[data-stage="xdp"]');
+    assert.equal(await xdp.locator('.ntv-stage-output').count(), 0);
+    const dropped = b.sent.slice(0, 5).reduce((a, s) => a + s.expect.length, 0);
+    assert.match(await xdp.locator('.ntv-stage-note').innerText(), new RegExp(`^${dropped} earlier printk lines dropped`));
+    await select(5);
+    assert.equal(await xdp.locator('.ntv-stage-output').evaluate((e) => e.textContent), b.sent[5].expect.join('\n'));
+    assert.equal(await xdp.locator('.ntv-stage-note').count(), 0);
     assert.deepEqual(problems, []);
   });
 });

@@ -9,14 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { NetvscDevice } from '../../../extension/core/netvsc/device';
-import { arenaFromGenerated, Replayer } from '../../../extension/core/netvsc/replay';
-import { compilePrintkProgram, GUEST, printkPackets, replayPrintk, type Sent } from './printkFixture';
+import { GUEST, printkPackets, replayPrintk, replayPrintkBounded, type Sent } from './printkFixture';
+import { buildPath } from '../../../extension/core/traceview/pathDiagram';
 import { main } from '../../../extension/cli/main';
 import { memoryIO } from '../../../extension/cli/io';
 import { PcapWriter } from '../../../extension/core/packet/pcap';
-import { loadXdpProgram } from '../../../extension/core/netvsc/xdpRunner';
-import { runEthtool } from '../../../extension/core/ethtool/executor';
 import { openCaptureBytes } from '../../../extension/core/packet/reader';
 import { PacketTrace } from '../../../extension/core/trace/packetTrace';
 import { traceToPcapng } from '../../../extension/core/trace/pcapngExport';
@@ -143,20 +140,13 @@ test('a full printk buffer overwrites the oldest packets\' lines and says how ma
 });
 
 test('the viewer model carries the dropped-lines note for an overwritten packet', () => {
-  const t = new PacketTrace({ maxLines: 1 });
-  const d = new NetvscDevice({ mac: GUEST, cpus: 1 });
-  runEthtool(d, ['-K', 'eth0', 'lro', 'off']);
-  d.setXdp(loadXdpProgram(compilePrintkProgram()));
-  const sent = printkPackets();
-  const rep = new Replayer(d, arenaFromGenerated(sent.map((s, i) => ({ tsSec: 1, tsNsec: i, data: s.frame, direction: 'rx' as const }))), { sink: t, trace: false });
-  // The trace here is our own bounded one, fed through the replay's extra sink (begin() by hand).
-  for (let i = 0; i < sent.length; i++) t.begin(i, i, sent[i].frame.length, 0);
-  rep.runAll();
+  const { trace: t, sent } = replayPrintkBounded({ maxLines: 1 });
   // Buffer of one line: only the last line printed (packet 5's) survives.
   assert.deepEqual([...t.printkOf(5)], sent[5].expect);
-  const dt = deviceTraceOf(t);
-  const xdp0 = dt.stages(0).find((s) => s.stage === 'xdp')!;
-  assert.equal(xdp0.output, undefined);
   const dropped = sent.slice(0, 5).reduce((a, s) => a + s.expect.length, 0);
-  assert.match(xdp0.outputNote ?? '', new RegExp(`^${dropped} earlier printk lines dropped`));
+  assert.equal(t.printkDropped, dropped);
+  const stage = buildPath(deviceTraceOf(t).stages(0)).find((s) => s.stage === 'xdp')!;
+  assert.equal(stage.output, undefined);
+  assert.match(stage.outputNote ?? '', new RegExp(`^${dropped} earlier printk lines dropped .*packets up to 5 were overwritten`));
+  assert.deepEqual(buildPath(deviceTraceOf(t).stages(5)).find((s) => s.stage === 'xdp')!.output, sent[5].expect);
 });

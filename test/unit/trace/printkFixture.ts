@@ -13,6 +13,7 @@ import { arenaFromGenerated, Replayer } from '../../../extension/core/netvsc/rep
 import { loadXdpProgram } from '../../../extension/core/netvsc/xdpRunner';
 import { runEthtool } from '../../../extension/core/ethtool/executor';
 import { buildPacket } from '../../../extension/core/packet/build';
+import { PacketTrace, type PrintkLimits } from '../../../extension/core/trace/packetTrace';
 import type { TraceSink } from '../../../extension/core/trace/sink';
 
 export const GUEST = '00:15:5d:00:00:01';
@@ -48,14 +49,29 @@ export function printkPackets(): Sent[] {
   return [udp(5353, 53, 40), udp(1000, 80, 12), { frame: tcp, expect: [] }, udp(1001, 666, 20), udp(1002, 9, 100), udp(1003, 4242, 0)];
 }
 
-export function replayPrintk(opts: { sink?: TraceSink } = {}) {
+function printkDevice(): NetvscDevice {
   const d = new NetvscDevice({ mac: GUEST, cpus: 1 });
   runEthtool(d, ['-K', 'eth0', 'lro', 'off']);
   assert.equal(d.setXdp(loadXdpProgram(compilePrintkProgram(), { objectPath: 'xdp_printk_port.o' })).err, 0);
+  return d;
+}
+
+/** The packets replayed through a one-channel device running the program; the Replayer's own trace. */
+export function replayPrintk(opts: { sink?: TraceSink } = {}) {
   const sent = printkPackets();
   const src = arenaFromGenerated(sent.map((s, i) => ({ tsSec: 1700000000, tsNsec: i * 1000, data: s.frame, direction: 'rx' as const })));
-  const rep = new Replayer(d, src, opts.sink ? { sink: opts.sink } : {});
+  const rep = new Replayer(printkDevice(), src, opts.sink ? { sink: opts.sink } : {});
   rep.runAll();
   return { rep, sent, src };
+}
+
+/** The same replay into a trace with a small printk buffer (fed as the replay's extra sink, records begun by hand). */
+export function replayPrintkBounded(limits: PrintkLimits) {
+  const sent = printkPackets();
+  const src = arenaFromGenerated(sent.map((s, i) => ({ tsSec: 1700000000, tsNsec: i * 1000, data: s.frame, direction: 'rx' as const })));
+  const trace = new PacketTrace(limits);
+  for (let i = 0; i < sent.length; i++) trace.begin(i, src.time(i), sent[i].frame.length, src.byteRef(i));
+  new Replayer(printkDevice(), src, { sink: trace, trace: false }).runAll();
+  return { trace, sent, src };
 }
 
