@@ -789,35 +789,46 @@ export class DebugRuntime {
       this.flushFast();
       this.silent = true;
       const key = positionKey(p);
+      this.pausing = false;
       let found = await this.lastStopBefore(p.index, key);
-      if (found && found.seq < 0) found = await this.lastStopIn(found.packet, found.hits);
-      await this.rebuildTo(found?.packet ?? 0);
-      const q = this.beginPacket(found?.packet ?? 0);
-      const target = found?.seq ?? -1;
-      if (target >= 0) this.walk(q, (seq) => seq === target);
-      this.bps.setHitCounts(found?.hits);
+      if (found?.paused) {
+        // Paused while re-executing: the world is at the start of that packet (hit counts too).
+        this.beginPacket(found.packet);
+        stop = { reason: 'pause', description: `paused at packet ${found.packet + 1} (while running back)` };
+      } else {
+        if (found && found.seq < 0) found = await this.lastStopIn(found.packet, found.hits);
+        await this.rebuildTo(found?.packet ?? 0);
+        const q = this.beginPacket(found?.packet ?? 0);
+        const target = found?.seq ?? -1;
+        if (target >= 0) this.walk(q, (seq) => seq === target);
+        this.bps.setHitCounts(found?.hits);
+        stop = found?.stop ?? { reason: 'entry', description: 'start of the trace (no earlier breakpoint)' };
+      }
       this.flushFast();
-      stop = found?.stop ?? { reason: 'entry', description: 'start of the trace (no earlier breakpoint)' };
     } finally {
       this.silent = wasSilent;
       this.busy = false;
+      this.pausing = false;
     }
     this.stop(stop);
   }
 
-  /** A new world with packets 0..k-1 run through it at full speed (silently). */
-  private async rebuildTo(k: number, each?: (i: number) => Promise<void> | void): Promise<void> {
+  /**
+   * A new world with packets 0..k-1 run through it (silently): at full speed, or by `each`,
+   * which may return true to end there (before that packet). Returns the packets run.
+   */
+  private async rebuildTo(k: number, each?: (i: number) => boolean): Promise<number> {
     this.world = new World(this.target);
     this.printk.length = 0;
     let sliceStart = Date.now();
     for (let i = 0; i < k; i++) {
-      if (each) await each(i);
-      else { this.world.sink.follow(-1, false); this.runPacket(i); }
-      if ((i & 255) === 0 && Date.now() - sliceStart > SLICE_MS) {
+      if (each) { if (each(i)) return i; } else { this.world.sink.follow(-1, false); this.runPacket(i); }
+      if ((i & 15) === 0 && Date.now() - sliceStart > SLICE_MS) {
         await new Promise((r) => setTimeout(r, 0)); // a long replay must not block the extension host
         sliceStart = Date.now();
       }
     }
+    return k;
   }
 
   /**
@@ -829,6 +840,7 @@ export class DebugRuntime {
     let found: FoundStop | undefined;
     this.bps.setHitCounts(undefined);
     await this.rebuildTo(last + 1, (k) => {
+      if (this.pausing && !this.target.packets.isTx?.(k)) { found = { packet: k, seq: -1, hits: this.bps.hitCounts(), paused: true }; return true; }
       if (k === last || (!this.target.packets.isTx?.(k) && this.breakpointsMayStop(k, true))) {
         const q = this.beginPacket(k);
         this.walk(q, (seq) => {
@@ -838,6 +850,7 @@ export class DebugRuntime {
           return false;
         });
       } else if (this.fastPacket(k)) found = { packet: k, seq: -1, hits: this.bps.hitCounts() };
+      return false;
     });
     return found;
   }
@@ -1044,7 +1057,7 @@ function samePosition(p: PacketRun, k: PositionKey): boolean {
 }
 
 /** A stop a reverse run found: packet, position in `walk` order (-1: not yet known), hit counts there. */
-interface FoundStop { packet: number; seq: number; stop?: StopInfo; hits: Map<number, number> }
+interface FoundStop { packet: number; seq: number; stop?: StopInfo; hits: Map<number, number>; paused?: boolean }
 
 /** `XDP_PASS`, or the kernel's word for an action it does not know. */
 function actionName(v: number): string { return XDP_ACTION_NAMES[v] ?? `invalid XDP action ${v}`; }

@@ -292,4 +292,28 @@ char LICENSE[] SEC("license") = "GPL";
     assert.equal(rt.stack()[0].line?.line, faultLine);
     assert.equal((await next(() => rt.reverseContinue()) as StopInfo).reason, 'entry');
   });
+
+  it('pause while running back stops at the start of the packet the re-execution reached, in its state', async () => {
+    const { prog, c } = compile('randpause', RAND_C);
+    const n = 2000;
+    const src: PacketSource = { name: 'mem', count: n, packet: () => FRAME, timeNs: (i) => i * 1000 };
+    const { rt, next } = start({ program: prog, packets: src, sourcePath: c }, {});
+    const lookupLine = RAND_C.split('\n').findIndex((l) => l.includes('bpf_map_lookup_elem')) + 1;
+    // An expression condition: every packet is stepped (the slow path), going forward and back.
+    rt.setLineBreakpoints(c, [{ line: lookupLine - 1, condition: 'r1 == 12345' }, { line: lookupLine, condition: `frame.number == ${n}` }]);
+    await next(() => rt.start());
+    assert.equal(rt.packetNumber, n);
+    // The request runs until its first yield; the pause lands at the packet it has reached then.
+    const s = await next(() => { const r = rt.reverseContinue(); rt.pause(); return r; }) as StopInfo;
+    assert.equal(s.reason, 'pause');
+    const k = rt.packetNumber!;
+    assert.ok(k > 1 && k < n, `paused at packet ${k}`);
+    assert.equal(rt.stack().length, 1);
+    // Packets 1..k-1 each counted once into a bucket.
+    const total = rt.maps.find((m) => m.name === 'bucket')!.entries().reduce((a, e) => a + Number(new DataView(e.values[0].buffer, e.values[0].byteOffset).getBigUint64(0, true)), 0);
+    assert.equal(total, k - 1);
+    // Forward from there reaches packet n's breakpoint again.
+    await next(() => rt.continue());
+    assert.equal(rt.packetNumber, n);
+  });
 });
