@@ -127,6 +127,39 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   // check fails, each load falls back to its own exact check, so faults stay per instruction.
   const isLoad = (c: number): boolean => (c & 7) === 1 && ((c & 0xe0) === 0x60 || (c & 0xe0) === 0x80);
   const loadSize = (c: number): number => ((c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8);
+  // Region hints: which fixed region (ctx 1, pkt 2, stack 3) a load's or store's base register
+  // most likely points into, from one linear pass that follows r1 = ctx, r10 = stack, the packet
+  // pointers read from ctx->data/data_end/data_meta, moves and pointer arithmetic (control flow
+  // ignored: a wrong hint only costs speed). A hinted access first tries that region's window,
+  // held in locals, and takes the full region-table check when it does not match: still an exact
+  // check, but on one known typed array, so V8 shares its map and length checks across accesses.
+  const accessHint = new Int8Array(n);
+  {
+    const h = new Int8Array(11);
+    h[1] = 1; h[10] = 3;
+    for (let i = 0; i < n; i++) {
+      const c = code[i], cls = c & 7, d = dst[i], s = src[i];
+      if (c === OP_LDDW) { h[d] = 0; i++; continue; }
+      if (isLoad(c)) {
+        accessHint[i] = h[s];
+        h[d] = h[s] === 1 && c === 0x61 && (off[i] === 0 || off[i] === 4 || off[i] === 8) ? 2 : 0;
+      } else if ((cls === 2 || cls === 3) && (c & 0xe0) === 0x60) {
+        accessHint[i] = h[d] === 1 ? 0 : h[d]; // ctx is read-only: stores to it take the full check
+      } else if (cls === 7) {
+        const op = c & 0xf0;
+        if (op === 0xb0) h[d] = (c & 8) !== 0 && off[i] === 0 ? h[s] : 0;
+        else if (op === 0x00) { if ((c & 8) !== 0 && h[d] === 0) h[d] = h[s]; }
+        else if (op === 0x10) { if ((c & 8) !== 0 && h[s] !== 0) h[d] = 0; }
+        else h[d] = 0;
+      } else if (cls === 4 || (cls === 3 && (c & 0xe0) === 0xc0)) {
+        h[d] = 0; h[0] = cls === 3 ? 0 : h[0]; if (cls === 3) h[s] = 0;
+      } else if (c === 0x85 || c === 0x8d || (c & 0xe7) === 0x20 || (c & 0xe7) === 0x40) {
+        h[0] = 0; h[1] = 0; h[2] = 0; h[3] = 0; h[4] = 0; h[5] = 0;
+      }
+    }
+  }
+  const hinted = new Set<number>();
+  for (let i = 0; i < n; i++) if (accessHint[i] !== 0) hinted.add(accessHint[i]);
   const groupOf = new Int32Array(n).fill(-1);
   const groupExtent = new Map<number, [number, number]>();
   const groupBases = new Set<number>();
@@ -153,14 +186,38 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     groupExtent.set(h, [lo, hi]);
     groupBases.add(base);
   }
-  const refreshMem = 'bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;';
+  const regionLocals = (decl: boolean): string => [...hinted].map((r) => `${decl ? 'let ' : ''}x${r}b = bytes[${r}], x${r}rl = rLo[${r}], x${r}rh = rHi[${r}], x${r}wl = wLo[${r}], x${r}wh = wHi[${r}];`).join(' ').replace(/, x/g, decl ? ', x' : '; x');
+  const refreshMem = `bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count; ${regionLocals(false)}`;
+  /** A hinted access: `fast` runs on region `r`'s bytes (`x{r}b`) when the window holds, `slow` after the full check. */
+  const hintedAccess = (pc: number, base: number, o: number, size: number, write: boolean, r: number, fast: string, slow: string): void => {
+    const w = write ? 'w' : 'r';
+    emit(`o = (${L(base)} >>> 0) + (${o});`);
+    emit(`if (${H(base)} === ${r} && o >= x${r}${w}l && o + ${size} <= x${r}${w}h) { ${fast} } else {`);
+    memCheck(pc, base, o, size, write, false);
+    emit(`${slow} }`);
+  };
   // Acyclic programs (every jump forward, no bpf-to-bpf calls) compile to straight-line code: one
   // labelled block per jump target, all opened at the top, so a jump is a `break` to the block
   // that ends right before its target. No dispatch loop: V8 keeps the registers in machine
   // registers across the whole program instead of merging every local at a loop header.
+  // A block that jumps back to its own start (a single-block loop: clang's unrolled-by-one
+  // `for` bodies) runs in its own `for (;;)`: the back edge stays inside V8's loop instead of
+  // going through the switch.
+  const selfLoop = new Uint8Array(n + 1);
+  const leaderBetween = (t: number, i: number): boolean => { for (let j = t + 1; j <= i; j++) if (leaders[j]) return true; return false; };
+  if (!acyclic) {
+    for (let i = 0; i < n; i++) {
+      const c = code[i], cls = c & 7;
+      if (c === OP_LDDW) { i++; continue; }
+      if ((cls !== 5 && cls !== 6) || c === 0x85 || c === 0x8d || (c & 0xf0) === 0x90) continue;
+      const t = i + 1 + (c === 0x06 ? imm[i] : off[i]);
+      if (t >= 0 && t <= i && !leaderBetween(t, i)) selfLoop[t] = 1;
+    }
+  }
+  let cur = 0, block = 0;
   const targets = new Set<number>();
   const goTo = (target: number): string => {
-    if (!acyclic) return `pc = ${target}; continue;`;
+    if (!acyclic) return selfLoop[target] && target <= cur && !leaderBetween(target, cur) ? `continue B${target};` : `pc = ${target}; continue L;`;
     targets.add(target);
     return `break T${target};`;
   };
@@ -175,8 +232,10 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         len++;
         if (code[j] === OP_LDDW) j++;
       }
-      emit(acyclic ? `left -= ${len};` : `case ${i}: if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
+      emit(acyclic ? `left -= ${len};` : `case ${i}: ${selfLoop[i] ? `B${i}: for (;;) { ` : ''}if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
     }
+    if (leaders[i]) block = i;
+    cur = i;
     const c = code[i], d = dst[i], s = src[i], k = imm[i], of = off[i];
     const dl = L(d), dh = H(d), sl = L(s), sh = H(s);
     const kh = k >> 31;
@@ -265,6 +324,33 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       case 0x61: case 0x69: case 0x71: case 0x79: case 0x81: case 0x89: case 0x91: {
         const size = (c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8;
         const g = groupOf[i];
+        const w32 = (B: string): string => `${B}[o] | (${B}[o + 1] << 8) | (${B}[o + 2] << 16) | (${B}[o + 3] << 24)`;
+        const value = (B: string, ctxHi: string): string => {
+          if (c === 0x61) return `${dl} = ${w32(B)}; ${dh} = ${ctxHi};`;
+          if (c === 0x69) return `${dl} = ${B}[o] | (${B}[o + 1] << 8); ${dh} = 0;`;
+          if (c === 0x71) return `${dl} = ${B}[o]; ${dh} = 0;`;
+          if (c === 0x79) return `${dl} = ${w32(B)}; ${dh} = ${B}[o + 4] | (${B}[o + 5] << 8) | (${B}[o + 6] << 16) | (${B}[o + 7] << 24);`;
+          if (c === 0x81) return `${dl} = ${w32(B)}; ${dh} = ${dl} >> 31;`;
+          if (c === 0x89) return `${dl} = ((${B}[o] | (${B}[o + 1] << 8)) << 16) >> 16; ${dh} = ${dl} >> 31;`;
+          return `${dl} = (${B}[o] << 24) >> 24; ${dh} = ${dl} >> 31;`;
+        };
+        const r = accessHint[i];
+        if (g < 0 && r !== 0) {
+          hintedAccess(i, s, of, size, false, r, value(`x${r}b`, r === 1 ? 'o < 12 ? 2 : 0' : '0'), value('b', 'id === 1 && o < 12 ? 2 : 0'));
+          break;
+        }
+        if (g >= 0 && r !== 0) {
+          // A group through a hinted base: one window check on the region's locals for the group.
+          if (g === i) {
+            const [gl, gh] = groupExtent.get(i)!;
+            emit(`o = ${L(s)} >>> 0;`);
+            emit(`if (${H(s)} === ${r} && o + (${gl}) >= x${r}rl && o + (${gh}) <= x${r}rh) { gok${s} = 1; go${s} = o; } else gok${s} = 0;`);
+          }
+          emit(`if (gok${s} === 1) { o = go${s} + (${of}); ${value(`x${r}b`, r === 1 ? 'o < 12 ? 2 : 0' : '0')} } else {`);
+          memCheck(i, s, of, size, false, false);
+          emit(`${value('b', 'id === 1 && o < 12 ? 2 : 0')} }`);
+          break;
+        }
         if (g < 0) memCheck(i, s, of, size, false, false);
         else {
           if (g === i) {
@@ -276,26 +362,24 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
           memCheck(i, s, of, size, false, false);
           emit('}');
         }
-        const w32 = 'b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)';
-        if (c === 0x61) emit(`${dl} = ${w32}; ${dh} = id === 1 && o < 12 ? 2 : 0;`);
-        else if (c === 0x69) emit(`${dl} = b[o] | (b[o + 1] << 8); ${dh} = 0;`);
-        else if (c === 0x71) emit(`${dl} = b[o]; ${dh} = 0;`);
-        else if (c === 0x79) emit(`${dl} = ${w32}; ${dh} = b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24);`);
-        else if (c === 0x81) emit(`${dl} = ${w32}; ${dh} = ${dl} >> 31;`);
-        else if (c === 0x89) emit(`${dl} = ((b[o] | (b[o + 1] << 8)) << 16) >> 16; ${dh} = ${dl} >> 31;`);
-        else emit(`${dl} = (b[o] << 24) >> 24; ${dh} = ${dl} >> 31;`);
+        emit(value('b', 'id === 1 && o < 12 ? 2 : 0'));
         break;
       }
       // stores
       case 0x62: case 0x6a: case 0x72: case 0x7a: case 0x63: case 0x6b: case 0x73: case 0x7b: {
         const size = (c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8;
-        memCheck(i, d, of, size, true, false);
         const vl = c & 1 ? sl : `(${k})`, vh = c & 1 ? sh : `(${kh})`;
-        let st = `b[o] = ${vl};`;
-        if (size >= 2) st += ` b[o + 1] = ${vl} >> 8;`;
-        if (size >= 4) st += ` b[o + 2] = ${vl} >> 16; b[o + 3] = ${vl} >> 24;`;
-        if (size === 8) st += ` b[o + 4] = ${vh}; b[o + 5] = ${vh} >> 8; b[o + 6] = ${vh} >> 16; b[o + 7] = ${vh} >> 24;`;
-        emit(st);
+        const store = (B: string): string => {
+          let st = `${B}[o] = ${vl};`;
+          if (size >= 2) st += ` ${B}[o + 1] = ${vl} >> 8;`;
+          if (size >= 4) st += ` ${B}[o + 2] = ${vl} >> 16; ${B}[o + 3] = ${vl} >> 24;`;
+          if (size === 8) st += ` ${B}[o + 4] = ${vh}; ${B}[o + 5] = ${vh} >> 8; ${B}[o + 6] = ${vh} >> 16; ${B}[o + 7] = ${vh} >> 24;`;
+          return st;
+        };
+        const r = accessHint[i];
+        if (r !== 0) { hintedAccess(i, d, of, size, true, r, store(`x${r}b`), store('b')); break; }
+        memCheck(i, d, of, size, true, false);
+        emit(store('b'));
         break;
       }
       case 0xc3: case 0xdb: {
@@ -338,7 +422,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         if (s === 1) {
           emit(`t = m.depth; if (t + 1 >= 8) { pc = ${i}; xk = ${XK_CALLDEPTH}; break L; }`);
           emit(`FR[t] = ${i + 1}; t <<= 3; FS[t] = r6l; FS[t + 1] = r6h; FS[t + 2] = r7l; FS[t + 3] = r7h; FS[t + 4] = r8l; FS[t + 5] = r8h; FS[t + 6] = r9l; FS[t + 7] = r9h;`);
-          emit(`m.depth = (t >> 3) + 1; r10l = (r10l - 512) | 0; pc = ${i + 1 + k}; continue;`);
+          emit(`m.depth = (t >> 3) + 1; r10l = (r10l - 512) | 0; pc = ${i + 1 + k}; continue L;`);
         } else {
           const fnIndex = helperSlots.slot[i];
           if (fnIndex < 0) { emit(`pc = ${i}; xk = ${XK_BAD};${giveBack(i, 1)} break L;`); break; }
@@ -350,17 +434,18 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         break;
       case 0x8d:
         emit(`${syncOut(ALL)} m.pc = ${i}; t = callIndirect(m, P, ${i}, ${d}); ${syncIn(ALL)} ${refreshMem}`);
-        emit(`if (t === -1) { pc = ${i}; xk = ${XK_FAULTSET}; break L; } if (t === -2) { pc = ${i}; xk = ${XK_PENDING}; break L; } pc = t; continue;`);
+        emit(`if (t === -1) { pc = ${i}; xk = ${XK_FAULTSET}; break L; } if (t === -2) { pc = ${i}; xk = ${XK_PENDING}; break L; } pc = t; continue L;`);
         break;
       case 0x95:
         // Acyclic code has no calls and is entered at pc 0 with depth 0 only: exit ends the run.
         if (acyclic) { emit(`pc = ${i}; xk = ${XK_EXIT}; break L;`); break; }
         emit(`if (m.depth === 0) { pc = ${i}; xk = ${XK_EXIT}; break L; }`);
-        emit(`t = --m.depth; pc = FR[t]; t <<= 3; r6l = FS[t]; r6h = FS[t + 1]; r7l = FS[t + 2]; r7h = FS[t + 3]; r8l = FS[t + 4]; r8h = FS[t + 5]; r9l = FS[t + 6]; r9h = FS[t + 7]; r10l = (r10l + 512) | 0; continue;`);
+        emit(`t = --m.depth; pc = FR[t]; t <<= 3; r6l = FS[t]; r6h = FS[t + 1]; r7l = FS[t + 2]; r7h = FS[t + 3]; r8l = FS[t + 4]; r8h = FS[t + 5]; r9l = FS[t + 6]; r9h = FS[t + 7]; r10l = (r10l + 512) | 0; continue L;`);
         break;
       default:
         emit(`pc = ${i}; xk = ${XK_BAD};${giveBack(i, 1)} break L;`);
     }
+    if (selfLoop[block] && (i + 1 >= n || leaders[i + 1])) emit('break; }');
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
   if (acyclic) {
@@ -383,6 +468,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     acyclic ? `if (left < ${n}) return ${FALLBACK};` : '',
     'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
     [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
+    regionLocals(true),
     acyclic ? `if (pc !== 0 || m.depth !== 0) return ${FALLBACK};` : '',
     acyclic ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
     out.join('\n'),
