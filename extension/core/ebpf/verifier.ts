@@ -123,7 +123,8 @@ const PROTOS: Record<number, Proto> = {
   2: { args: [A.MAP, A.MAP_KEY, A.MAP_VALUE, A.SCALAR], ret: R.SCALAR },
   3: { args: [A.MAP, A.MAP_KEY], ret: R.SCALAR },
   5: { args: [], ret: R.SCALAR },
-  6: { args: [A.MEM, A.SIZE, A.ANY, A.ANY, A.ANY], ret: R.SCALAR },
+  // bpf_trace_printk_proto declares arg1 (fmt) and arg2 (its size) only: r3-r5 are not checked (may be unset).
+  6: { args: [A.MEM, A.SIZE], ret: R.SCALAR },
   7: { args: [], ret: R.SCALAR },
   8: { args: [], ret: R.SCALAR },
   12: { args: [A.CTX, A.PROG_ARRAY, A.SCALAR], ret: R.SCALAR },

@@ -73,6 +73,7 @@ const CASES: Case[] = [
   { obj: fixture('tail_call.o'), prog: 'xdp_tail_main', packets: [0, 1, 2, 3, 9].map((b) => { const p = udp(53); p[0] = b; return { data: p }; }) },
   { obj: fixture('xdp_big.o'), prog: 'xdp_big', packets: [{ data: udp(53) }, { data: udp(53), repeat: 3 }, { data: udp(54) }, { data: tcp(53) }] },
   { obj: fixture('adjust_repeat.o'), prog: 'adjust_repeat', packets: [{ data: udp(53) }, { data: udp(53), repeat: 4 }] },
+  { obj: fixture('printk_fmt_only.o'), prog: 'printk_fmt_only', packets: [{ data: udp(53) }] },
   { obj: fixture('csum_store.o'), prog: 'csum_store', packets: [{ data: udp(53) }, { data: tcp(443, { payload: 40 }) }, { data: udp(1).subarray(0, 33) }] },
   {
     obj: fixture('adjust_limits.o'), prog: 'adjust_limits', packets: [
@@ -157,7 +158,7 @@ test('the kernel verifier and ours reach the same verdicts, with the same messag
     ...['xdp_pass', 'xdp_drop_udp', 'xdp_count', 'xdp_parse_calls', 'xdp_vlan_pop', 'xdp_redirect_map', 'xdp_config_printk', 'xdp_buggy_unchecked'].map((f) => example(`${f}.o`)),
     // too_large_loop is left out: the kernel takes ~40 s and a 50 MB log to reject it (its message
     // is in the verifier test, from the kernel's log).
-    ...['map_null_deref', 'map_value_oob', 'ctx_write', 'infinite_loop', 'stale_pkt_ptr', 'map_value_var_oob', 'rodata_write', 'helper_pkt_arg', 'adjust_limits', 'adjust_repeat', 'csum_store', 'tail_call', 'btf_types', 'xdp_big', 'ret_ctx_pointer'].map((f) => fixture(`${f}.o`)),
+    ...['map_null_deref', 'map_value_oob', 'ctx_write', 'infinite_loop', 'stale_pkt_ptr', 'map_value_var_oob', 'rodata_write', 'helper_pkt_arg', 'adjust_limits', 'adjust_repeat', 'csum_store', 'tail_call', 'btf_types', 'xdp_big', 'ret_ctx_pointer', 'printk_fmt_only'].map((f) => fixture(`${f}.o`)),
   ];
   for (const path of objs) {
     const { loaded, log } = kernelLoad(path);
