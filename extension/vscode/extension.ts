@@ -29,8 +29,8 @@ export function activate(context: vscode.ExtensionContext): NetvscLabApi {
   // Every replay gets a trace panel that follows it live; netvsc.trace.retention bounds how many
   // replay traces stay in memory (the oldest panel closes, releasing its trace).
   const livePanels: vscode.WebviewPanel[] = [];
-  replays.onDidStart(({ job, uri, device }) => {
-    const panel = openLiveReplay(context, job, `Replay ${vscode.workspace.asRelativePath(uri)} on ${device}`);
+  replays.onDidStart(({ job, uri, device, links }) => {
+    const panel = openLiveReplay(context, job, `Replay ${vscode.workspace.asRelativePath(uri)} on ${device}`, links);
     livePanels.push(panel);
     panel.onDidDispose(() => livePanels.splice(livePanels.indexOf(panel), 1));
     const keep = Math.max(1, vscode.workspace.getConfiguration('netvsc.trace').get<number>('retention', 4));

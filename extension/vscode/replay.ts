@@ -3,9 +3,10 @@
 // counters and the status bar follow the device's events while it runs.
 import * as vscode from 'vscode';
 import type { ReplayJob } from '../core/lab/replayJob';
+import type { MergeLinks } from '../core/traceview/mergeLinks';
 import type { Devices } from './devices';
 
-export interface ReplayRun { job: ReplayJob; uri: vscode.Uri; device: string }
+export interface ReplayRun { job: ReplayJob; uri: vscode.Uri; device: string; links: MergeLinks }
 
 export class ReplayRunner implements vscode.Disposable {
   private readonly started = new vscode.EventEmitter<ReplayRun>();
@@ -21,8 +22,9 @@ export class ReplayRunner implements vscode.Disposable {
       filters: { 'Captures and scenarios': ['pcap', 'pcapng', 'cap', 'json', 'yaml', 'yml'] },
     }))?.[0];
     if (!uri) return false;
-    const [{ openPacketSource }, { ReplayJob }, { Replayer }, lab] = await Promise.all([
-      import('../core/lab/packetSource'), import('../core/lab/replayJob'), import('../core/netvsc/replay'), this.devices.lab()]);
+    const [{ openPacketSource }, { ReplayJob }, { Replayer }, { MergeLinks }, lab] = await Promise.all([
+      import('../core/lab/packetSource'), import('../core/lab/replayJob'), import('../core/netvsc/replay'),
+      import('../core/traceview/mergeLinks'), this.devices.lab()]);
     const dev = lab.device(device);
     if (!dev) { void vscode.window.showErrorMessage(`No device ${device}`); return false; }
     let opened;
@@ -30,11 +32,13 @@ export class ReplayRunner implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Replay: ${(e as Error).message}`);
       return false;
     }
-    const replayer = new Replayer(dev, opened.source);
+    // MergeLinks listens beside the trace so the viewer can link RSC/GRO-merged segments to their head.
+    const links = new MergeLinks();
+    const replayer = new Replayer(dev, opened.source, { sink: links });
     if (from > opened.source.count) { void vscode.window.showErrorMessage(`Replay: ${uri.fsPath} has ${opened.source.count} packets, not ${from}`); opened.close(); return false; }
     replayer.position = Math.max(0, from - 1);
     const job = new ReplayJob(replayer);
-    this.started.fire({ job, uri, device });
+    this.started.fire({ job, uri, device, links });
     const name = vscode.workspace.asRelativePath(uri);
     const result = await vscode.window.withProgress({
       location: vscode.ProgressLocation.Notification, title: `Replaying ${name}${from > 1 ? ` from packet ${from}` : ''} on ${device}`, cancellable: true,
