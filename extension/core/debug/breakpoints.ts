@@ -181,6 +181,12 @@ export class BreakpointTable {
     for (const m of [this.lineBps, this.insnBps, this.funcBps]) for (const list of m.values()) yield* list;
   }
 
+  /** Does any breakpoint have a hit condition? (then a stop depends on the run before it) */
+  get hasHitConditions(): boolean {
+    for (const bp of this.all()) if (bp.hitCondition) return true;
+    return false;
+  }
+
   /** Every breakpoint's hit count (a reverse run restores the counts a position had going forward). */
   hitCounts(): Map<number, number> {
     const out = new Map<number, number>();

@@ -189,8 +189,11 @@ interface PacketRun {
   /** What the device did after the program, as the pipeline reported it, and the verdict it saw. */
   afterXdp: StageStop[];
   recordedVerdict: number;
-  /** Index of the `xdp` stop (-1: the program did not run for this packet). */
+  /** Index of the `xdp` stop (-1: the program did not run for this packet), and that stop. */
   xdpAt: number;
+  xdpStop: StageStop | undefined;
+  /** The PRNG state the program's run started with. */
+  rndAtRun: Uint32Array;
   inProgram: boolean;
   /** The program has run to its end (exit or fault). */
   xdpDone: boolean;
@@ -494,7 +497,7 @@ export class DebugRuntime {
     }
     const entry = this.dissector.dissect(frame, i, new Dissection());
     const p: PacketRun = {
-      index: i, frame, stops, at: 0, prog: xdpAt >= 0 ? prog : undefined, afterXdp, recordedVerdict, xdpAt,
+      index: i, frame, stops, at: 0, prog: xdpAt >= 0 ? prog : undefined, afterXdp, recordedVerdict, xdpAt, xdpStop: stops[xdpAt], rndAtRun,
       inProgram: false, xdpDone: false, entry, summary: packetSummary(entry),
     };
     this.pkt = p;
@@ -790,11 +793,17 @@ export class DebugRuntime {
       this.silent = true;
       const key = positionKey(p);
       this.pausing = false;
-      let found = await this.lastStopBefore(p.index, key);
+      // Without hit conditions a stop depends only on the state there: look in this packet first.
+      const here = this.bps.hasHitConditions ? undefined : this.lastStopInCurrent(p, key);
+      let found = here ?? await this.lastStopBefore(p.index, key);
       if (found?.paused) {
         // Paused while re-executing: the world is at the start of that packet (hit counts too).
         this.beginPacket(found.packet);
         stop = { reason: 'pause', description: `paused at packet ${found.packet + 1} (while running back)` };
+      } else if (here) {
+        this.rewindPacket(p);
+        this.walk(p, (seq) => seq === here.seq);
+        stop = here.stop!;
       } else {
         if (found && found.seq < 0) found = await this.lastStopIn(found.packet, found.hits);
         await this.rebuildTo(found?.packet ?? 0);
@@ -853,6 +862,33 @@ export class DebugRuntime {
       return false;
     });
     return found;
+  }
+
+  /**
+   * The last stop in the current packet before `key`, found by rewinding the packet to its first
+   * stop (undo records, the PRNG state of its run) and walking it again; the packet is left at `key`.
+   */
+  private lastStopInCurrent(p: PacketRun, key: PositionKey): FoundStop | undefined {
+    let found: FoundStop | undefined;
+    this.rewindPacket(p);
+    this.walk(p, (seq) => {
+      if (samePosition(p, key)) return true;
+      const s = this.stopHere(p);
+      if (s) found = { packet: p.index, seq, stop: s, hits: new Map() };
+      return false;
+    });
+    return found;
+  }
+
+  /** Back to the packet's first stop, the program unrun (as `beginPacket` left it). */
+  private rewindPacket(p: PacketRun): void {
+    if (p.prog) {
+      while (p.prog.stepBack()) { /* to the first instruction */ }
+      this.world.env.setRandomState(p.rndAtRun);
+      p.stops.length = p.xdpAt;
+      p.stops.push(p.xdpStop!);
+    }
+    p.at = 0; p.inProgram = false; p.xdpDone = false; p.fault = undefined; p.verdict = undefined;
   }
 
   /** Pass 2 (for a packet pass 1 ran at full speed): its last stop, with hit counts from `hits`. */

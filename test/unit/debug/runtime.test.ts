@@ -316,4 +316,31 @@ char LICENSE[] SEC("license") = "GPL";
     await next(() => rt.continue());
     assert.equal(rt.packetNumber, n);
   });
+
+  it('reverse-continue inside the packet goes back before a bpf_get_prandom_u32 call, which then draws the same number again', async () => {
+    const { prog, c } = compile('randback', RAND_C);
+    const src: PacketSource = { name: 'mem', count: 4, packet: () => FRAME, timeNs: (i) => i * 1000 };
+    const { rt, next } = start({ program: prog, packets: src, sourcePath: c, seed: 3 }, {});
+    const keyLine = RAND_C.split('\n').findIndex((l) => l.includes('bpf_get_prandom_u32')) + 1;
+    rt.setLineBreakpoints(c, [{ line: keyLine, condition: 'frame.number == 3' }]);
+    await next(() => rt.start());
+    assert.equal(rt.packetNumber, 3);
+    assert.equal(rt.stack()[0].line?.line, keyLine);
+    // Run the helper call (r0 = the 32-bit draw after it returns).
+    const draw = async (): Promise<bigint> => {
+      for (let k = 0; k < 20; k++) {
+        const before = rt.stack()[0].insn!;
+        await next(() => rt.next('instruction'));
+        if (rt.disassemble(rt.entryOf(before), 1)[0].text.startsWith('call')) return rt.evaluate('r0').result.value!;
+      }
+      throw new Error('no helper call within 20 instructions');
+    };
+    const first = await draw();
+    await next(() => rt.next());
+    const back = await next(() => rt.reverseContinue()) as StopInfo;
+    assert.equal(back.reason, 'breakpoint');
+    assert.equal(rt.packetNumber, 3);
+    assert.equal(rt.stack()[0].line?.line, keyLine);
+    assert.equal(await draw(), first);
+  });
 });
