@@ -489,12 +489,14 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
   });
 
   /** What a stop shows: packet, line, registers, the packet's bytes, the map's counts. */
-  async function snapshot(dc: DebugClient): Promise<{ thread: string; line: number; regs: Record<string, string>; bytes: string; counts: string[] }> {
+  async function snapshot(dc: DebugClient): Promise<{ thread: string; line: number; regs: Record<string, string>; bytes: string; stack: string; counts: string[] }> {
     const mem = await dc.customRequest('readMemory', { memoryReference: 'pkt', offset: 0, count: 128 });
+    // The whole stack region (every frame's 512 bytes).
+    const stack = (await dc.customRequest('readMemory', { memoryReference: 'stack+0', offset: 0, count: 4096 })).body.data as string;
     const ev = async (e: string): Promise<string> => (await dc.evaluateRequest({ expression: e, context: 'watch' })).body.result;
     return {
       thread: (await dc.threadsRequest()).body.threads[0].name, line: (await top(dc))[0].line, regs: await registers(dc),
-      bytes: mem.body.data as string, counts: [await ev('proto_count[17]'), await ev('proto_count[6]')],
+      bytes: mem.body.data as string, stack, counts: [await ev('proto_count[17]'), await ev('proto_count[6]')],
     };
   }
 
@@ -520,6 +522,8 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       assert.equal(fwd2.line, dport);
       assert.deepEqual(fwd2.counts, ['1', '1']);
       assert.deepEqual(new Uint8Array(Buffer.from(fwd2.bytes, 'base64')), frames[1]);
+      // The program's `key` (ip->protocol = 17) sits somewhere in its stack frame by then.
+      assert.ok(Buffer.from(fwd2.stack, 'base64').includes(Buffer.from([17, 0, 0, 0])), 'key = 17 not on the stack');
       assert.match(fwd5.thread, /^Packet 5: .*UDP 40000 → 1005/);
       assert.deepEqual(fwd5.counts, ['2', '3']);
 
