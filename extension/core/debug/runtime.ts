@@ -10,7 +10,9 @@
  * records (the JIT and the interpreter agree instruction for instruction: conformance suite).
  * When a fast packet ends in something that must stop (a fault, XDP_ABORTED, a drop, per the
  * exception filters) the world is rebuilt and replayed to that packet, which then runs recorded:
- * the device is deterministic, so the replay reaches the same state exactly.
+ * the device is deterministic, so the replay reaches the same state exactly. Reverse-continue
+ * uses the same determinism: re-execute from packet 1, note the last position that would have
+ * stopped, re-execute again to exactly there.
  */
 import { formatInsn } from '../ebpf/disasm';
 import { helperName } from '../ebpf/helperNames';
@@ -779,7 +781,10 @@ export class DebugRuntime {
    * the hit number a fresh forward run from packet 1 gives it meets the hit condition (so
    * reverse and forward stop at the same places), and the counts are set back to that number.
    * Logpoints never stop (nor print during the re-execution). Nothing earlier: the very start
-   * (packet 1, its first stage), reason 'entry'.
+   * (packet 1, its first stage), reason 'entry'. Without hit conditions the current packet is
+   * searched first by rewinding it (no re-execution of the trace); stopAtPacket/stopOnEntry are
+   * launch positions, not breakpoints, and are not reverse targets. Edits made in the debugger
+   * (setVariable, writeMemory) are not part of the history: re-execution runs without them.
    */
   async reverseContinue(): Promise<void> {
     const p = this.pkt;
