@@ -19,6 +19,7 @@ import { OP_LDDW, BPF_PSEUDO_FUNC } from './isa';
 import {
   atomic, bswap32, callHelper, callIndirect, DIVRES, interpreter, loadPacketLegacy, sdivmod64, udivmod64, umulhi,
 } from './interpreter';
+import { REGION_CTX, REGION_STACK, STACK_SIZE } from './memory';
 import { LoadedProgram, Machine, VmEngine } from './vm';
 
 /**
@@ -35,8 +36,8 @@ const FALLBACK = -1;
 const XK_EXIT = 0, XK_MEMFAULT = 1, XK_FAULTSET = 2, XK_PENDING = 3, XK_FALLBACK = 4, XK_BAD = 5, XK_CALLDEPTH = 6;
 
 export interface CompiledProgram {
-  /** Runs from `m.pc` (must be a block leader) with `m.budgetLeft`. */
-  run: (m: Machine) => number;
+  /** Runs from `m.pc` (must be a block leader) with `m.budgetLeft`; `fresh` 1: registers of a fresh run (see VmEngine.start). */
+  run: (m: Machine, fresh?: number) => number;
   /** 1 where an instruction starts a block (a valid entry). */
   leaders: Uint8Array;
   /** The generated JavaScript (for inspection and the injection test). */
@@ -458,22 +459,28 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   // T_n outermost ... T_1 innermost: every block starts at the top, T_i ends right before insn i.
   const blocks: string[] = [`T${n}: {`];
   for (let i = n - 1; i > 0; i--) if (leaders[i]) blocks.push(`T${i}: {`);
-  const regDecl = ALL.map((r) => `${L(r)} = lo[${r}], ${H(r)} = hi[${r}]`).join(', ');
+  // `fresh` (1: called by `start`): the registers are those of a fresh run, not read from m; on
+  // every way out m.lo/m.hi get all 22 halves (the unused registers their fresh values too).
+  const FRESH_LO = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, STACK_SIZE], FRESH_HI = [0, REGION_CTX, 0, 0, 0, 0, 0, 0, 0, 0, REGION_STACK];
+  const regDecl = ALL.map((r) => `${L(r)} = fresh === 1 ? ${FRESH_LO[r]} : lo[${r}], ${H(r)} = fresh === 1 ? ${FRESH_HI[r]} : hi[${r}]`).join(', ');
+  const unused = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((r) => !ALL.includes(r));
+  const freshOut = unused.length ? `if (fresh === 1) { ${unused.map((r) => `lo[${r}] = ${FRESH_LO[r]}; hi[${r}] = ${FRESH_HI[r]};`).join(' ')} }` : '';
+  const bail = `{ if (fresh === 1) m.resetRegisters(); return ${FALLBACK}; }`;
   const body = [
-    'return function run(m) {',
+    'return function run(m, fresh) {',
     'const lo = m.lo, hi = m.hi, mem = m.memory, FR = m.frameRet, FS = m.frameSaved;',
     `let ${regDecl};`,
     `let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;`,
     'const start = m.budgetLeft; let left = start;',
-    acyclic ? `if (left < ${n}) return ${FALLBACK};` : '',
+    acyclic ? `if (left < ${n}) ${bail}` : '',
     'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
     [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
     regionLocals(true),
-    acyclic ? `if (pc !== 0 || m.depth !== 0) return ${FALLBACK};` : '',
+    acyclic ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
     acyclic ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
     out.join('\n'),
     acyclic ? '}' : '} }',
-    `${syncOut(ALL)}`,
+    `${syncOut(ALL)} ${freshOut}`,
     'm.pc = pc; m.budgetLeft = left; m.insnCount += start - left;',
     `switch (xk) {`,
     `case ${XK_EXIT}: return 0;`,
@@ -516,5 +523,12 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   return st;
 }
 
+function start(m: Machine, p: LoadedProgram): number {
+  if (p.code.length > JIT_MAX_INSNS) { m.resetRegisters(); return interpreter.exec(m, p, Infinity); }
+  const st = compiled(p).run(m, 1);
+  if (st === FALLBACK) return interpreter.exec(m, p, Infinity);
+  return st;
+}
+
 /** The JIT as an engine. */
-export const jit: VmEngine = { name: 'jit', exec };
+export const jit: VmEngine = { name: 'jit', exec, start };

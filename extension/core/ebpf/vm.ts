@@ -161,6 +161,13 @@ export const PENDING_ABORT = 3;
 export interface VmEngine {
   readonly name: string;
   exec(m: Machine, p: LoadedProgram, maxSteps: number): number;
+  /**
+   * Optional: runs `p` from instruction 0 without a step limit, with the registers a fresh run
+   * starts with (r1 = ctx, r10 = top of the stack, the rest 0) whatever `m.lo`/`m.hi` hold; on
+   * return `m.lo`/`m.hi` hold the registers as `exec` would leave them. `Machine.run` uses it
+   * to skip storing the 22 initial register halves that the engine would load right back.
+   */
+  start?(m: Machine, p: LoadedProgram): number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,10 +324,20 @@ export class Machine implements HelperContext {
    * the stack. The packet and ctx fields are whatever the caller loaded.
    */
   reset(p: LoadedProgram): void {
+    this.resetRegisters();
+    this.resetState(p);
+  }
+
+  /** The registers of a fresh run: r1 = ctx, r10 = top of frame 0, the rest 0. */
+  resetRegisters(): void {
     // Unrolled: measured ~3x cheaper than a loop or fill() for 11 + 11 slots, once per run.
     const lo = this.lo, hi = this.hi;
     lo[0] = 0; lo[1] = 0; lo[2] = 0; lo[3] = 0; lo[4] = 0; lo[5] = 0; lo[6] = 0; lo[7] = 0; lo[8] = 0; lo[9] = 0; lo[10] = STACK_TOP;
     hi[0] = 0; hi[1] = CTX; hi[2] = 0; hi[3] = 0; hi[4] = 0; hi[5] = 0; hi[6] = 0; hi[7] = 0; hi[8] = 0; hi[9] = 0; hi[10] = STACK;
+  }
+
+  /** Everything `reset` prepares except the registers. */
+  private resetState(p: LoadedProgram): void {
     this.pc = 0; this.depth = 0; this.tailCalls = 0; this.insnCount = 0;
     this.budgetLeft = this.insnBudget;
     this.fault = undefined; this.pending = PENDING_NONE; this.pendingTarget = undefined;
@@ -333,7 +350,14 @@ export class Machine implements HelperContext {
    * ST_FAULT (`fault` set). Follows tail calls.
    */
   run(p: LoadedProgram, engine: VmEngine): number {
-    this.reset(p);
+    if (engine.start === undefined) {
+      this.reset(p);
+      return this.resume(engine, Infinity);
+    }
+    this.resetState(p);
+    const st = engine.start(this, p);
+    if (st !== ST_TAILCALL) return st;
+    this.enterTailCall();
     return this.resume(engine, Infinity);
   }
 
@@ -343,12 +367,17 @@ export class Machine implements HelperContext {
       const p = this.current!;
       const st = engine.exec(this, p, maxSteps);
       if (st !== ST_TAILCALL) return st;
-      this.current = this.pendingTarget!;
-      this.pendingTarget = undefined;
-      this.pending = PENDING_NONE;
-      this.pc = 0;
+      this.enterTailCall();
       if (maxSteps !== Infinity) return ST_STEP;
     }
+  }
+
+  /** After ST_TAILCALL: the pending target becomes the current program, from its first instruction. */
+  private enterTailCall(): void {
+    this.current = this.pendingTarget!;
+    this.pendingTarget = undefined;
+    this.pending = PENDING_NONE;
+    this.pc = 0;
   }
 
   // -- engine support (called on slow paths) --------------------------------------------------
