@@ -159,8 +159,12 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       }
     }
   }
-  const hinted = new Set<number>();
-  for (let i = 0; i < n; i++) if (accessHint[i] !== 0) hinted.add(accessHint[i]);
+  // Per hinted region: 1 read, 2 write, 3 both (only those window locals are declared).
+  const hinted = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const r = accessHint[i];
+    if (r !== 0) hinted.set(r, (hinted.get(r) ?? 0) | (isLoad(code[i]) ? 1 : 2));
+  }
   const groupOf = new Int32Array(n).fill(-1);
   const groupExtent = new Map<number, [number, number]>();
   const groupBases = new Set<number>();
@@ -187,7 +191,12 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     groupExtent.set(h, [lo, hi]);
     groupBases.add(base);
   }
-  const regionLocals = (decl: boolean): string => [...hinted].map((r) => `${decl ? 'let ' : ''}x${r}b = bytes[${r}], x${r}rl = rLo[${r}], x${r}rh = rHi[${r}], x${r}wl = wLo[${r}], x${r}wh = wHi[${r}];`).join(' ').replace(/, x/g, decl ? ', x' : '; x');
+  const regionLocals = (decl: boolean): string => [...hinted].map(([r, rw]) => {
+    const parts = [`x${r}b = bytes[${r}]`];
+    if (rw & 1) parts.push(`x${r}rl = rLo[${r}]`, `x${r}rh = rHi[${r}]`);
+    if (rw & 2) parts.push(`x${r}wl = wLo[${r}]`, `x${r}wh = wHi[${r}]`);
+    return decl ? `let ${parts.join(', ')};` : `${parts.join('; ')};`;
+  }).join(' ');
   const refreshMem = `bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count; ${regionLocals(false)}`;
   /** A hinted access: `fast` runs on region `r`'s bytes (`x{r}b`) when the window holds, `slow` after the full check. */
   const hintedAccess = (pc: number, base: number, o: number, size: number, write: boolean, r: number, fast: string, slow: string): void => {
@@ -476,7 +485,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
     [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
     regionLocals(true),
-    acyclic ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
+    acyclic ? `if (fresh !== 1 && (pc !== 0 || m.depth !== 0)) ${bail}` : '',
     acyclic ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
     out.join('\n'),
     acyclic ? '}' : '} }',
