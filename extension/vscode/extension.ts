@@ -8,7 +8,7 @@ import { Devices } from './devices';
 import { ReplayRunner } from './replay';
 import { DeviceStatusBar } from './statusBar';
 import { XdpActions } from './xdp';
-import { registerDebugger } from './debug/index';
+import { onDidChangeDebugDevice, registerDebugger } from './debug/index';
 import { openLiveReplay, registerTraceViewer } from './traceEditor/index';
 
 export interface NetvscLabApi {
@@ -38,6 +38,10 @@ export function activate(context: vscode.ExtensionContext): NetvscLabApi {
   });
   registerTraceViewer(context);
   registerDebugger(context);
+  // The device tree follows each debug session's device (read-only) from its first stop to its end.
+  context.subscriptions.push(onDidChangeDebugDevice(({ name, device }) => {
+    void devices.lab().then((lab) => (device ? lab.follow(name, device) : lab.unfollow(name)));
+  }));
   // The language clients (a large module) load on first use; the servers start when a file needs them.
   void import('./lsp/index').then(({ startLanguageClients }) => context.subscriptions.push(...startLanguageClients(context)));
   const xdp = new XdpActions(context, devices, console, replays);

@@ -380,7 +380,17 @@ describe('debugger', () => {
     assert.ok(rss?.includes(`hash 0x${v.hash.toString(16).padStart(8, '0')}`), texts.join('\n'));
     assert.ok(texts.includes(`channel: queue ${queueOf(v.hash)}`), texts.join('\n'));
     await shot('debugger-paused');
+    // The device tree follows the session (issue 8, Output): its device shows beside eth0, read-only.
+    await wb.openViewContainer('NetVSC');
+    // eth0 was left expanded by earlier tests: fold it so the next root is on screen.
+    const eth0 = wb.treeItem('eth0');
+    if ((await eth0.getAttribute('aria-expanded')) === 'true') { await eth0.click(); await page.keyboard.press('ArrowLeft'); }
+    const followed = wb.treeItem('debug (eth0)');
+    await followed.waitFor({ timeout: 15_000 });
+    assert.match((await followed.innerText()).replace(/\s+/g, ' '), /azure · 8 ch/);
     await page.keyboard.press('Shift+F5');
     await toolbar.waitFor({ state: 'hidden', timeout: 20_000 });
+    // When the session ends, its device leaves the tree.
+    await followed.waitFor({ state: 'detached', timeout: 15_000 });
   });
 });

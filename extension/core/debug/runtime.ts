@@ -261,6 +261,8 @@ export class DebugRuntime {
 
   get program(): BpfProgram { return this.target.program; }
   get machine(): Machine { return this.world.machine; }
+  /** The session's device as it is now (a step back rebuilds it: read it again after each stop). */
+  get device(): NetvscDevice | undefined { return this.world?.device; }
   get maps(): readonly BpfMap[] { return this.world?.maps ?? []; }
   get packetNumber(): number | undefined { return this.pkt ? this.pkt.index + 1 : undefined; }
   get threadName(): string {

@@ -29,9 +29,33 @@ export class Lab {
   /** `loadXdp` loads the object of `ip link set … xdp obj F sec S` (reading files is the caller's business). */
   constructor(private readonly opts: { loadXdp?: XdpLoader } = {}) {}
 
+  /** Devices that live elsewhere (a debug session's) and that views follow, read-only. */
+  private readonly followed = new Map<string, () => NetvscDevice | undefined>();
+
+  /** The lab's own devices: commands go to these. */
   get devices(): NetvscDevice[] { return [...this.byName.values()]; }
 
-  device(name: string): NetvscDevice | undefined { return this.byName.get(name); }
+  device(name: string): NetvscDevice | undefined { return this.byName.get(name) ?? this.followed.get(name)?.(); }
+
+  /** Names views show: the lab's devices, then the followed ones that exist now. */
+  names(): string[] { return [...this.byName.keys(), ...[...this.followed.keys()].filter((n) => this.followed.get(n)!())]; }
+
+  isFollowed(name: string): boolean { return this.followed.has(name) && !this.byName.has(name); }
+
+  /**
+   * Shows a device owned elsewhere under `name` (e.g. the debugger's, which it rebuilds when it
+   * steps back: hence a getter). Calling it again says the device moved on (views refresh).
+   */
+  follow(name: string, device: () => NetvscDevice | undefined): void {
+    const known = this.followed.has(name);
+    this.followed.set(name, device);
+    if (known) this.events.emit('changed', { dev: name, what: 'followed' });
+    else this.events.emit('devices', { added: name });
+  }
+
+  unfollow(name: string): void {
+    if (this.followed.delete(name)) this.events.emit('devices', { removed: name });
+  }
 
   /** The next free `ethN` name. */
   nextName(): string {

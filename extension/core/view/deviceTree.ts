@@ -45,7 +45,7 @@ export class DeviceTreeModel {
 
   /** Ids of the children of `id` (undefined = the roots). */
   children(id?: string): string[] {
-    if (id === undefined) return this.lab.devices.map((d) => d.ifname);
+    if (id === undefined) return this.lab.names();
     const [dev, section, ...rest] = id.split('/');
     const d = this.lab.device(dev);
     if (!d) return [];
@@ -82,16 +82,18 @@ export class DeviceTreeModel {
     const [dev, section, ...rest] = id.split('/');
     const d = this.lab.device(dev);
     if (!d) return undefined;
-    if (section === undefined) return this.deviceNode(d);
-    if (rest.length === 0) return this.sectionNode(d, section as Section, id);
-    return this.leaf(d, section as Section, rest, id);
+    const node = section === undefined ? this.deviceNode(d, dev)
+      : rest.length === 0 ? this.sectionNode(d, section as Section, id) : this.leaf(d, section as Section, rest, id);
+    // A followed device (the debugger's) is shown, not changed: no actions on its nodes.
+    if (node && this.lab.isFollowed(dev)) node.contextValue = section === undefined ? 'device-followed' : undefined;
+    return node;
   }
 
-  private deviceNode(d: NetvscDevice): ViewNode {
+  private deviceNode(d: NetvscDevice, name: string): ViewNode {
     const xdp = d.xdp ? ` · XDP ${d.xdp.name}` : '';
     const path = d.vf ? ` · data path ${d.dataPathIsVf ? 'VF' : 'synthetic'}` : '';
     return {
-      id: d.ifname, label: d.ifname, contextValue: 'device', icon: 'circuit-board', expandable: true, expanded: true,
+      id: name, label: name === d.ifname ? name : `${name} (${d.ifname})`, contextValue: 'device', icon: 'circuit-board', expandable: true, expanded: true,
       description: `${d.host.name} · ${d.numChn} ch · ${d.up ? 'up' : 'down'}${xdp}${path}`,
       tooltip: `${d.ifname}: hv_netvsc on ${d.host.description}\nMAC ${d.mac}, MTU ${d.mtu}, ${d.cpus} vCPUs`,
     };

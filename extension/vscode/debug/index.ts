@@ -3,6 +3,7 @@
 // a dynamic "Debug this XDP program on a trace" entry) and the commands that start sessions
 // ("Step Through This Packet" from the trace viewer). `activate()` calls registerDebugger(context).
 import * as vscode from 'vscode';
+import type { NetvscDevice } from '../../core/netvsc/device';
 import { NetvscDebugSession, POSITION_EVENT } from './session';
 
 export const DEBUG_TYPE = 'netvsc';
@@ -65,19 +66,41 @@ export interface StepThroughPacketArgs { trace: string; packet: number; program?
 /** Command a trace viewer registers to follow the session: (args: { trace, packet }) reveals that packet's row. */
 export const REVEAL_PACKET_COMMAND = 'netvsc.trace.revealPacket';
 
+/** A debug session's device, for the device tree to follow (undefined device: the session ended). */
+export interface DebugDeviceEvent { name: string; device: (() => NetvscDevice | undefined) | undefined }
+const debugDevices = new vscode.EventEmitter<DebugDeviceEvent>();
+export const onDidChangeDebugDevice = debugDevices.event;
+
 export function registerDebugger(context: vscode.ExtensionContext): void {
   const provider = new ConfigurationProvider();
+  // Inline sessions by VS Code's session id: their devices are shown in the tree while they run.
+  const inline = new Map<string, { session: NetvscDebugSession; name: string }>();
+  let serial = 0;
   context.subscriptions.push(
     vscode.debug.onDidReceiveDebugSessionCustomEvent(async (e) => {
       if (e.session.type !== DEBUG_TYPE || e.event !== POSITION_EVENT) return;
+      const own = inline.get(e.session.id);
+      if (own) debugDevices.fire({ name: own.name, device: () => own.session.device });
       const body = e.body as { packet: number; trace?: string };
       if ((await vscode.commands.getCommands(true)).includes(REVEAL_PACKET_COMMAND)) {
         await vscode.commands.executeCommand(REVEAL_PACKET_COMMAND, { trace: body.trace, packet: body.packet });
       }
     }),
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
-      createDebugAdapterDescriptor: () => new vscode.DebugAdapterInlineImplementation(new NetvscDebugSession()),
+      createDebugAdapterDescriptor: (session) => {
+        const own = new NetvscDebugSession();
+        serial++;
+        inline.set(session.id, { session: own, name: serial === 1 ? 'debug' : `debug${serial}` });
+        return new vscode.DebugAdapterInlineImplementation(own);
+      },
     }),
+    vscode.debug.onDidTerminateDebugSession((s) => {
+      const own = inline.get(s.id);
+      if (!own) return;
+      inline.delete(s.id);
+      debugDevices.fire({ name: own.name, device: undefined });
+    }),
+    debugDevices,
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { provideDebugConfigurations: () => provider.provideDebugConfigurations() }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.commands.registerCommand('netvsc.debug.debugXdpFile', async (uri?: vscode.Uri) => {

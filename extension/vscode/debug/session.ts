@@ -1,3 +1,4 @@
+import type { NetvscDevice } from '../../core/netvsc/device';
 /**
  * The `netvsc` debug session: Debug Adapter Protocol <-> the debug runtime in
  * extension/core/debug. It only translates (handles, DAP shapes); stepping, breakpoints,
@@ -22,6 +23,9 @@ export const POSITION_EVENT = 'netvsc.position';
 
 export class NetvscDebugSession extends DebugSession {
   private runtime: DebugRuntime | undefined;
+
+  /** The emulated device of this session, for views that follow it (the device tree). */
+  get device(): NetvscDevice | undefined { return this.runtime?.device; }
   private readonly varHandles = new Handles<() => VarNode[]>();
   /** Nodes by (container reference, name), for setVariable. */
   private readonly shown = new Map<string, VarNode>();

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../../../extension/core/lab/lab';
 import { DeviceTreeModel } from '../../../extension/core/view/deviceTree';
+import { NetvscDevice } from '../../../extension/core/netvsc/device';
 
 function setup(host: 'azure' | 'ws2012' = 'azure') {
   const lab = new Lab();
@@ -155,4 +156,30 @@ test('host vf add/remove through the lab: the VF joins the device it names and t
   assert.equal(lab.run('host vf remove dev eth1').exit, 0);
   assert.equal(tree.node('eth1/vf')!.description, 'none');
   assert.equal(lab.run('host vf add dev eth9').stderr, 'host vf: no such device\n');
+});
+
+test('a followed device (a debug session\'s) shows read-only beside the lab\'s, and follows a rebuilt one', () => {
+  const { lab, tree } = setup();
+  let session: NetvscDevice | undefined = new NetvscDevice({ host: 'ws2016', cpus: 2 });
+  const events: string[] = [];
+  lab.events.on('devices', (e) => events.push(`devices:${e.added ?? ''}${e.removed ?? ''}`));
+  lab.events.on('changed', (e) => events.push(`changed:${e.dev}:${e.what}`));
+  lab.follow('debug', () => session);
+  assert.deepEqual(tree.children(), ['eth0', 'debug']);
+  const root = tree.node('debug')!;
+  assert.equal(root.label, 'debug (eth0)');
+  assert.equal(root.contextValue, 'device-followed');
+  assert.match(root.description!, /^ws2016 · 2 ch /);
+  // no inline actions on a device the lab does not own: ethtool lines still show, without context
+  assert.equal(tree.node('debug/offloads/large-receive-offload')!.contextValue, undefined);
+  assert.equal(tree.node('debug/offloads/large-receive-offload')!.description, 'off [fixed]'); // no RSC before WS2019
+  // commands still go to the lab's own devices only
+  assert.match(lab.run('ethtool -l eth0').stdout, /Combined:\t8\n$/);
+  // a step back rebuilds the session's device: the view reads the new one
+  session = new NetvscDevice({ host: 'ws2012', cpus: 2 });
+  lab.follow('debug', () => session);
+  assert.match(tree.node('debug')!.description!, /^ws2012 · 1 ch /);
+  lab.unfollow('debug');
+  assert.deepEqual(tree.children(), ['eth0']);
+  assert.deepEqual(events, ['devices:debug', 'changed:eth0:command', 'changed:debug:followed', 'devices:debug']);
 });
