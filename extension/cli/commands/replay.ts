@@ -1,3 +1,4 @@
+import { MergeLinks } from '../../core/traceview/mergeLinks';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runScript, ScriptError } from '../../core/ethtool/script';
@@ -101,11 +102,13 @@ export const replayCommand: CliCommand = {
         }
       }
       const t0 = process.hrtime.bigint();
-      const rep = new Replayer(dev, source);
+      // MergeLinks beside the trace: the pcapng names the packet each RSC/GRO-merged segment went into.
+      const links = o.has('-o') ? new MergeLinks() : undefined;
+      const rep = new Replayer(dev, source, links ? { sink: links } : {});
       rep.runAll();
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       io.out(replaySummaryText(rep, dev, secs));
-      if (o.has('-o')) writePcapng(resolve(io.cwd, o.get('-o')!), rep, captureBytes!, source);
+      if (o.has('-o')) writePcapng(resolve(io.cwd, o.get('-o')!), rep, captureBytes!, source, links);
       if (o.has('--json')) writeJsonReport(resolve(io.cwd, o.get('--json')!), rep, dev);
       capClose?.();
       saveDevice(d, dev, io);
@@ -149,8 +152,8 @@ function atomicWrite(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-function writePcapng(path: string, rep: Replayer, bytes: (i: number) => Uint8Array, src: PacketSource): void {
-  atomicWrite(path, traceToPcapng(rep.trace!, { bytes, time: (i) => src.time(i), isTx: (i) => src.isTx(i) }, rep.device.ifname));
+function writePcapng(path: string, rep: Replayer, bytes: (i: number) => Uint8Array, src: PacketSource, links?: MergeLinks): void {
+  atomicWrite(path, traceToPcapng(rep.trace!, { bytes, time: (i) => src.time(i), isTx: (i) => src.isTx(i) }, rep.device.ifname, links && ((i) => links.mergedInto(i))));
 }
 
 /** The replay summary: per-queue packets/bytes, XDP verdicts, drops by reason, RSC/GRO merges, VF vs synthetic. */

@@ -8,6 +8,8 @@
  *   commentTraceOf(capture) -> DeviceTrace | undefined   undefined when the first packet has no such comment
  *   parseDecisionComment(text) -> StageRecord[]
  */
+import { parseMergedComment } from '../trace/pcapngExport';
+import type { RelatedPackets } from './protocol';
 import { DROP_NAMES } from '../trace/codes';
 import { PRINTK_COMMENT } from '../trace/packetTrace';
 import { PATH_SYNTHETIC, PATH_VF } from './protocol';
@@ -28,7 +30,7 @@ export function parseDecisionComment(text: string): StageRecord[] {
   return out;
 }
 
-interface Row { queue: number; hash: number; hashValid: boolean; path: number; xdp: number; rsc: number; gro: number; drop: number; stages: StageRecord[] }
+interface Row { merged?: { head: number; by: 'RSC' | 'GRO' }; queue: number; hash: number; hashValid: boolean; path: number; xdp: number; rsc: number; gro: number; drop: number; stages: StageRecord[] }
 
 function rowOf(stages: StageRecord[]): Row {
   const r: Row = { queue: -1, hash: 0, hashValid: false, path: PATH_SYNTHETIC, xdp: -1, rsc: 0, gro: 0, drop: 0, stages };
@@ -60,6 +62,9 @@ function rowOf(stages: StageRecord[]): Row {
   return r;
 }
 
+/** How far after a head packet its merged segments are looked for (RSC/GRO merge within a poll of 64). */
+const MERGE_WINDOW = 512;
+
 export function commentTraceOf(store: PacketStore): DeviceTrace | undefined {
   if (store.count === 0) return undefined;
   const first = store.comments(0).find((c) => c.startsWith('wire='));
@@ -75,6 +80,7 @@ export function commentTraceOf(store: PacketStore): DeviceTrace | undefined {
       const lines = all.filter((x) => x.startsWith(PRINTK_COMMENT)).map((x) => x.slice(PRINTK_COMMENT.length));
       const xdp = lines.length ? r.stages.find((s) => s.stage === 'xdp') : undefined;
       if (xdp) xdp.output = lines;
+      for (const c of all) { const m = parseMergedComment(c); if (m) r.merged = m; }
       if (cache.size >= 4096) cache.clear();
       cache.set(i, r);
     }
@@ -93,5 +99,21 @@ export function commentTraceOf(store: PacketStore): DeviceTrace | undefined {
     dropReasons: DROP_NAMES,
     indirection: [],
     stages: (i) => row(i).stages,
+    mergedInto: (i) => row(i).merged,
+    // RSC/GRO links from the `merged into frame N` comments: a merged segment names its head; a
+    // head finds its segments among the packets just after it (they follow it within a NAPI poll).
+    related(i) {
+      const out: RelatedPackets[] = [];
+      const own = row(i).merged;
+      if (own) out.push({ kind: `merged by ${own.by} into`, packets: [own.head] });
+      const rsc: number[] = [], gro: number[] = [];
+      for (let k = i + 1; k < Math.min(store.count, i + 1 + MERGE_WINDOW); k++) {
+        const m = row(k).merged;
+        if (m && m.head === i) (m.by === 'RSC' ? rsc : gro).push(k);
+      }
+      if (rsc.length) out.push({ kind: 'segments RSC coalesced into this one', packets: rsc });
+      if (gro.length) out.push({ kind: 'packets GRO merged into this one', packets: gro });
+      return out;
+    },
   };
 }

@@ -24,6 +24,9 @@ export class MergeLinks implements TraceSink {
     (by === 'RSC' ? m.rsc : m.gro).push(packet);
   }
 
+  /** The packet `i` was merged into, if RSC or GRO absorbed it. */
+  mergedInto(i: number): { head: number; by: 'RSC' | 'GRO' } | undefined { return this.headOf.get(i); }
+
   related(i: number): RelatedPackets[] {
     const out: RelatedPackets[] = [];
     const h = this.headOf.get(i);

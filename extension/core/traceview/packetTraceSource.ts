@@ -15,7 +15,7 @@ import type { DeviceTrace, StageRecord } from './source';
 
 export function deviceTraceOf(trace: PacketTrace, indirection: readonly number[] = [], links?: MergeLinks): DeviceTrace {
   return {
-    ...(links ? { related: (i: number) => links.related(i) } : {}),
+    ...(links ? { related: (i: number) => links.related(i), mergedInto: (i: number) => links.mergedInto(i) } : {}),
     get count() { return trace.count; },
     queue: (i) => trace.queue(i),
     hash: (i) => trace.hash(i),

@@ -14,6 +14,7 @@
  *   grown() -> HostEvent                         for a live trace: the capture got longer
  *   HostHooks: where exports go and what "Step through"/"Replay from here" do (host specific)
  */
+import { mergedComment } from '../trace/pcapngExport';
 import { dissectFlow, FlowKeys, FLOW_FRAGMENT, FLOW_IPV6, FLOW_PORTS, FLOW_TCP, FLOW_UDP } from '../packet/flow';
 import { formatIPv4, formatIPv6 } from '../packet/addr';
 import { PcapngWriter } from '../packet/pcapng';
@@ -398,7 +399,11 @@ export class TraceViewServer {
       }
       const comments = [...s.comments(i)];
       // A file that already carries the decisions (a replay's output) keeps its own comment.
-      if (t && i < t.count && !comments.some((c) => c.startsWith('wire='))) comments.push(...decisionComments(t.stages(i)));
+      if (t && i < t.count && !comments.some((c) => c.startsWith('wire='))) {
+        comments.push(...decisionComments(t.stages(i)));
+        const m = t.mergedInto?.(i);
+        if (m) comments.push(mergedComment(m));
+      }
       const epb = w.epb({ iface, tsSec: s.index.tsSec[i], tsNsec: s.index.tsNsec[i], data: s.packet(i), origLen: s.index.origLen[i], comments });
       parts.push(epb); total += epb.length;
     }

@@ -93,6 +93,8 @@ export interface DeviceTrace {
   stages(i: number): StageRecord[];
   /** Packets linked to this one by the device (RSC/GRO merges); fragments are found by the server. */
   related?(i: number): RelatedPackets[];
+  /** The packet RSC/GRO merged packet i into (exports name it in a comment). */
+  mergedInto?(i: number): { head: number; by: 'RSC' | 'GRO' } | undefined;
 }
 
 export interface TraceDocument {

@@ -105,3 +105,33 @@ test('segments RSC coalesced are linked to their head both ways', () => {
   assert.deepEqual(srv.path(head).related, [{ kind: 'segments RSC coalesced into this one', packets: absorbed }]);
   assert.deepEqual(srv.path(absorbed[0]).related, [{ kind: 'merged by RSC into', packets: [head] }]);
 });
+
+test('the RSC links survive an export: the reopened pcapng links the segments to their head both ways', async () => {
+  const { traceToPcapng } = await import('../../../extension/core/trace/pcapngExport');
+  // Six in-order segments of one flow, PSH on the sixth: the host coalesces them into one receive.
+  const src = buildScenario({ flows: [
+    { dir: 'rx', proto: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1000, dport: 80, packets: 6, payload: 500, pushEvery: 6, burst: 6 },
+  ], guestMac: '00:15:5d:00:00:01' });
+  const links = new MergeLinks();
+  const rep = new Replayer(new NetvscDevice({ mac: '00:15:5d:00:00:01' }), src, { sink: links });
+  rep.runAll();
+  const t = rep.trace!;
+  const head = [...Array(t.count).keys()].find((i) => t.record(i).flags.includes('rsc'))!;
+  const absorbed = [...Array(t.count).keys()].filter((i) => t.record(i).flags.includes('rsc-absorbed'));
+  assert.equal(absorbed.length, 5);
+  const file = traceToPcapng(t, { bytes: (i) => src.arena.subarray(src.offsets[i], src.offsets[i] + src.lengths[i]), time: (i) => src.time(i), isTx: () => false },
+    'eth0', (i) => links.mergedInto(i));
+  const cap = openCaptureBytes(file);
+  // the comment a person reads in Wireshark: 1-based frame numbers
+  assert.ok(cap.comments(absorbed[0]).includes(`merged into frame ${head + 1} by RSC`), cap.comments(absorbed[0]).join(' | '));
+  const reopened = commentTraceOf(cap)!;
+  const srv = new TraceViewServer(traceDocument('reopened', cap, reopened));
+  assert.deepEqual(srv.path(head).related, [{ kind: 'segments RSC coalesced into this one', packets: absorbed }]);
+  assert.deepEqual(srv.path(absorbed[2]).related, [{ kind: 'merged by RSC into', packets: [head] }]);
+  // and the viewer's own export, from the live trace, writes the same comment
+  const live = new LiveCapture(src);
+  live.sync(t.count);
+  const liveSrv = new TraceViewServer(traceDocument('rsc', live, deviceTraceOf(t, [], links)));
+  const exported = openCaptureBytes(liveSrv.exportPcapng(liveSrv.view('', null).viewId));
+  assert.ok(exported.comments(absorbed[0]).includes(`merged into frame ${head + 1} by RSC`), exported.comments(absorbed[0]).join(' | '));
+});
