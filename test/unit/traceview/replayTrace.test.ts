@@ -88,7 +88,8 @@ test('a live replay grows the views as it runs', () => {
   assert.equal(page.count, 1);
 });
 
-test('segments RSC coalesced are linked to their head both ways', () => {
+/** Six in-order segments of one flow, PSH on the sixth: the host coalesces them into one receive. */
+function rscReplay() {
   const src = buildScenario({ flows: [
     { dir: 'rx', proto: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1000, dport: 80, packets: 6, payload: 500, pushEvery: 6, burst: 6 },
   ], guestMac: '00:15:5d:00:00:01' });
@@ -98,6 +99,11 @@ test('segments RSC coalesced are linked to their head both ways', () => {
   const t = rep.trace!;
   const head = [...Array(t.count).keys()].find((i) => t.record(i).flags.includes('rsc'))!;
   const absorbed = [...Array(t.count).keys()].filter((i) => t.record(i).flags.includes('rsc-absorbed'));
+  return { src, links, t, head, absorbed };
+}
+
+test('segments RSC coalesced are linked to their head both ways', () => {
+  const { src, links, t, head, absorbed } = rscReplay();
   assert.equal(absorbed.length + 1, t.record(head).rscSegments); // the head carries all six segments
   const cap = new LiveCapture(src);
   cap.sync(t.count);
@@ -108,16 +114,7 @@ test('segments RSC coalesced are linked to their head both ways', () => {
 
 test('the RSC links survive an export: the reopened pcapng links the segments to their head both ways', async () => {
   const { traceToPcapng } = await import('../../../extension/core/trace/pcapngExport');
-  // Six in-order segments of one flow, PSH on the sixth: the host coalesces them into one receive.
-  const src = buildScenario({ flows: [
-    { dir: 'rx', proto: 'tcp', src: '10.0.0.1', dst: '10.0.0.2', sport: 1000, dport: 80, packets: 6, payload: 500, pushEvery: 6, burst: 6 },
-  ], guestMac: '00:15:5d:00:00:01' });
-  const links = new MergeLinks();
-  const rep = new Replayer(new NetvscDevice({ mac: '00:15:5d:00:00:01' }), src, { sink: links });
-  rep.runAll();
-  const t = rep.trace!;
-  const head = [...Array(t.count).keys()].find((i) => t.record(i).flags.includes('rsc'))!;
-  const absorbed = [...Array(t.count).keys()].filter((i) => t.record(i).flags.includes('rsc-absorbed'));
+  const { src, links, t, head, absorbed } = rscReplay();
   assert.equal(absorbed.length, 5);
   const file = traceToPcapng(t, { bytes: (i) => src.arena.subarray(src.offsets[i], src.offsets[i] + src.lengths[i]), time: (i) => src.time(i), isTx: () => false },
     'eth0', (i) => links.mergedInto(i));
