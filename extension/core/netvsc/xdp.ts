@@ -3,12 +3,8 @@
 // depend on how the program is executed (interpreter or JIT).
 import { ETH_HLEN, NETVSC_XDP_HDRM, PAGE_SIZE, SKB_SHARED_INFO_SIZE, SMP_CACHE_BYTES } from './constants';
 
-export const XDP_ABORTED = 0;
-export const XDP_DROP = 1;
-export const XDP_PASS = 2;
-export const XDP_TX = 3;
-export const XDP_REDIRECT = 4;
-export const XDP_ACTION_NAMES = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'];
+// The action values are the eBPF layer's (enum xdp_action); one definition.
+export { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT, XDP_ACTION_NAMES } from '../ebpf/helpers';
 
 /**
  * A loaded XDP program as netvsc_run_xdp() uses it: the frame is copied into a page at
