@@ -34,7 +34,7 @@ export class ReplayRunner implements vscode.Disposable {
     }
     // MergeLinks listens beside the trace so the viewer can link RSC/GRO-merged segments to their head.
     const links = new MergeLinks();
-    const replayer = new Replayer(dev, opened.source, { sink: links });
+    const replayer = new Replayer(dev, opened.source, { sink: links, redirectDevices: lab.redirectTargets(dev) });
     if (from > opened.source.count) { void vscode.window.showErrorMessage(`Replay: ${uri.fsPath} has ${opened.source.count} packets, not ${from}`); opened.close(); return false; }
     replayer.position = Math.max(0, from - 1);
     const job = new ReplayJob(replayer);

@@ -8,11 +8,10 @@ import { jit } from '../ebpf/jit';
 import type { HelperState } from '../ebpf/helpers';
 import type { BpfProgram } from '../ebpf/program';
 import { ST_FAULT, type LoadedProgram, type Machine, type VmFault } from '../ebpf/vm';
-import { NETVSC_XDP_HDRM, XDP_ABORTED, type XdpOut, type XdpProgram } from '../netvsc/xdp';
+import { NETVSC_XDP_HDRM, setRedirect, XDP_ABORTED, type XdpOut, type XdpProgram } from '../netvsc/xdp';
 import { ProgramStepper } from './programStepper';
 
 /** Interfaces bpf_redirect(ifindex) reaches: lo, eth0 and its VF (as the device's own adapter). */
-const IFINDEXES = [1, 2, 3];
 
 export class DebugXdpHook implements XdpProgram {
   readonly name: string;
@@ -35,7 +34,7 @@ export class DebugXdpHook implements XdpProgram {
     private readonly helperState: HelperState, readonly objectPath: string) {
     this.name = program.name;
     this.section = program.section;
-    this.out = { page: machine.packet.buffer, data: 0, dataEnd: 0, dataMeta: 0, redirectOk: false, printk: [] };
+    this.out = { page: machine.packet.buffer, data: 0, dataEnd: 0, dataMeta: 0, redirectOk: false, redirectIfindex: 0, printk: [] };
   }
 
   run(frame: Uint8Array, off: number, len: number, ingressIfindex: number, rxQueueIndex: number): number {
@@ -62,7 +61,7 @@ export class DebugXdpHook implements XdpProgram {
     o.data = pkt.data; o.dataEnd = pkt.dataEnd; o.dataMeta = pkt.dataMeta;
     if (faulted) { o.redirectOk = false; return XDP_ABORTED; }
     const r = this.helperState.redirect;
-    o.redirectOk = r !== undefined && (r.kind !== 'ifindex' || IFINDEXES.includes(r.target));
+    setRedirect(o, r);
     return m.lo[0] >>> 0;
   }
 }

@@ -35,6 +35,21 @@ export class Lab {
   /** The lab's own devices: commands go to these. */
   get devices(): NetvscDevice[] { return [...this.byName.values()]; }
 
+  /**
+   * What an XDP_REDIRECT from `dev` can reach besides `dev` and its own VF: the other devices
+   * (and their VFs) that are up; all have ndo_xdp_xmit. (Their counters are not updated: a
+   * replay runs one device.)
+   */
+  redirectTargets(dev: NetvscDevice): number[] {
+    const out: number[] = [];
+    for (const d of this.byName.values()) {
+      if (d === dev) continue;
+      if (d.up) out.push(d.ifindex);
+      if (d.vf?.up) out.push(d.vf.ifindex);
+    }
+    return out;
+  }
+
   device(name: string): NetvscDevice | undefined { return this.byName.get(name) ?? this.followed.get(name)?.(); }
 
   /** Names views show: the lab's devices, then the followed ones that exist now. */

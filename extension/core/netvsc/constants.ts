@@ -76,6 +76,7 @@ export const MAX_PAGE_BUFFER_COUNT = 32;
 
 // MTU.
 export const ETH_HLEN = 14;
+export const VLAN_HLEN = 4;
 export const NETVSC_MTU_MIN = 68;
 export const NETVSC_MTU_MAX = 65535 - ETH_HLEN;
 

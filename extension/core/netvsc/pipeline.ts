@@ -18,9 +18,9 @@ import * as xdpMod from './xdp';
 const { Stage, Decision, Reason, Counter } = { Stage: { ...codes.Stage }, Decision: { ...codes.Decision }, Reason: { ...codes.Reason }, Counter: { ...codes.Counter } };
 const { FLOW_VLAN, FLOW_FRAGMENT, FLOW_IPV4, FLOW_IPV6, FLOW_PORTS, FLOW_TCP, FLOW_UDP, LINKTYPE_ETHERNET, TCP_FLAG_ACK, TCP_FLAG_PSH } = { ...flow };
 const { ETH_HLEN, GSO_LEGACY_MAX_SIZE, HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L4HASH, HV_UDP6_L4HASH, MAX_PAGE_BUFFER_COUNT,
-  NAPI_POLL_WEIGHT, NDIS_PPI_SIZE, PAGE_SIZE, RNDIS_MESSAGE_SIZE, TRANSPORT_INFO_IPV4_TCP, TRANSPORT_INFO_IPV4_UDP,
+  NAPI_POLL_WEIGHT, NDIS_PPI_SIZE, VLAN_HLEN, PAGE_SIZE, RNDIS_MESSAGE_SIZE, TRANSPORT_INFO_IPV4_TCP, TRANSPORT_INFO_IPV4_UDP,
   TRANSPORT_INFO_IPV6_TCP, TRANSPORT_INFO_IPV6_UDP } = { ...C };
-const { G, PER_QUEUE, Q_RX_BYTES, Q_RX_PACKETS, Q_RX_XDP_DROP, Q_RX_XDP_REDIRECT, Q_RX_XDP_TX, Q_TX_BYTES, Q_TX_PACKETS, VF_PCPU,
+const { G, PER_QUEUE, Q_RX_BYTES, Q_RX_PACKETS, Q_RX_XDP_DROP, Q_RX_XDP_REDIRECT, Q_RX_XDP_TX, Q_TX_BYTES, Q_TX_PACKETS, Q_TX_XDP_XMIT, VF_PCPU,
   VF_RX_BYTES, VF_RX_PACKETS, VF_TX_BYTES, VF_TX_PACKETS } = { ...statsMod };
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } = { ...xdpMod };
 const { onesSum, foldSum } = { ...checksum };
@@ -32,6 +32,12 @@ export interface PipelineOptions {
   pollIntervalNs?: number;
   /** Verify TCP/UDP checksums as the host does before reporting *_checksum_succeeded (default true). */
   verifyChecksums?: boolean;
+  /**
+   * ifindexes of other devices an XDP_REDIRECT may reach (they have ndo_xdp_xmit and are up; the
+   * lab's other netvsc devices). eth0 itself and its VF are always known; anything else (lo: no
+   * ndo_xdp_xmit) fails the redirect.
+   */
+  redirectDevices?: readonly number[];
 }
 
 /** Per-packet info the host attaches on RX (what netvsc_alloc_recv_skb reads). */
@@ -90,12 +96,14 @@ export class NetvscPipeline {
   private txDoneBytes = new Float64Array(0);
   /** Host-side receive drops (receive buffer exhausted): not a guest counter. */
   hostRecvBufferDrops = 0;
+  private readonly redirectDevices: readonly number[];
   /** XDP printk lines of the run (bounded). */
   readonly printk: string[] = [];
 
   constructor(readonly dev: NetvscDevice, public sink: TraceSink = NULL_SINK, opts: PipelineOptions = {}) {
     this.pollInterval = opts.pollIntervalNs ?? 50_000;
     this.verifyChecksums = opts.verifyChecksums ?? true;
+    this.redirectDevices = opts.redirectDevices ?? [];
     this.syncChannels();
   }
 
@@ -339,16 +347,19 @@ export class NetvscPipeline {
           this.xdpTransmit(q, o.dataEnd - o.data);
           return;
         }
-        case XDP_REDIRECT:
-          if (o.redirectOk) {
-            sink.report(Stage.Xdp, id, Decision.XdpRedirect, Reason.None, Counter.RxQueueXdpRedirect, act | adjusted);
+        case XDP_REDIRECT: {
+          const how = o.redirectOk ? this.redirectTarget(o.redirectIfindex, o.dataEnd - o.data) : Reason.RedirectFailed;
+          if (how !== Reason.RedirectFailed) {
+            sink.report(Stage.Xdp, id, Decision.XdpRedirect, how, Counter.RxQueueXdpRedirect, act | adjusted);
             if (!vf) qs[qb + Q_RX_XDP_REDIRECT]++;
             this.countRx(q, pktlen, vf);
+            if (how === Reason.NdoXdpXmit) this.ndoXdpXmit(q, o.dataEnd - o.data);
           } else {
             sink.report(Stage.Xdp, id, Decision.XdpRedirect, Reason.RedirectFailed, Counter.RxQueueXdpDrop, act | adjusted);
             if (!vf) qs[qb + Q_RX_XDP_DROP]++;
           }
           return;
+        }
         case XDP_DROP: case XDP_ABORTED:
           sink.report(Stage.Xdp, id, act === XDP_DROP ? Decision.XdpDrop : Decision.XdpAborted, Reason.None, Counter.RxQueueXdpDrop, act | adjusted);
           if (!vf) qs[qb + Q_RX_XDP_DROP]++;
@@ -481,6 +492,32 @@ export class NetvscPipeline {
       return;
     }
     this.txDonePackets[q]++; this.txDoneBytes[q] += bytes;
+  }
+
+  /**
+   * Where xdp_do_redirect() sends a frame of `len` bytes for the device `ifindex` (0: a cpumap,
+   * xskmap or broadcast, which always take it): a Reason saying how, or RedirectFailed when
+   * __xdp_enqueue refuses (no such device, no ndo_xdp_xmit, target down, frame over its MTU +
+   * Ethernet + VLAN header: xdp_ok_fwd_dev).
+   */
+  private redirectTarget(ifindex: number, len: number): number {
+    const d = this.dev;
+    if (ifindex === 0) return Reason.None;
+    if (ifindex === d.ifindex) return d.up && len <= d.mtu + ETH_HLEN + VLAN_HLEN ? (d.vfCarriesTx ? Reason.NdoXdpXmitVf : Reason.NdoXdpXmit) : Reason.RedirectFailed;
+    if (d.vf && ifindex === d.vf.ifindex) return d.vf.up && len <= d.vf.mtu + ETH_HLEN + VLAN_HLEN ? Reason.RedirectToVf : Reason.RedirectFailed;
+    return this.redirectDevices.includes(ifindex) ? Reason.None : Reason.RedirectFailed;
+  }
+
+  /**
+   * netvsc_ndoxdp_xmit() on this device (the data path is synthetic): the frame is sent on queue
+   * smp_processor_id() % real_num_tx_queues, directly (not through the send buffer, as XDP_TX);
+   * tx_queue_N_xdp_xmit at once, packets/bytes at completion.
+   */
+  private ndoXdpXmit(q: number, bytes: number): void {
+    const d = this.dev;
+    const tq = (q % d.cpus) % d.numChn; // channel q's NAPI runs on CPU q % cpus
+    d.stats.queues[tq * PER_QUEUE + Q_TX_XDP_XMIT]++;
+    this.txDonePackets[tq]++; this.txDoneBytes[tq] += bytes;
   }
 
   // ---- TX -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The XDP hook of the device: what netvsc_run_xdp() needs from a loaded program. The eBPF
 // engine's runner is adapted to this interface (see xdpRunner.ts), so the device does not
 // depend on how the program is executed (interpreter or JIT).
+import type { XdpRedirect } from '../ebpf/helpers';
 import { ETH_HLEN, NETVSC_XDP_HDRM, PAGE_SIZE, SKB_SHARED_INFO_SIZE, SMP_CACHE_BYTES } from './constants';
 
 // The action values are the eBPF layer's (enum xdp_action); one definition.
@@ -30,10 +31,21 @@ export interface XdpOut {
   data: number;
   dataEnd: number;
   dataMeta: number;
-  /** After XDP_REDIRECT: did bpf_redirect*() name a target that exists (xdp_do_redirect succeeds)? */
+  /** After XDP_REDIRECT: did bpf_redirect*() record a target (bpf_redirect_info set)? The device decides whether it exists. */
   redirectOk: boolean;
+  /**
+   * The device the frame is redirected to: bpf_redirect's ifindex or the devmap entry's; 0 when
+   * there is no single device (cpumap, xskmap, devmap broadcast). Meaningful when redirectOk.
+   */
+  redirectIfindex: number;
   /** bpf_trace_printk lines of the last run. */
   printk: string[];
+}
+
+/** Fills `o.redirectOk`/`o.redirectIfindex` from what bpf_redirect*() recorded during the run. */
+export function setRedirect(o: XdpOut, r: XdpRedirect | undefined): void {
+  o.redirectOk = r !== undefined;
+  o.redirectIfindex = r === undefined ? 0 : r.kind === 'ifindex' ? r.target : r.kind === 'devmap' || r.kind === 'devmap_hash' ? r.value ?? 0 : 0;
 }
 
 const SKB_DATA_ALIGN = (n: number): number => (n + SMP_CACHE_BYTES - 1) & ~(SMP_CACHE_BYTES - 1);

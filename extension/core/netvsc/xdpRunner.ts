@@ -15,7 +15,7 @@ import type { XdpOut, XdpProgram } from './xdp';
 
 // Local copies of the constants run() reads per packet (no import-binding getters in the hot path).
 const { ST_EXIT } = { ...vm };
-const { NETVSC_XDP_HDRM, XDP_ABORTED } = { ...xdp };
+const { NETVSC_XDP_HDRM, XDP_ABORTED, setRedirect } = { ...xdp };
 
 export interface LoadXdpOptions {
   objectPath?: string;
@@ -23,8 +23,6 @@ export interface LoadXdpOptions {
   section?: string;
   engine?: EngineName;
   seed?: number;
-  /** Interfaces bpf_redirect(ifindex) may name successfully (default lo, eth0 and its VF: 1, 2, 3). */
-  ifindexes?: readonly number[];
 }
 
 /** Thrown when the object cannot be loaded or its program is rejected: the message names where. */
@@ -38,7 +36,6 @@ export class EbpfXdpProgram implements XdpProgram {
   readonly runner: XdpRunner;
   readonly out: XdpOut;
   private readonly engine: VmEngine;
-  private readonly ifindexes: readonly number[];
 
   constructor(readonly instance: BpfObjectInstance, opts: LoadXdpOptions = {}) {
     try {
@@ -50,10 +47,9 @@ export class EbpfXdpProgram implements XdpProgram {
     this.name = this.runner.program.name;
     this.section = this.runner.program.section;
     this.objectPath = opts.objectPath ?? '';
-    this.ifindexes = opts.ifindexes ?? [1, 2, 3];
     this.tag = progTag(this.runner.program.insns);
     const pkt = this.runner.machine.packet;
-    this.out = { page: pkt.buffer, data: 0, dataEnd: 0, dataMeta: 0, redirectOk: false, printk: [] };
+    this.out = { page: pkt.buffer, data: 0, dataEnd: 0, dataMeta: 0, redirectOk: false, redirectIfindex: 0, printk: [] };
   }
 
   run(frame: Uint8Array, off: number, len: number, ingressIfindex: number, rxQueueIndex: number): number {
@@ -76,7 +72,7 @@ export class EbpfXdpProgram implements XdpProgram {
     if (st !== ST_EXIT) { o.redirectOk = false; return XDP_ABORTED; }
     const act = m.lo[0] >>> 0;
     const r = state.redirect as XdpRedirect | undefined; // set by bpf_redirect*() during the run
-    o.redirectOk = r !== undefined && (r.kind !== 'ifindex' || this.ifindexes.includes(r.target));
+    setRedirect(o, r);
     return act;
   }
 }

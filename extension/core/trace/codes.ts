@@ -27,7 +27,7 @@ export const Reason = {
   FrameTooLong: 8, RxcsumOff: 9, NoCsumInfo: 10, HostVerified: 11, LroOff: 12, NotTcp: 13, L4Hash: 14, L3Hash: 15,
   SocketCache: 16, VfSelect: 17, CsumNotInMask: 18, NotPartial: 19, TooLargeForSection: 20, SendBufferFull: 21,
   BatchAppend: 22, VfDataPath: 23, RedirectFailed: 24, RedirectUnsupported: 25, HostNoRsc: 26, XdpAttached: 27, NoFlow: 28,
-  Flushed: 29, TxNoSpace: 30, UdpNotHashed: 31, VlanTagged: 32,
+  Flushed: 29, TxNoSpace: 30, UdpNotHashed: 31, VlanTagged: 32, NdoXdpXmit: 33, NdoXdpXmitVf: 34, RedirectToVf: 35,
 } as const;
 export type Reason = typeof Reason[keyof typeof Reason];
 export const REASON_NAMES = ['', 'TCP 4-tuple (addresses + ports)', 'IP 2-tuple (addresses only)',
@@ -36,9 +36,10 @@ export const REASON_NAMES = ['', 'TCP 4-tuple (addresses + ports)', 'IP 2-tuple 
   'no checksum info from host', 'host verified the L4 checksum', 'LRO off', 'not TCP', 'L4 flow hash (sdfn)',
   'L3 address hash (sd)', 'socket cached queue', 'VF selects the queue', 'flow type not in the host checksum mask',
   'no checksum offload requested', 'too large for a send section', 'no free send section', 'appended to pending batch',
-  'data path is the VF', 'redirect target missing', 'XDP_REDIRECT unsupported (older kernel)', 'host without RSC',
+  'data path is the VF', 'redirect failed (no such device, no ndo_xdp_xmit, down, or frame too long)', 'XDP_REDIRECT unsupported (older kernel)', 'host without RSC',
   'XDP attached', 'not a TCP/UDP flow', 'flushed at end of NAPI poll', 'VMBus ring full',
-  'UDP: host hashes addresses only (no UDP hash type)', '802.1Q tag carried as IEEE_8021Q_INFO'];
+  'UDP: host hashes addresses only (no UDP hash type)', '802.1Q tag carried as IEEE_8021Q_INFO',
+  'sent back out of this device (ndo_xdp_xmit)', 'sent out of the VF (ndo_xdp_xmit: data path is the VF)', 'sent out of the VF'];
 
 /** Counters a decision bumped (ethtool -S names; per-queue ones with the queue in the record). */
 export const Counter = {

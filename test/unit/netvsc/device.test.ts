@@ -8,7 +8,7 @@ import { TRANSPORT_INFO_IPV4_TCP, TRANSPORT_INFO_IPV4_UDP, TRANSPORT_INFO_IPV6_T
 import type { XdpProgram } from '../../../extension/core/netvsc/xdp';
 
 const eth = (d: NetvscDevice, line: string) => runEthtool(d, line.split(' '));
-const fakeProg = { name: 'p', objectPath: 'p.o', section: 'xdp', out: { page: new Uint8Array(4096), data: 256, dataEnd: 256, dataMeta: 256, redirectOk: false, printk: [] }, run: () => 2 } satisfies XdpProgram;
+const fakeProg = { name: 'p', objectPath: 'p.o', section: 'xdp', out: { page: new Uint8Array(4096), data: 256, dataEnd: 256, dataMeta: 256, redirectOk: false, redirectIfindex: 0, printk: [] }, run: () => 2 } satisfies XdpProgram;
 
 test('TX checksum mask per host: TCP only on NVSP 4 / 2012 R2, TCP+UDP on 2016+ (rndis_netdev_set_hwcaps)', () => {
   assert.equal(new NetvscDevice({ host: 'ws2012' }).txChecksumMask, TRANSPORT_INFO_IPV4_TCP | TRANSPORT_INFO_IPV6_TCP);
