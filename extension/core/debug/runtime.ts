@@ -479,7 +479,8 @@ export class DebugRuntime {
     w.hook.beforeRecordedRun = () => { rndAtRun = w.env.randomState(); };
     w.env.mute = true;
     try {
-      w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
+      if (this.target.packets.isTx?.(i)) w.pipeline.transmit(frame, 0, frame.length, this.curTimeNs);
+      else w.pipeline.receive(frame, 0, frame.length, this.curTimeNs);
     } finally {
       w.hook.recording = false;
       w.env.mute = false;
@@ -571,7 +572,7 @@ export class DebugRuntime {
         this.beginPacket(i);
         return { reason: 'pause', description: `paused at packet ${i + 1}` };
       }
-      if (!this.target.packets.isTx?.(i) && (motion === 'stage' || motion === 'packet-end' || this.mayStop(i))) {
+      if (motion === 'stage' || motion === 'packet-end' || this.mayStop(i)) {
         const q = this.beginPacket(i);
         if (this.isRequestedPacket(q)) {
           this.stopAtDone = true;
@@ -659,7 +660,7 @@ export class DebugRuntime {
     const w = this.world;
     w.sink.follow(w.pipeline.nextId, false);
     w.hook.ran = false; w.hook.fault = undefined;
-    if (this.runPacket(i)) return false; // TX: no XDP, nothing to stop at
+    if (this.runPacket(i)) return false; // TX: no XDP; its stage stops made it a recorded packet
     let action = 5;
     if (w.hook.ran) { action = w.hook.fault ? 0 : w.machine.lo[0] >>> 0; if (action > 4) action = 0; }
     if (this.fastFirst < 0) this.fastFirst = i;
@@ -856,8 +857,8 @@ export class DebugRuntime {
     let found: FoundStop | undefined;
     this.bps.setHitCounts(undefined);
     await this.rebuildTo(last + 1, (k) => {
-      if (this.pausing && !this.target.packets.isTx?.(k)) { found = { packet: k, seq: -1, hits: this.bps.hitCounts(), paused: true }; return true; }
-      if (k === last || (!this.target.packets.isTx?.(k) && this.breakpointsMayStop(k, true))) {
+      if (this.pausing) { found = { packet: k, seq: -1, hits: this.bps.hitCounts(), paused: true }; return true; }
+      if (k === last || this.breakpointsMayStop(k, true)) {
         const q = this.beginPacket(k);
         this.walk(q, (seq) => {
           if (k === last && samePosition(q, key)) return true;

@@ -11,6 +11,9 @@ import { DebugRuntime, hitConditionMet, parseValueBytes, type DebugTarget, type 
 import { loadObject } from '../../../extension/core/ebpf/loader';
 import { SeededEnv } from '../../../extension/core/ebpf/vm';
 import { buildPacket } from '../../../extension/core/packet/build';
+import { NetvscDevice } from '../../../extension/core/netvsc/device';
+import { NetvscPipeline } from '../../../extension/core/netvsc/pipeline';
+import { PacketTrace } from '../../../extension/core/trace/packetTrace';
 
 let tmp: string;
 before(() => { tmp = mkdtempSync(join(tmpdir(), 'netvsc-rt-')); });
@@ -160,6 +163,46 @@ describe('debug runtime', () => {
     await next(() => rt.continue());
     assert.equal(rt.packetNumber, 4);
     assert.equal(rt.evaluate('ip.src').result.text, '10.0.0.9');
+  });
+
+  it('packets the guest sends stop at the transmit stages, with the queue the device picked; reverse-continue finds them', async () => {
+    const { prog, c } = compile('txstops', HASH_C);
+    const guest = { src: '00:15:5d:00:00:01', dst: '02:00:00:00:00:09' };
+    // RX, TX (UDP 5000 -> 53), RX, TX (TCP 40000 -> 80): the program runs on the RX ones only.
+    const frames = [
+      FRAME,
+      buildPacket({ eth: guest, ip: { src: '10.0.0.2', dst: '10.9.0.1' }, l4: { udp: { sport: 5000, dport: 53 } }, payload: 10 }),
+      FRAME,
+      buildPacket({ eth: guest, ip: { src: '10.0.0.2', dst: '10.9.0.7' }, l4: { tcp: { sport: 40000, dport: 80, flags: 0x18 } }, payload: 10 }),
+    ];
+    const tx = new Set([1, 3]);
+    const src: PacketSource = { name: 'mem', count: 4, packet: (i) => frames[i], timeNs: (i) => i * 1000, isTx: (i) => tx.has(i) };
+    // The queues the device itself picks for them (the same device a plain replay builds).
+    const dev = new NetvscDevice({ host: 'azure', cpus: 8 });
+    const trace = new PacketTrace();
+    const pipe = new NetvscPipeline(dev, trace);
+    const want = frames.map((f, i) => { trace.begin(pipe.nextId, i * 1000, f.length, 0); return tx.has(i) ? pipe.transmit(f, 0, f.length, i * 1000) : pipe.receive(f, 0, f.length, i * 1000); });
+    const { rt, next } = start({ program: prog, packets: src, sourcePath: c }, {});
+    assert.deepEqual(rt.setFunctionBreakpoints([{ name: 'tx-queue' }]).map((b) => b.verified), [true]);
+    const s1 = await next(() => rt.start()) as StopInfo;
+    assert.equal(s1.reason, 'function breakpoint');
+    assert.equal(rt.packetNumber, 2);
+    const names = () => rt.stack().map((f) => f.name.split(':')[0]);
+    assert.deepEqual(names(), ['TX queue', 'TX hash', 'wire']);
+    assert.equal(rt.stack()[0].name, `TX queue: queue ${trace.queue(want[1])}, L4 flow hash (sdfn)`);
+    assert.match(rt.stack()[1].name, new RegExp(`^TX hash: hashed, hash 0x${trace.hash(want[1]).toString(16).padStart(8, '0')}, L4 flow hash`));
+    // Stage by stage to the end of the TX path, then on to the next packet (an RX one).
+    await next(() => rt.next());
+    assert.equal(names()[0], 'TX checksum');
+    await next(() => rt.next());
+    assert.equal(rt.stack()[0].name, `send: new-section, queue ${trace.queue(want[1])}`);
+    await next(() => rt.continue());
+    assert.equal(rt.packetNumber, 4);
+    assert.equal(rt.stack()[0].name, `TX queue: queue ${trace.queue(want[3])}, L4 flow hash (sdfn)`);
+    // Back to packet 2's stop by re-execution.
+    assert.equal((await next(() => rt.reverseContinue()) as StopInfo).reason, 'function breakpoint');
+    assert.equal(rt.packetNumber, 2);
+    assert.equal(names()[0], 'TX queue');
   });
 
   it('hit conditions and typed map values follow VS Code and bpftool conventions', () => {
