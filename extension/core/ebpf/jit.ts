@@ -19,7 +19,7 @@ import { OP_LDDW, BPF_PSEUDO_FUNC } from './isa';
 import {
   atomic, bswap32, callHelper, callIndirect, DIVRES, interpreter, loadPacketLegacy, sdivmod64, udivmod64, umulhi,
 } from './interpreter';
-import { REGION_CTX, REGION_STACK, STACK_SIZE } from './memory';
+import { REGION_CTX, REGION_PACKET, REGION_STACK, STACK_SIZE } from './memory';
 import { LoadedProgram, Machine, VmEngine } from './vm';
 
 /**
@@ -32,12 +32,17 @@ export const JIT_MAX_INSNS = 65536;
 /** Return code of a compiled function: continue this run in the interpreter from `m.pc`. */
 const FALLBACK = -1;
 
+/** Numbers each compilation (see the factory's `seq`). */
+let compileSeq = 0;
+
 /** Exit kinds of the generated epilogue. */
 const XK_EXIT = 0, XK_MEMFAULT = 1, XK_FAULTSET = 2, XK_PENDING = 3, XK_FALLBACK = 4, XK_BAD = 5, XK_CALLDEPTH = 6;
 
 export interface CompiledProgram {
-  /** Runs from `m.pc` (must be a block leader) with `m.budgetLeft`; `fresh` 1: registers of a fresh run (see VmEngine.start). */
-  run: (m: Machine, fresh?: number) => number;
+  /** Runs from `m.pc` (must be a block leader) with `m.budgetLeft` and the registers in `m`; stores them all back. */
+  run: (m: Machine) => number;
+  /** VmEngine.start: a fresh run from insn 0 (registers as constants); after ST_EXIT only r0 is stored. */
+  start: (m: Machine) => number;
   /** 1 where an instruction starts a block (a valid entry). */
   leaders: Uint8Array;
   /** The generated JavaScript (for inspection and the injection test). */
@@ -191,8 +196,10 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     groupExtent.set(h, [lo, hi]);
     groupBases.add(base);
   }
+  // The hinted regions' bytes (`x{r}b`) are constants of the compiled code (see the factory):
+  // only their windows live in locals, reloaded after helper calls (adjust_head moves them).
   const regionLocals = (decl: boolean): string => [...hinted].map(([r, rw]) => {
-    const parts = [`x${r}b = bytes[${r}]`];
+    const parts: string[] = [];
     if (rw & 1) parts.push(`x${r}rl = rLo[${r}]`, `x${r}rh = rHi[${r}]`);
     if (rw & 2) parts.push(`x${r}wl = wLo[${r}]`, `x${r}wh = wHi[${r}]`);
     return decl ? `let ${parts.join(', ')};` : `${parts.join('; ')};`;
@@ -468,44 +475,65 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   // T_n outermost ... T_1 innermost: every block starts at the top, T_i ends right before insn i.
   const blocks: string[] = [`T${n}: {`];
   for (let i = n - 1; i > 0; i--) if (leaders[i]) blocks.push(`T${i}: {`);
-  // `fresh` (1: called by `start`): the registers are those of a fresh run, not read from m; on
-  // every way out m.lo/m.hi get all 22 halves (the unused registers their fresh values too).
+  const blockCode = out.join('\n');
   const FRESH_LO = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, STACK_SIZE], FRESH_HI = [0, REGION_CTX, 0, 0, 0, 0, 0, 0, 0, 0, REGION_STACK];
-  const regDecl = ALL.map((r) => `${L(r)} = fresh === 1 ? ${FRESH_LO[r]} : lo[${r}], ${H(r)} = fresh === 1 ? ${FRESH_HI[r]} : hi[${r}]`).join(', ');
   const unused = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((r) => !ALL.includes(r));
-  const freshOut = unused.length ? `if (fresh === 1) { ${unused.map((r) => `lo[${r}] = ${FRESH_LO[r]}; hi[${r}] = ${FRESH_HI[r]};`).join(' ')} }` : '';
-  const bail = `{ if (fresh === 1) m.resetRegisters(); return ${FALLBACK}; }`;
+  /**
+   * One function over the shared block code. `fresh`: the `start` entry (registers of a fresh
+   * run are constants; an exit stores only r0, the one register a finished run defines; every
+   * other way out stores all 22 halves, the unused registers their fresh values). Otherwise the
+   * `run` entry: registers from m, all stored back on every way out (stepping, the debugger and
+   * the conformance harness read them).
+   */
+  const fn = (fresh: boolean): string => {
+    const bail = fresh ? `{ m.resetRegisters(); return ${FALLBACK}; }` : `return ${FALLBACK};`;
+    const regDecl = ALL.map((r) => (fresh ? `${L(r)} = ${FRESH_LO[r]}, ${H(r)} = ${FRESH_HI[r]}` : `${L(r)} = lo[${r}], ${H(r)} = hi[${r}]`)).join(', ');
+    const freshOut = fresh && unused.length ? unused.map((r) => `lo[${r}] = ${FRESH_LO[r]}; hi[${r}] = ${FRESH_HI[r]};`).join(' ') : '';
+    return [
+      `function ${fresh ? 'start' : 'run'}(m) {`,
+      `if (m !== M) ${bail}`,
+      `let ${regDecl};`,
+      'let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;',
+      'const start = m.budgetLeft; let left = start;',
+      acyclic ? `if (left < ${n}) ${bail}` : '',
+      `let pc = ${fresh ? 0 : 'm.pc'}, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;`,
+      [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
+      regionLocals(true),
+      acyclic && !fresh ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
+      acyclic ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
+      blockCode,
+      acyclic ? '}' : '} }',
+      fresh ? `if (xk === ${XK_EXIT}) { lo[0] = r0l; hi[0] = r0h; m.pc = pc; m.budgetLeft = left; m.insnCount += start - left; return 0; }` : '',
+      `${syncOut(ALL)} ${freshOut}`,
+      'm.pc = pc; m.budgetLeft = left; m.insnCount += start - left;',
+      `switch (xk) {`,
+      `case ${XK_EXIT}: return 0;`,
+      `case ${XK_MEMFAULT}: return m.memFault(pc, fh, fl, fo, fs, fw);`,
+      `case ${XK_FAULTSET}: return 1;`,
+      `case ${XK_PENDING}: return m.takePending(pc);`,
+      `case ${XK_CALLDEPTH}: m.pushFrame(pc, pc); return 1;`,
+      `default: return ${FALLBACK};`,
+      '}',
+      '}',
+    ].join('\n');
+  };
+  // The machine the program was loaded on, its register arrays and its fixed regions' bytes are
+  // constants of the factory: V8 embeds them in the optimised code (no loads through m per run).
+  // The sequence number makes every compilation's source unique, so V8 never shares one function
+  // between two compiled programs (a shared function would lose those constants).
   const body = [
-    'return function run(m, fresh) {',
-    'const lo = m.lo, hi = m.hi, mem = m.memory, FR = m.frameRet, FS = m.frameSaved;',
-    `let ${regDecl};`,
-    `let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;`,
-    'const start = m.budgetLeft; let left = start;',
-    acyclic ? `if (left < ${n}) ${bail}` : '',
-    'let pc = m.pc, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;',
-    [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
-    regionLocals(true),
-    acyclic ? `if (fresh !== 1 && (pc !== 0 || m.depth !== 0)) ${bail}` : '',
-    acyclic ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
-    out.join('\n'),
-    acyclic ? '}' : '} }',
-    `${syncOut(ALL)} ${freshOut}`,
-    'm.pc = pc; m.budgetLeft = left; m.insnCount += start - left;',
-    `switch (xk) {`,
-    `case ${XK_EXIT}: return 0;`,
-    `case ${XK_MEMFAULT}: return m.memFault(pc, fh, fl, fo, fs, fw);`,
-    `case ${XK_FAULTSET}: return 1;`,
-    `case ${XK_PENDING}: return m.takePending(pc);`,
-    `case ${XK_CALLDEPTH}: m.pushFrame(pc, pc); return 1;`,
-    `default: return ${FALLBACK};`,
-    '}',
-    '};',
+    `const seq = ${++compileSeq};`,
+    'const M = P.machine, lo = M.lo, hi = M.hi, mem = M.memory, FR = M.frameRet, FS = M.frameSaved;',
+    `const x${REGION_CTX}b = mem.bytes[${REGION_CTX}], x${REGION_PACKET}b = mem.bytes[${REGION_PACKET}], x${REGION_STACK}b = mem.bytes[${REGION_STACK}];`,
+    fn(false),
+    fn(true),
+    'return { run: run, start: start, seq: seq };',
   ].join('\n');
   assertSafeSource(body);
 
-  const factory = new Function('P', 'HF', 'umulhi', 'udivmod64', 'sdivmod64', 'DIVRES', 'bswap32', 'callHelper', 'callIndirect', 'loadPacketLegacy', 'atomic', body) as (...a: unknown[]) => (m: Machine) => number;
-  const run = factory(p, helperSlots.fns, RT.umulhi, RT.udivmod64, RT.sdivmod64, RT.DIVRES, RT.bswap32, RT.callHelper, RT.callIndirect, RT.loadPacketLegacy, RT.atomic);
-  return { run, leaders, source: body };
+  const factory = new Function('P', 'HF', 'umulhi', 'udivmod64', 'sdivmod64', 'DIVRES', 'bswap32', 'callHelper', 'callIndirect', 'loadPacketLegacy', 'atomic', body) as (...a: unknown[]) => Pick<CompiledProgram, 'run' | 'start'>;
+  const fns = factory(p, helperSlots.fns, RT.umulhi, RT.udivmod64, RT.sdivmod64, RT.DIVRES, RT.bswap32, RT.callHelper, RT.callIndirect, RT.loadPacketLegacy, RT.atomic);
+  return { run: fns.run, start: fns.start, leaders, source: body };
 }
 
 /** The helpers of a program in call-site order, and each call site's slot in that list (-1: none). */
@@ -534,7 +562,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
 
 function start(m: Machine, p: LoadedProgram): number {
   if (p.code.length > JIT_MAX_INSNS) { m.resetRegisters(); return interpreter.exec(m, p, Infinity); }
-  const st = compiled(p).run(m, 1);
+  const st = compiled(p).start(m);
   if (st === FALLBACK) return interpreter.exec(m, p, Infinity);
   return st;
 }

@@ -85,8 +85,12 @@ export class Memory {
     return id;
   }
 
-  /** Replaces a region's bytes (e.g. a map slot reused for another element). */
+  /**
+   * Replaces a region's bytes (e.g. a map slot reused for another element). The fixed regions
+   * (ctx, packet, stack) keep theirs for the memory's lifetime: compiled programs hold them.
+   */
   setRegionBytes(id: number, bytes: Uint8Array, writable: boolean): void {
+    if (id < FIRST_DYNAMIC_REGION) throw new RangeError(`region ${id} (${this.names[id]}) is fixed: its bytes cannot be replaced`);
     this.bytes[id] = bytes;
     this.setWindows(id, 0, bytes.length, 0, writable ? bytes.length : 0);
   }

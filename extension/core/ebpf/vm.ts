@@ -163,9 +163,11 @@ export interface VmEngine {
   exec(m: Machine, p: LoadedProgram, maxSteps: number): number;
   /**
    * Optional: runs `p` from instruction 0 without a step limit, with the registers a fresh run
-   * starts with (r1 = ctx, r10 = top of the stack, the rest 0) whatever `m.lo`/`m.hi` hold; on
-   * return `m.lo`/`m.hi` hold the registers as `exec` would leave them. `Machine.run` uses it
-   * to skip storing the 22 initial register halves that the engine would load right back.
+   * starts with (r1 = ctx, r10 = top of the stack, the rest 0) whatever `m.lo`/`m.hi` hold.
+   * On ST_EXIT only r0 is stored (the rest of `m.lo`/`m.hi` is unspecified: nothing reads a
+   * finished run's other registers); on any other status `m.lo`/`m.hi` hold the registers as
+   * `exec` would leave them (a fault shows them in the debugger; a tail call continues with
+   * them). `Machine.run` uses it to skip the 22 initial and 20 final register stores.
    */
   start?(m: Machine, p: LoadedProgram): number;
 }
@@ -176,6 +178,8 @@ export interface VmEngine {
 /** A program checked and bound to one machine (map regions resolved). Engines run this. */
 export interface LoadedProgram {
   readonly program: VmProgram;
+  /** The machine it was loaded on (map regions and the JIT's code are bound to it). */
+  readonly machine: Machine;
   readonly code: DecodedProgram;
   /** Per slot: code | dst << 8 | src << 12, the interpreter's dispatch word (one load per step). */
   readonly packed: Int32Array;
@@ -296,7 +300,7 @@ export class Machine implements HelperContext {
     }
     const packed = new Int32Array(n);
     for (let i = 0; i < n; i++) packed[i] = code.code[i] | (code.dst[i] << 8) | (code.src[i] << 12);
-    const p: LoadedProgram = { program, code, packed, constLo, constHi, helperAt, jit: undefined };
+    const p: LoadedProgram = { program, machine: this, code, packed, constLo, constHi, helperAt, jit: undefined };
     this.loaded.set(program, p);
     return p;
   }
@@ -346,8 +350,9 @@ export class Machine implements HelperContext {
   }
 
   /**
-   * Runs `p` to completion with `engine` (after `reset`). Returns ST_EXIT (r0 in lo[0]/hi[0]) or
-   * ST_FAULT (`fault` set). Follows tail calls.
+   * Runs `p` to completion with `engine` (after `reset`). Returns ST_EXIT (r0 in lo[0]/hi[0]; the
+   * other registers are unspecified, see VmEngine.start) or ST_FAULT (`fault` set, all registers
+   * as at the faulting instruction). Follows tail calls.
    */
   run(p: LoadedProgram, engine: VmEngine): number {
     if (engine.start === undefined) {

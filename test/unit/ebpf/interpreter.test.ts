@@ -65,7 +65,8 @@ for (const engine of engines) {
 
   test(`${engine.name}: ctx fields become packet pointers; the program sees data_end - data`, () => {
     const { m, p } = setup('ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r3\nsub %r0, %r2\nexit', { packet: Array(60).fill(0xab) });
-    assert.equal(m.run(p, engine), ST_EXIT);
+    m.reset(p); // reset + resume keeps every register after exit (Machine.run keeps only r0)
+    assert.equal(m.resume(engine, Infinity), ST_EXIT);
     assert.equal(m.r0(), 60n);
     assert.equal(m.hi[2], REGION_PACKET);
     assert.equal(m.lo[2], XDP_PACKET_HEADROOM);

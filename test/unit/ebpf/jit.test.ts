@@ -123,11 +123,43 @@ test('grouped packet loads: one check for the group, exact per-load faults when 
       const m = new Machine();
       m.packet.load(Uint8Array.from({ length: len }, (_, i) => i + 1));
       const st = m.run(m.load({ insns, maps: [] }), engine);
-      return { st, fault: m.fault, r0: m.r0(), r3: m.lo[3], r4: m.lo[4], count: m.insnCount };
+      return { st, fault: m.fault, r0: m.r0(), r3: st === ST_FAULT ? m.lo[3] : 0, r4: st === ST_FAULT ? m.lo[4] : 0, count: m.insnCount };
     });
     assert.deepEqual(r[1], r[0], `packet of ${len}`);
     if (len === 16) { assert.equal(r[0].st, ST_EXIT); assert.equal(r[0].r0, 1n + (5n | (6n << 8n))); }
     else { assert.equal(r[0].fault?.insn, 3); assert.equal(r[0].r3, 1); assert.equal(r[0].r4, 5 | (6 << 8)); }
   }
   assert.match(compiled(new Machine().load({ insns, maps: [] })).source, /gok2 = 1/, 'the loads were grouped');
+});
+
+test('compiled code is bound to the machine that loaded the program: another machine runs it on the interpreter, on its own packet', () => {
+  // r0 = first packet byte
+  const insns = assemble('ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, 0\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, out\nldxb %r0, [%r2+0]\nout:\nexit').insns;
+  const a = new Machine(), b = new Machine();
+  a.packet.load(Uint8Array.of(7, 1, 2));
+  b.packet.load(Uint8Array.of(42, 1, 2));
+  const p = a.load({ insns, maps: [] });
+  assert.equal(a.run(p, jit), ST_EXIT);
+  assert.equal(a.r0(), 7n);
+  assert.equal(b.run(p, jit), ST_EXIT);
+  assert.equal(b.r0(), 42n, "b's packet, not the one the code was compiled against");
+  assert.equal(b.insnCount, 8);
+  // The fixed regions' bytes never change under compiled code.
+  assert.throws(() => a.memory.setRegionBytes(REGION_PACKET, new Uint8Array(8), true), /fixed/);
+});
+
+test('a fresh start whose budget is shorter than the program hands over to the interpreter with the fresh registers', () => {
+  const insns = assemble('mov %r0, %r10\nadd %r0, %r1\nmov %r2, 5\nadd %r0, %r2\nexit').insns;
+  const r = [interpreter, jit].map((engine) => {
+    const m = new Machine({ insnBudget: 3 });
+    m.lo.fill(-1); m.hi.fill(-1); // what a previous run left behind
+    const st = m.run(m.load({ insns, maps: [] }), engine);
+    return { st, fault: m.fault, lo: Array.from(m.lo), hi: Array.from(m.hi), count: m.insnCount };
+  });
+  assert.deepEqual(r[1], r[0]);
+  assert.equal(r[0].st, ST_FAULT);
+  assert.equal(r[0].fault?.insn, 3);
+  // r0 = r10 + r1 as 64-bit pointer halves: (STACK, 4096) + (CTX, 0)
+  assert.equal(r[0].lo[0], 4096);
+  assert.equal(r[0].lo[2], 5);
 });
