@@ -45,7 +45,7 @@ for (let i = 0; i < N; i++) {
 const trace = join(tmp, 'bench.pcap');
 writeFileSync(trace, Buffer.concat(parts));
 
-async function runTo(label: string, args: Record<string, unknown>, lineBp?: { line: number; condition: string }): Promise<number> {
+async function runTo(label: string, args: Record<string, unknown>, lineBp?: { line: number; condition: string }, back = false): Promise<number> {
   const prepared = await prepareLaunch({ program: PROGRAM, trace, ...args });
   let stop: StopInfo | undefined;
   let done!: () => void;
@@ -59,6 +59,14 @@ async function runTo(label: string, args: Record<string, unknown>, lineBp?: { li
   await stopped;
   const ms = performance.now() - t0;
   console.log(`  ${label.padEnd(58)} ${ms.toFixed(0).padStart(6)} ms   stopped: ${stop?.reason} at packet ${rt.packetNumber}`);
+  if (back) {
+    // reverse-continue from there: re-executes the trace to find the previous stop (none: the start).
+    const again = new Promise<void>((r) => { done = r; });
+    const t1 = performance.now();
+    await rt.reverseContinue();
+    await again;
+    console.log(`  ${'  then reverse-continue (no earlier stop: back to packet 1)'.padEnd(58)} ${(performance.now() - t1).toFixed(0).padStart(6)} ms   stopped: ${stop?.reason} at packet ${rt.packetNumber}`);
+  }
   return ms;
 }
 
@@ -142,6 +150,9 @@ async function main(): Promise<void> {
   await runTo(`stopAtPacket: ${N}`, { stopAtPacket: N });
   await runTo(`line breakpoint, condition 'frame.number == ${N}'`, {}, { line: 38, condition: `frame.number == ${N}` });
   await runTo(`line breakpoint, condition 'udp.dstport == 53'`, {}, { line: 38, condition: 'udp.dstport == 53' });
+  // A condition over program state cannot be decided from the packet: every packet is probed
+  // (interpreter, pausing only at the breakpoint's instructions to evaluate it).
+  await runTo(`line breakpoint, condition '*(u8 *)(ctx->data + 37) == 53'`, {}, { line: 38, condition: '*(u8 *)(ctx->data + 37) == 53' }, true);
   console.log('step requests over DAP (stopped at packet 100000, inside the program):');
   await stepLatency();
 }

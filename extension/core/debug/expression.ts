@@ -66,8 +66,16 @@ function tokenize(s: string): Tok[] {
 
 const signedOf = (v: bigint, bits: number): bigint => BigInt.asIntN(bits, v);
 
+/** Tokens of recent expressions: a breakpoint condition is evaluated at every hit. */
+const tokenCache = new Map<string, Tok[]>();
+
 export function evaluate(text: string, ctx: EvalContext): EvalResult {
-  const toks = tokenize(text);
+  let toks = tokenCache.get(text);
+  if (!toks) {
+    toks = tokenize(text);
+    if (tokenCache.size >= 64) tokenCache.clear();
+    tokenCache.set(text, toks);
+  }
   let p = 0;
   const peek = (k = 0): string | undefined => toks[p + k]?.t;
   const pos = (): number => toks[p]?.pos ?? text.length;
@@ -79,7 +87,8 @@ export function evaluate(text: string, ctx: EvalContext): EvalResult {
   };
   const val = (v: bigint, type = 'u64'): EvalResult => {
     const u = v & M64;
-    return { value: u, text: u < 0x10000n ? String(u) : `${u} (0x${u.toString(16)})`, type };
+    // Text on demand: conditions evaluated at every breakpoint hit only need the value.
+    return { value: u, get text() { return u < 0x10000n ? String(u) : `${u} (0x${u.toString(16)})`; }, type };
   };
   const bool = (b: boolean): EvalResult => ({ value: b ? 1n : 0n, text: b ? 'true' : 'false', type: 'bool' });
 
@@ -186,7 +195,14 @@ export function evaluate(text: string, ctx: EvalContext): EvalResult {
       for (let i = 0; i < kb.length; i++) { kb[i] = Number(k & 0xffn); k >>= 8n; }
       const v = map.lookup(kb);
       if (!v) return { text: `no element with key ${key} in ${map.name}`, type: 'map_value_or_null', value: 0n };
-      return { text: map.formatValue(v), type: 'map_value', mapValue: { map, key: kb, bytes: v.slice() } };
+      // A value of 1, 2, 4 or 8 bytes (a counter) also compares as its number (little-endian, as stored).
+      let value: bigint | undefined;
+      if (map.valueSize === 1 || map.valueSize === 2 || map.valueSize === 4 || map.valueSize === 8) {
+        value = 0n;
+        for (let i = map.valueSize - 1; i >= 0; i--) value = (value << 8n) | BigInt(v[i]);
+      }
+      const bytes = v.slice();
+      return { get text() { return map.formatValue(bytes); }, type: 'map_value', value, mapValue: { map, key: kb, bytes } };
     }
     void at;
     return primary();
@@ -219,7 +235,8 @@ export function evaluate(text: string, ctx: EvalContext): EvalResult {
       if (field.type === FT.PROTOCOL) return bool(true);
       const v = d.val[j];
       const numeric = field.type !== FT.ETHER && field.type !== FT.IPv6 && field.type !== FT.BYTES && field.type !== FT.STRING && field.type !== FT.NONE && field.type !== FT.RELATIVE_TIME;
-      return { value: numeric ? BigInt.asUintN(64, BigInt(v)) : undefined, text: fieldText(d, j), type: fieldTypeName(field) };
+      const text = fieldText(d, j); // now: the dissection is reused by the next evaluation
+      return { value: numeric ? BigInt.asUintN(64, BigInt(v)) : undefined, text, type: fieldTypeName(field) };
     }
     const m = ctx.maps.find((x) => x.name === tok.t);
     if (m) return { text: `${m.typeName} map '${m.name}' (key ${m.keySize} B, value ${m.valueSize} B, max_entries ${m.maxEntries})`, type: 'map' };

@@ -178,6 +178,18 @@ class World {
   }
 }
 
+/** A packet being probed (see probePacket). */
+interface Probing {
+  index: number;
+  frame: Uint8Array;
+  /** Its dissection as it arrived, made when a display-filter condition asks. */
+  entry: Dissection | undefined;
+  /** A breakpoint would stop in it. */
+  stopped: boolean;
+  /** Output held back: [category or 'printk', text]. */
+  held: [('console' | 'stdout' | 'stderr' | 'printk'), string][];
+}
+
 /** One packet under the debugger. */
 interface PacketRun {
   index: number;
@@ -239,8 +251,12 @@ export class DebugRuntime {
   constructor(readonly target: DebugTarget, readonly options: RunOptions, private readonly listener: RuntimeListener) {
     this.bps = new BreakpointTable(target.program, {
       evalContext: () => this.evalContext(),
-      packetEntry: () => this.pkt!.entry,
-      log: (category, text) => this.out(category, text),
+      packetEntry: () => {
+        const pr = this.probing;
+        if (!pr) return this.pkt!.entry;
+        return pr.entry ??= this.dissector.dissect(pr.frame, pr.index, new Dissection());
+      },
+      log: (category, text) => { if (this.probing) this.probing.held.push([category, text]); else this.out(category, text); },
     });
     try {
       this.world = new World(target);
@@ -459,6 +475,7 @@ export class DebugRuntime {
   private curTimeNs = 0;
   private runningPacket = 0;
   private readonly onPrintk = (line: string): void => {
+    if (this.probing) { this.probing.held.push(['printk', line]); return; }
     const n = this.runningPacket + 1;
     this.printk.push({ packet: n, text: line });
     if (this.printk.length > 10_000) this.printk.shift();
@@ -573,6 +590,18 @@ export class DebugRuntime {
         return { reason: 'pause', description: `paused at packet ${i + 1}` };
       }
       if (motion === 'stage' || motion === 'packet-end' || this.mayStop(i)) {
+        if (motion === 'continue' && this.probeDecides(i)) {
+          const before = this.bps.hitCounts();
+          if (this.probePacket(i)) {
+            this.bps.setHitCounts(before); // the recorded re-run counts this packet's hits again
+            return await this.replayTo(i, 'continue');
+          }
+          if ((i & 15) === 0 && Date.now() - sliceStart > SLICE_MS) {
+            await new Promise((r) => setTimeout(r, 0));
+            sliceStart = Date.now();
+          }
+          continue;
+        }
         const q = this.beginPacket(i);
         if (this.isRequestedPacket(q)) {
           this.stopAtDone = true;
@@ -661,6 +690,12 @@ export class DebugRuntime {
     w.sink.follow(w.pipeline.nextId, false);
     w.hook.ran = false; w.hook.fault = undefined;
     if (this.runPacket(i)) return false; // TX: no XDP; its stage stops made it a recorded packet
+    return this.outcomeStops(i);
+  }
+
+  /** Counts the outcome of packet `i` just run unrecorded; true if an exception filter stops on it. */
+  private outcomeStops(i: number): boolean {
+    const w = this.world;
     let action = 5;
     if (w.hook.ran) { action = w.hook.fault ? 0 : w.machine.lo[0] >>> 0; if (action > 4) action = 0; }
     if (this.fastFirst < 0) this.fastFirst = i;
@@ -670,6 +705,56 @@ export class DebugRuntime {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Runs packet `i` probed: the program in the interpreter, pausing only at breakpoint
+   * instructions, where each breakpoint is evaluated exactly as a recorded walk evaluates it (the
+   * same state, the same order, hit counts advancing), with no undo records; exception filters
+   * as for a full-speed packet. Log and printk lines are held: `release` prints them when the
+   * packet did not stop (a packet that stops is re-run recorded, which prints them).
+   * Valid while no stage (function) breakpoint exists: stage stops need the recorded walk.
+   */
+  private probePacket(i: number): boolean {
+    const w = this.world;
+    const frame = this.target.packets.packet(i);
+    const pr: Probing = { index: i, frame, entry: undefined, stopped: false, held: [] };
+    w.sink.follow(w.pipeline.nextId, false);
+    w.hook.ran = false; w.hook.fault = undefined;
+    if (this.probeVersionInsns !== this.bps.version) {
+      this.probeVersionInsns = this.bps.version;
+      this.probeInsns = new Set([...this.bps.lineBps.keys(), ...this.bps.insnBps.keys()]);
+    }
+    this.probing = pr;
+    w.hook.probe = { insns: this.probeInsns, at: (pc) => { if (this.isBreak(pc)) pr.stopped = true; } };
+    try {
+      if (this.runPacket(i)) return false;
+    } finally {
+      w.hook.probe = undefined;
+      this.probing = undefined;
+    }
+    const stops = this.outcomeStops(i) || pr.stopped;
+    if (!stops) this.release(pr);
+    return stops;
+  }
+
+  /** Prints what a probed packet held back. */
+  private release(pr: Probing): void {
+    for (const [cat, text] of pr.held) {
+      if (cat === 'printk') { this.runningPacket = pr.index; this.onPrintk(text); } else this.out(cat, text);
+    }
+  }
+
+  private probing: Probing | undefined;
+  private probeInsns: ReadonlySet<number> = new Set();
+  private probeVersionInsns = -1;
+
+  /** Can packet `i` stop only at program breakpoints or exception filters (so a probe decides)? */
+  private probeDecides(i: number): boolean {
+    if (this.bps.funcBps.size || this.entryArmed) return false;
+    const sp = this.options.stopAtPacket;
+    if (typeof sp === 'number' && sp === i + 1) return false;
+    return !this.stopAtPacketFilter || this.stopAtDone;
   }
 
   private flushFast(): void {
@@ -858,7 +943,10 @@ export class DebugRuntime {
     this.bps.setHitCounts(undefined);
     await this.rebuildTo(last + 1, (k) => {
       if (this.pausing) { found = { packet: k, seq: -1, hits: this.bps.hitCounts(), paused: true }; return true; }
-      if (k === last || this.breakpointsMayStop(k, true)) {
+      if (k !== last && this.bps.funcBps.size === 0 && this.breakpointsMayStop(k, true)) {
+        const before = this.bps.hitCounts();
+        if (this.probePacket(k)) found = { packet: k, seq: -1, hits: before };
+      } else if (k === last || this.breakpointsMayStop(k, true)) {
         const q = this.beginPacket(k);
         this.walk(q, (seq) => {
           if (k === last && samePosition(q, key)) return true;
@@ -1010,11 +1098,12 @@ export class DebugRuntime {
   }
 
   evalContext(): EvalContext {
-    const inProg = !!this.pkt?.inProgram;
+    const pr = this.probing;
+    const inProg = !!pr || !!this.pkt?.inProgram;
     return {
       reg: (i) => (inProg ? this.reg64(i) : undefined),
       memory: this.world?.machine.memory,
-      packet: () => this.currentDissection(),
+      packet: () => (pr ? this.dissector.dissect(this.world.machine.packet.contents(), pr.index, this.view) : this.currentDissection()),
       maps: this.maps,
     };
   }

@@ -1,9 +1,12 @@
 /**
  * The device's XDP hook while a debug session owns it: netvsc_run_xdp() copies the frame into a
  * page at headroom 256 and runs the program — at full speed (the JIT) for packets no stop can
- * happen in, or under the program stepper, recording every instruction, for the packet the
- * debugger will show (it is rewound afterwards so the user steps through it from the start).
+ * happen in; probed (the interpreter, pausing only at breakpoint instructions so the runtime can
+ * evaluate their conditions, no undo records) for packets a conditional breakpoint might stop in;
+ * or under the program stepper, recording every instruction, for the packet the debugger will
+ * show (it is rewound afterwards so the user steps through it from the start).
  */
+import { Stepper } from '../ebpf/interpreter';
 import { jit } from '../ebpf/jit';
 import type { HelperState } from '../ebpf/helpers';
 import type { BpfProgram } from '../ebpf/program';
@@ -11,7 +14,8 @@ import { ST_FAULT, type LoadedProgram, type Machine, type VmFault } from '../ebp
 import { NETVSC_XDP_HDRM, setRedirect, XDP_ABORTED, type XdpOut, type XdpProgram } from '../netvsc/xdp';
 import { ProgramStepper } from './programStepper';
 
-/** Interfaces bpf_redirect(ifindex) reaches: lo, eth0 and its VF (as the device's own adapter). */
+/** A probed run: pause before each execution of an instruction in `insns` and call `at(pc)`. */
+export interface XdpProbe { insns: ReadonlySet<number>; at: (pc: number) => void }
 
 export class DebugXdpHook implements XdpProgram {
   readonly name: string;
@@ -19,6 +23,10 @@ export class DebugXdpHook implements XdpProgram {
   readonly out: XdpOut;
   /** Record the next run under the stepper. */
   recording = false;
+  /** Probe the next runs (when not recording). */
+  probe: XdpProbe | undefined;
+  private probeStepper: Stepper | undefined;
+  private probeInsns: ReadonlySet<number> | undefined;
   /** The last recorded run. */
   stepper: ProgramStepper | undefined;
   /** The last run's fault, if it faulted. */
@@ -53,6 +61,22 @@ export class DebugXdpHook implements XdpProgram {
       s.run(() => false);
       this.stepper = s;
       faulted = s.status === 'fault';
+    } else if (this.probe) {
+      const { insns, at } = this.probe;
+      let s = this.probeStepper;
+      if (!s || this.probeInsns !== insns) {
+        // One stepper per breakpoint set: its patched copy of the program is made once.
+        s = this.probeStepper = new Stepper(m, this.loaded, 1);
+        s.setBreakpoints(insns);
+        this.probeInsns = insns;
+      } else {
+        m.reset(this.loaded);
+        s.done = false;
+      }
+      if (insns.has(m.pc)) at(m.pc); // continue() never stops where it starts
+      let st = s.continue();
+      while (st === 'breakpoint') { at(m.pc); st = s.continue(); }
+      faulted = st === 'fault';
     } else {
       faulted = m.run(this.loaded, jit) === ST_FAULT;
     }

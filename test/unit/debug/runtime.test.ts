@@ -205,6 +205,88 @@ describe('debug runtime', () => {
     assert.equal(names()[0], 'TX queue');
   });
 
+  it('conditions over registers and maps decided by probing stop exactly where the recorded walk stops, forwards and backwards, output once', async () => {
+    const src = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} bucket SEC(".maps");
+
+SEC("xdp")
+int xdp_probe(struct xdp_md *ctx)
+{
+	unsigned char *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	if (data + 38 > end)
+		return XDP_PASS;
+	__u32 port = data[37];
+	__u32 key = bpf_get_prandom_u32() & 3;
+	__u64 *v = bpf_map_lookup_elem(&bucket, &key);
+	if (v)
+		*v += port;
+	bpf_printk("port %u key %u", port, key);
+	return port == 99 ? XDP_ABORTED : XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+`;
+    const { prog, c } = compile('probe', src);
+    const eth = { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' };
+    const frames = Array.from({ length: 40 }, (_, i) => buildPacket({ eth, ip: { src: '10.0.0.1', dst: '10.0.0.2' }, l4: { udp: { sport: 1, dport: i === 23 ? 99 : (i * 7) % 50 } }, payload: 4 }));
+    const lineOf = (needle: string) => src.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    // The same session twice: B also has a stage breakpoint that never fires (no XDP_TX here),
+    // which makes every packet a recorded walk; A's packets are decided by probes.
+    const session = async (recorded: boolean) => {
+      const out: string[] = [];
+      let wake: (() => void) | undefined;
+      const stops: StopInfo[] = [];
+      const src2: PacketSource = { name: 'mem', count: frames.length, packet: (i) => frames[i], timeNs: (i) => i * 1000 };
+      const rt = new DebugRuntime({ program: prog, packets: src2, sourcePath: c, seed: 3 }, {}, {
+        stopped: (s) => { stops.push(s); wake?.(); }, output: (_c, t) => { if (!/^packets? \d/.test(t)) out.push(t); } /* per-packet verdict lines vs ranges: how A and B summarise */, terminated: () => wake?.(),
+      });
+      rt.setExceptionFilters(['fault', 'aborted']);
+      rt.setLineBreakpoints(c, [
+        { line: lineOf('if (v)'), condition: 'bucket[1] > 60 && bucket[1] < 120' },
+        { line: lineOf('*v += port'), hitCondition: '% 9' },
+        { line: lineOf('bpf_printk'), logMessage: 'b0={bucket[0]} r0={r0}' },
+      ]);
+      if (recorded) assert.deepEqual(rt.setFunctionBreakpoints([{ name: 'tx' }]).map((b) => b.verified), [true]);
+      const snaps: unknown[] = [];
+      const act = async (f: () => Promise<void>) => {
+        const n = stops.length;
+        const p = new Promise<void>((r) => { wake = r; });
+        await f();
+        if (stops.length === n) await p;
+        const s = stops[stops.length - 1];
+        const inProg = rt.stack()[0]?.kind === 'program';
+        snaps.push({
+          reason: s?.reason, exc: s?.exceptionId, packet: rt.packetNumber, line: rt.stack()[0]?.line?.line,
+          regs: inProg ? Array.from({ length: 11 }, (_, r) => rt.evaluate(`r${r}`).result.text) : undefined,
+          bucket: rt.maps.find((m) => m.name === 'bucket')!.entries().map((e) => e.values[0].join(',')),
+          out: out.splice(0),
+        });
+      };
+      await act(() => rt.start());
+      for (let k = 0; k < 7; k++) await act(() => rt.continue());
+      for (let k = 0; k < 5; k++) await act(() => rt.reverseContinue());
+      for (let k = 0; k < 3; k++) await act(() => rt.continue());
+      return snaps;
+    };
+    const probed = await session(false);
+    const walked = await session(true);
+    assert.deepEqual(probed, walked);
+    // And they are real stops: a condition stop, a hit-count stop and the XDP_ABORTED packet (24) among them.
+    const kinds = new Set(probed.map((s) => `${(s as { reason: string }).reason}/${(s as { exc?: string }).exc ?? ''}`));
+    assert.ok(kinds.has('breakpoint/') && kinds.has('exception/aborted'), [...kinds].join(' '));
+    assert.ok(probed.some((s) => (s as { packet: number }).packet === 24));
+    // Each packet's printk and logpoint lines appear once going forward (none during re-execution).
+    const firstRun = probed.slice(0, 6).flatMap((s) => (s as { out: string[] }).out).filter((l) => l.startsWith('[packet '));
+    const nums = firstRun.map((l) => Number(/^\[packet (\d+)\]/.exec(l)![1]));
+    assert.deepEqual(nums, [...nums].sort((a, b) => a - b));
+    assert.equal(new Set(nums).size, nums.length);
+  });
+
   it('hit conditions and typed map values follow VS Code and bpftool conventions', () => {
     // "5" means from the 5th hit on (VS Code's default hit condition semantics), "% 3" every third.
     assert.deepEqual([1, 4, 5, 6].map((h) => hitConditionMet('5', h)), [false, false, true, true]);
