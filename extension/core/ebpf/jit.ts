@@ -106,6 +106,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   const out: string[] = [];
   const emit = (s: string): void => { out.push(s); };
   const memCheck = (pc: number, base: number, o: number, size: number, write: boolean, extraRead: boolean): void => {
+    if (!tableLocals) throw new Error('JIT: region table locals were not declared');
     const lo = write ? 'wLo' : 'rLo', hi = write ? 'wHi' : 'rHi';
     const extra = extraRead ? ` && o >= rLo[id] && o + ${size} <= rHi[id]` : '';
     emit(`id = ${H(base)} >>> 0; o = (${L(base)} >>> 0) + (${o});`);
@@ -196,21 +197,38 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     groupExtent.set(h, [lo, hi]);
     groupBases.add(base);
   }
-  // The hinted regions' bytes (`x{r}b`) are constants of the compiled code (see the factory):
-  // only their windows live in locals, reloaded after helper calls (adjust_head moves them).
+  // The hinted regions' bytes (`x{r}b`, and DataViews `x{r}d` over them) are constants of the
+  // compiled code (see the factory): only their windows live in locals, read from the memory's
+  // fixed-region windows (a constant array too) and reloaded after helper calls (adjust_head
+  // moves the packet's).
   const regionLocals = (decl: boolean): string => [...hinted].map(([r, rw]) => {
     const parts: string[] = [];
-    if (rw & 1) parts.push(`x${r}rl = rLo[${r}]`, `x${r}rh = rHi[${r}]`);
-    if (rw & 2) parts.push(`x${r}wl = wLo[${r}]`, `x${r}wh = wHi[${r}]`);
+    if (rw & 1) parts.push(`x${r}rl = W[${4 * r}]`, `x${r}rh = W[${4 * r + 1}]`);
+    if (rw & 2) parts.push(`x${r}wl = W[${4 * r + 2}]`, `x${r}wh = W[${4 * r + 3}]`);
     return decl ? `let ${parts.join(', ')};` : `${parts.join('; ')};`;
   }).join(' ');
-  const refreshMem = `bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count; ${regionLocals(false)}`;
-  /** A hinted access: `fast` runs on region `r`'s bytes (`x{r}b`) when the window holds, `slow` after the full check. */
+  // Accesses without a hint (map values, helper buffers) check against the whole region table,
+  // held in locals; a program whose accesses all have hints never loads it.
+  let tableLocals = false;
+  for (let i = 0; i < n && !tableLocals; i++) {
+    const c = code[i], cls = c & 7;
+    if (c === OP_LDDW) { i++; continue; }
+    if (cls === 1 || cls === 2 || cls === 3) tableLocals = accessHint[i] === 0 || (cls === 3 && (c & 0xe0) === 0xc0);
+  }
+  const tableRefresh = tableLocals ? 'bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count; ' : '';
+  const refreshMem = `${tableRefresh}${regionLocals(false)}`;
+  /** A failed hint: the exact check through `mem.resolve`, then `slow` on the region's bytes `b`. */
+  const resolveCheck = (pc: number, base: number, o: number, size: number, write: boolean): void => {
+    emit(`id = mem.resolve(${H(base)}, ${L(base)}, ${o}, ${size}, ${write});`);
+    emit(`if (id < 0) { fh = ${H(base)}; fl = ${L(base)}; fo = ${o}; fs = ${size}; fw = ${write}; xk = ${XK_MEMFAULT}; pc = ${pc};${giveBack(pc)} break L; }`);
+    emit('o = mem.offset; b = mem.bytes[id];');
+  };
+  /** A hinted access: `fast` runs on region `r`'s constants when the window holds, `slow` after the full check. */
   const hintedAccess = (pc: number, base: number, o: number, size: number, write: boolean, r: number, fast: string, slow: string): void => {
     const w = write ? 'w' : 'r';
     emit(`o = (${L(base)} >>> 0) + (${o});`);
     emit(`if (${H(base)} === ${r} && o >= x${r}${w}l && o + ${size} <= x${r}${w}h) { ${fast} } else {`);
-    memCheck(pc, base, o, size, write, false);
+    resolveCheck(pc, base, o, size, write);
     emit(`${slow} }`);
   };
   // Acyclic programs (every jump forward, no bpf-to-bpf calls) compile to straight-line code: one
@@ -342,6 +360,17 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         const size = (c & 0x18) === 0x00 ? 4 : (c & 0x18) === 0x08 ? 2 : (c & 0x18) === 0x10 ? 1 : 8;
         const g = groupOf[i];
         const w32 = (B: string): string => `${B}[o] | (${B}[o + 1] << 8) | (${B}[o + 2] << 16) | (${B}[o + 3] << 24)`;
+        // On a hinted region's constants: DataView reads (one unaligned load each in V8's code).
+        const fastValue = (r: number, ctxHi: string): string => {
+          const D = `x${r}d`;
+          if (c === 0x61) return `${dl} = ${D}.getInt32(o, true); ${dh} = ${ctxHi};`;
+          if (c === 0x69) return `${dl} = ${D}.getUint16(o, true); ${dh} = 0;`;
+          if (c === 0x71) return `${dl} = x${r}b[o]; ${dh} = 0;`;
+          if (c === 0x79) return `${dl} = ${D}.getInt32(o, true); ${dh} = ${D}.getInt32(o + 4, true);`;
+          if (c === 0x81) return `${dl} = ${D}.getInt32(o, true); ${dh} = ${dl} >> 31;`;
+          if (c === 0x89) return `${dl} = ${D}.getInt16(o, true); ${dh} = ${dl} >> 31;`;
+          return `${dl} = ${D}.getInt8(o); ${dh} = ${dl} >> 31;`;
+        };
         const value = (B: string, ctxHi: string): string => {
           if (c === 0x61) return `${dl} = ${w32(B)}; ${dh} = ${ctxHi};`;
           if (c === 0x69) return `${dl} = ${B}[o] | (${B}[o + 1] << 8); ${dh} = 0;`;
@@ -353,7 +382,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         };
         const r = accessHint[i];
         if (g < 0 && r !== 0) {
-          hintedAccess(i, s, of, size, false, r, value(`x${r}b`, r === 1 ? 'o < 12 ? 2 : 0' : '0'), value('b', 'id === 1 && o < 12 ? 2 : 0'));
+          hintedAccess(i, s, of, size, false, r, fastValue(r, r === 1 ? 'o < 12 ? 2 : 0' : '0'), value('b', 'id === 1 && o < 12 ? 2 : 0'));
           break;
         }
         if (g >= 0 && r !== 0) {
@@ -363,8 +392,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
             emit(`o = ${L(s)} >>> 0;`);
             emit(`if (${H(s)} === ${r} && o + (${gl}) >= x${r}rl && o + (${gh}) <= x${r}rh) { gok${s} = 1; go${s} = o; } else gok${s} = 0;`);
           }
-          emit(`if (gok${s} === 1) { o = go${s} + (${of}); ${value(`x${r}b`, r === 1 ? 'o < 12 ? 2 : 0' : '0')} } else {`);
-          memCheck(i, s, of, size, false, false);
+          emit(`if (gok${s} === 1) { o = go${s} + (${of}); ${fastValue(r, r === 1 ? 'o < 12 ? 2 : 0' : '0')} } else {`);
+          resolveCheck(i, s, of, size, false);
           emit(`${value('b', 'id === 1 && o < 12 ? 2 : 0')} }`);
           break;
         }
@@ -393,8 +422,15 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
           if (size === 8) st += ` ${B}[o + 4] = ${vh}; ${B}[o + 5] = ${vh} >> 8; ${B}[o + 6] = ${vh} >> 16; ${B}[o + 7] = ${vh} >> 24;`;
           return st;
         };
+        const fastStore = (r: number): string => {
+          const D = `x${r}d`;
+          if (size === 1) return `x${r}b[o] = ${vl};`;
+          if (size === 2) return `${D}.setInt16(o, ${vl}, true);`;
+          if (size === 4) return `${D}.setInt32(o, ${vl}, true);`;
+          return `${D}.setInt32(o, ${vl}, true); ${D}.setInt32(o + 4, ${vh}, true);`;
+        };
         const r = accessHint[i];
-        if (r !== 0) { hintedAccess(i, d, of, size, true, r, store(`x${r}b`), store('b')); break; }
+        if (r !== 0) { hintedAccess(i, d, of, size, true, r, fastStore(r), store('b')); break; }
         memCheck(i, d, of, size, true, false);
         emit(store('b'));
         break;
@@ -493,10 +529,10 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       `function ${fresh ? 'start' : 'run'}(m) {`,
       `if (m !== M) ${bail}`,
       `let ${regDecl};`,
-      'let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;',
+      tableLocals ? 'let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;' : '',
       'const start = m.budgetLeft; let left = start;',
       acyclic ? `if (left < ${n}) ${bail}` : '',
-      `let pc = ${fresh ? 0 : 'm.pc'}, xk = 0, t = 0, id = 0, o = 0, b = bytes[0], fh = 0, fl = 0, fo = 0, fs = 0, fw = false;`,
+      `let pc = ${fresh ? 0 : 'm.pc'}, xk = 0, t = 0, id = 0, o = 0, b = x${REGION_CTX}b, fh = 0, fl = 0, fo = 0, fs = 0, fw = false;`,
       [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
       regionLocals(true),
       acyclic && !fresh ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
@@ -524,7 +560,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   const body = [
     `const seq = ${++compileSeq};`,
     'const M = P.machine, lo = M.lo, hi = M.hi, mem = M.memory, FR = M.frameRet, FS = M.frameSaved;',
-    `const x${REGION_CTX}b = mem.bytes[${REGION_CTX}], x${REGION_PACKET}b = mem.bytes[${REGION_PACKET}], x${REGION_STACK}b = mem.bytes[${REGION_STACK}];`,
+    'const W = mem.fixedWindows;',
+    ...[REGION_CTX, REGION_PACKET, REGION_STACK].map((r) => `const x${r}b = mem.bytes[${r}], x${r}d = new DataView(x${r}b.buffer, x${r}b.byteOffset, x${r}b.byteLength);`),
     fn(false),
     fn(true),
     'return { run: run, start: start, seq: seq };',

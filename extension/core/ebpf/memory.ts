@@ -54,6 +54,12 @@ export class Memory {
   writeLo = new Int32Array(16);
   writeHi = new Int32Array(16);
   names: string[] = [];
+  /**
+   * The windows of the fixed regions (ids below FIRST_DYNAMIC_REGION) again, 4 per region:
+   * readLo, readHi, writeLo, writeHi. Never reallocated (the arrays above grow), so compiled
+   * programs hold it as a constant; `setWindows` keeps both in step.
+   */
+  readonly fixedWindows = new Int32Array(4 * FIRST_DYNAMIC_REGION);
   count = 0;
   /** Regions below this id survive `resetDynamic()`. */
   private staticCount = 0;
@@ -95,9 +101,18 @@ export class Memory {
     this.setWindows(id, 0, bytes.length, 0, writable ? bytes.length : 0);
   }
 
+  /** Sets what may be read and written of region `id`: both windows lie inside its bytes. */
   setWindows(id: number, readLo: number, readHi: number, writeLo: number, writeHi: number): void {
+    const len = this.bytes[id].length;
+    if (!(0 <= readLo && readHi <= len && 0 <= writeLo && writeHi <= len)) {
+      throw new RangeError(`windows [${readLo}, ${readHi}) / [${writeLo}, ${writeHi}) do not fit the ${len} bytes of region ${id} (${this.names[id]})`);
+    }
     this.readLo[id] = readLo; this.readHi[id] = readHi;
     this.writeLo[id] = writeLo; this.writeHi[id] = writeHi;
+    if (id < FIRST_DYNAMIC_REGION) {
+      const w = this.fixedWindows, o = id * 4;
+      w[o] = readLo; w[o + 1] = readHi; w[o + 2] = writeLo; w[o + 3] = writeHi;
+    }
   }
 
   /** Marks the current regions as permanent: `resetDynamic` keeps them. */

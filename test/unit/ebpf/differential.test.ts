@@ -61,7 +61,7 @@ export function generateProgram(rnd: () => number, len: number): BpfInsn[] {
         const size = pick([1, 2, 4, 8]), sz = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 }[size]!;
         const off = (rnd() % 20) === 0 ? 64 - size + 1 + (rnd() % 8) : rnd() % (64 - size + 1);
         const how = rnd() % 3;
-        if (how === 0) I(0x61 | sz, reg(), 9, off);
+        if (how === 0) I((rnd() & 3) === 0 && size < 8 ? 0x81 | sz : 0x61 | sz, reg(), 9, off);
         else if (how === 1) I(0x63 | sz, 9, reg(), off);
         else I(0x62 | sz, 9, 0, off, imm());
         break;

@@ -144,8 +144,11 @@ test('compiled code is bound to the machine that loaded the program: another mac
   assert.equal(b.run(p, jit), ST_EXIT);
   assert.equal(b.r0(), 42n, "b's packet, not the one the code was compiled against");
   assert.equal(b.insnCount, 8);
-  // The fixed regions' bytes never change under compiled code.
+  // The fixed regions' bytes never change under compiled code, and no window reaches past a
+  // region's bytes (compiled code reads hinted regions through DataViews, which would throw).
   assert.throws(() => a.memory.setRegionBytes(REGION_PACKET, new Uint8Array(8), true), /fixed/);
+  assert.throws(() => a.memory.setWindows(REGION_PACKET, 0, 4097, 0, 0), /do not fit the 4096 bytes of region 2 \(pkt\)/);
+  assert.throws(() => a.memory.setWindows(REGION_PACKET, -1, 10, 0, 0), /do not fit/);
 });
 
 test('a fresh start whose budget is shorter than the program hands over to the interpreter with the fresh registers', () => {
