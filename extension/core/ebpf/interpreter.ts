@@ -7,7 +7,7 @@
  * with BREAK_OPCODE in a copy of the code (see `Stepper`).
  */
 import { MAX_BPF_STACK } from './isa';
-import { REGION_CODE, REGION_CTX, REGION_PACKET, STACK_SIZE } from './memory';
+import { REGION_CODE, REGION_CTX, REGION_PACKET, REGION_STACK, STACK_SIZE } from './memory';
 import {
   HelperFn, LoadedProgram, Machine, ST_BREAK, ST_EXIT, ST_FAULT, ST_STEP, ST_TAILCALL, VmEngine, VmFault,
 } from './vm';
@@ -16,6 +16,7 @@ import {
 // transpiled to CommonJS (tsx, esbuild), too slow for the hot loop.
 const CTX: number = REGION_CTX;
 const PKT: number = REGION_PACKET;
+const STACK: number = REGION_STACK;
 
 /** An opcode no valid program has (ALU64 | 0xf0 | X): the stepper patches it in at breakpoints. */
 export const BREAK_OPCODE = 0xff;
@@ -126,298 +127,540 @@ function badInsn(m: Machine, p: LoadedProgram, pc: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The predecoded program: built once per program (and per breakpoint-patched copy), it turns
+// every instruction into a small dense operation number specialised by opcode and operand kind,
+// so the loop below is a single jump-table `switch` with no decoding left to do.
+
+/**
+ * Interpreter operations. K: the operand is the immediate, X: a register. Case labels must stay
+ * literal numbers for V8's jump table, which this same-file const enum gives after transpiling.
+ */
+const enum Op {
+  Mov64K, Mov64X, Add64K, Add64X, Sub64K, Sub64X, Mul64K, Mul64X, Or64K, Or64X, And64K, And64X,
+  Xor64K, Xor64X, Lsh64K, Lsh64X, Rsh64K, Rsh64X, Arsh64K, Arsh64X, Neg64, Movsx64,
+  Div64K, Div64X, Mod64K, Mod64X, Bswap,
+  Mov32K, Mov32X, Add32K, Add32X, Sub32K, Sub32X, Mul32K, Mul32X, Or32K, Or32X, And32K, And32X,
+  Xor32K, Xor32X, Lsh32K, Lsh32X, Rsh32K, Rsh32X, Arsh32K, Arsh32X, Neg32, Movsx32,
+  Div32K, Div32X, Mod32K, Mod32X, Le,
+  Lddw, LdAbs, LdInd,
+  LdxB, LdxH, LdxW, LdxDW, LdxSB, LdxSH, LdxSW,
+  StB, StH, StW, StDW, StxB, StxH, StxW, StxDW, Atomic32, Atomic64,
+  Ja, Gotol,
+  JeqK, JeqX, JneK, JneX, JsetK, JsetX, JgtK, JgtX, JgeK, JgeX, JltK, JltX, JleK, JleX,
+  JsgtK, JsgtX, JsgeK, JsgeX, JsltK, JsltX, JsleK, JsleX,
+  Jeq32K, Jeq32X, Jne32K, Jne32X, Jset32K, Jset32X, Jgt32K, Jgt32X, Jge32K, Jge32X, Jlt32K, Jlt32X,
+  Jle32K, Jle32X, Jsgt32K, Jsgt32X, Jsge32K, Jsge32X, Jslt32K, Jslt32X, Jsle32K, Jsle32X,
+  CallLocal, CallHelper, Callx, Exit,
+  /** BREAK_OPCODE: a debugger breakpoint (not executed). */
+  Break,
+  /** Patched in for one run where the instruction budget or step count ends (not executed). */
+  Stop,
+  /** An opcode no loaded program has, the second slot of an lddw, or the end of the program. */
+  Bad,
+}
+
+/** Raw opcode -> Op (Bad where none). */
+const OP_OF = new Uint8Array(256).fill(Op.Bad);
+{
+  const alu: [number, Op, Op, Op, Op][] = [
+    // BPF_OP, ALU64 K, ALU64 X, ALU32 K, ALU32 X
+    [0x00, Op.Add64K, Op.Add64X, Op.Add32K, Op.Add32X], [0x10, Op.Sub64K, Op.Sub64X, Op.Sub32K, Op.Sub32X],
+    [0x20, Op.Mul64K, Op.Mul64X, Op.Mul32K, Op.Mul32X], [0x30, Op.Div64K, Op.Div64X, Op.Div32K, Op.Div32X],
+    [0x40, Op.Or64K, Op.Or64X, Op.Or32K, Op.Or32X], [0x50, Op.And64K, Op.And64X, Op.And32K, Op.And32X],
+    [0x60, Op.Lsh64K, Op.Lsh64X, Op.Lsh32K, Op.Lsh32X], [0x70, Op.Rsh64K, Op.Rsh64X, Op.Rsh32K, Op.Rsh32X],
+    [0x90, Op.Mod64K, Op.Mod64X, Op.Mod32K, Op.Mod32X], [0xa0, Op.Xor64K, Op.Xor64X, Op.Xor32K, Op.Xor32X],
+    [0xb0, Op.Mov64K, Op.Mov64X, Op.Mov32K, Op.Mov32X], [0xc0, Op.Arsh64K, Op.Arsh64X, Op.Arsh32K, Op.Arsh32X],
+  ];
+  for (const [op, k64, x64, k32, x32] of alu) { OP_OF[0x07 | op] = k64; OP_OF[0x0f | op] = x64; OP_OF[0x04 | op] = k32; OP_OF[0x0c | op] = x32; }
+  OP_OF[0x87] = Op.Neg64; OP_OF[0x84] = Op.Neg32; OP_OF[0xd7] = Op.Bswap; OP_OF[0xdc] = Op.Bswap; OP_OF[0xd4] = Op.Le;
+  OP_OF[0x18] = Op.Lddw;
+  for (const c of [0x20, 0x28, 0x30]) OP_OF[c] = Op.LdAbs;
+  for (const c of [0x40, 0x48, 0x50]) OP_OF[c] = Op.LdInd;
+  OP_OF[0x71] = Op.LdxB; OP_OF[0x69] = Op.LdxH; OP_OF[0x61] = Op.LdxW; OP_OF[0x79] = Op.LdxDW;
+  OP_OF[0x91] = Op.LdxSB; OP_OF[0x89] = Op.LdxSH; OP_OF[0x81] = Op.LdxSW;
+  OP_OF[0x72] = Op.StB; OP_OF[0x6a] = Op.StH; OP_OF[0x62] = Op.StW; OP_OF[0x7a] = Op.StDW;
+  OP_OF[0x73] = Op.StxB; OP_OF[0x6b] = Op.StxH; OP_OF[0x63] = Op.StxW; OP_OF[0x7b] = Op.StxDW;
+  OP_OF[0xc3] = Op.Atomic32; OP_OF[0xdb] = Op.Atomic64;
+  OP_OF[0x05] = Op.Ja; OP_OF[0x06] = Op.Gotol;
+  const jmp: [number, Op, Op, Op, Op][] = [
+    // BPF_OP, JMP K, JMP X, JMP32 K, JMP32 X
+    [0x10, Op.JeqK, Op.JeqX, Op.Jeq32K, Op.Jeq32X], [0x50, Op.JneK, Op.JneX, Op.Jne32K, Op.Jne32X],
+    [0x40, Op.JsetK, Op.JsetX, Op.Jset32K, Op.Jset32X], [0x20, Op.JgtK, Op.JgtX, Op.Jgt32K, Op.Jgt32X],
+    [0x30, Op.JgeK, Op.JgeX, Op.Jge32K, Op.Jge32X], [0xa0, Op.JltK, Op.JltX, Op.Jlt32K, Op.Jlt32X],
+    [0xb0, Op.JleK, Op.JleX, Op.Jle32K, Op.Jle32X], [0x60, Op.JsgtK, Op.JsgtX, Op.Jsgt32K, Op.Jsgt32X],
+    [0x70, Op.JsgeK, Op.JsgeX, Op.Jsge32K, Op.Jsge32X], [0xc0, Op.JsltK, Op.JsltX, Op.Jslt32K, Op.Jslt32X],
+    [0xd0, Op.JsleK, Op.JsleX, Op.Jsle32K, Op.Jsle32X],
+  ];
+  for (const [op, k64, x64, k32, x32] of jmp) { OP_OF[0x05 | op] = k64; OP_OF[0x0d | op] = x64; OP_OF[0x06 | op] = k32; OP_OF[0x0e | op] = x32; }
+  OP_OF[0x8d] = Op.Callx; OP_OF[0x95] = Op.Exit; OP_OF[BREAK_OPCODE] = Op.Break;
+  // 0x85 (call) and the sign-extending movs depend on other fields: see predecode.
+}
+
+/** A program in the interpreter's form. Slot i is instruction i; slot `length` is the end. */
+interface Predecoded {
+  /** The dispatch words it was built from (a breakpoint-patched copy has its own). */
+  readonly packed: Int32Array;
+  /**
+   * 4 ints per slot, so one typed array (one set of V8's checks) serves the whole instruction:
+   * [4i] Op | dst << 8 | src << 12 | off << 16 (legacy loads: off = access size);
+   * [4i+1] the operand (imm, a masked shift count, lddw's low half);
+   * [4i+2] lddw's high half, or for a jump the run length at its target;
+   * [4i+3] for a conditional jump, the run length at the next instruction.
+   */
+  readonly code: Int32Array;
+  /**
+   * Per slot: instructions from here to the end of its run (an lddw counts once). A run ends at a
+   * jump, a bpf-to-bpf call, callx or exit, so control only ever enters a run at its start or
+   * where a run was left off: the budget is charged once per run entered, not per instruction.
+   */
+  readonly runLen: Int32Array;
+}
+
+function predecode(p: LoadedProgram): Predecoded {
+  const { length: n, off, imm, src } = p.code;
+  const packed = p.packed;
+  const code = new Int32Array(4 * (n + 1)), runLen = new Int32Array(n + 1);
+  code[4 * n] = Op.Bad;
+  runLen[n] = 1;
+  const second = new Uint8Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const w = packed[i], raw = w & 0xff;
+    let op: number = OP_OF[raw];
+    let o = off[i], x = imm[i];
+    switch (op) {
+      case Op.Mov64X: if (o !== 0) op = Op.Movsx64; break;
+      case Op.Mov32X: if (o !== 0) op = Op.Movsx32; break;
+      case Op.Lsh64K: case Op.Rsh64K: case Op.Arsh64K: x &= 63; break;
+      case Op.Lsh32K: case Op.Rsh32K: case Op.Arsh32K: x &= 31; break;
+      case Op.LdAbs: case Op.LdInd: o = (raw & 0x18) === 0x10 ? 1 : (raw & 0x18) === 0x08 ? 2 : 4; break;
+      case Op.Bad: if (raw === 0x85) op = src[i] === 1 ? Op.CallLocal : Op.CallHelper; break;
+    }
+    code[4 * i] = op | (w & 0xff00) | (o << 16);
+    code[4 * i + 1] = x;
+    if (op === Op.Lddw) {
+      // The loader guarantees the second slot exists and that no jump lands in it.
+      code[4 * i + 1] = p.constLo[i]; code[4 * i + 2] = p.constHi[i];
+      code[4 * i + 4] = Op.Bad; second[i + 1] = 1;
+      i++;
+    }
+  }
+  // Runs, from the end: a run-ending instruction is a run of 1; the others extend the next one.
+  for (let i = n - 1; i >= 0; i--) {
+    const op = code[4 * i] & 0xff;
+    if (second[i]) runLen[i] = 1;
+    else if (op === Op.Lddw) runLen[i] = 1 + runLen[i + 2];
+    else runLen[i] = op >= Op.Ja && op <= Op.Exit && op !== Op.CallHelper ? 1 : 1 + runLen[i + 1];
+  }
+  // Jumps carry the run lengths where they lead (the loader checked every target is in range).
+  for (let i = 0; i < n; i++) {
+    const op = code[4 * i] & 0xff;
+    if (op === Op.Lddw) { i++; continue; }
+    if (op < Op.Ja || op > Op.Jsle32X) continue;
+    const target = i + 1 + (op === Op.Gotol ? imm[i] : off[i]);
+    code[4 * i + 2] = runLen[target];
+    code[4 * i + 3] = runLen[i + 1];
+  }
+  return { packed, code, runLen };
+}
+
+/** Where a run entered at `pc` must stop after `left` more instructions (it does not fit whole). */
+function stopSlot(code: Int32Array, pc: number, left: number): number {
+  for (; left > 0; left--) pc += (code[4 * pc] & 0xff) === Op.Lddw ? 2 : 1;
+  return pc;
+}
+
+/** A LoadedProgram with the interpreter's cache (see the report: vm.ts could declare it). */
+type WithPredecoded = LoadedProgram & { interp?: Predecoded };
+
+// ---------------------------------------------------------------------------------------------
 // The interpreter loop
 
 /* eslint-disable prefer-const -- per-case scratch variables are declared once per case block */
+/**
+ * Runs `p` on `m` from `m.pc` for at most `maxSteps` instructions (and what is left of the
+ * budget).
+ *
+ * Budget: a run (see `Predecoded.runLen`) is charged whole when control enters it; when it does
+ * not fit, a Stop op is patched in where the budget ends (a single step is the same thing with a
+ * budget of 1). Leaving a run early (exit, fault, helper stop, breakpoint) gives back what was
+ * charged and not executed, so the count and the instruction a budget fault names are exactly
+ * those of per-instruction counting.
+ *
+ * Shape: the inner loop makes no calls on any path that stays in it, so V8's load elimination
+ * keeps the typed arrays' maps, lengths and data pointers across iterations instead of checking
+ * them again on every instruction. Whatever needs a call (helpers, bpf-to-bpf frames, 64-bit
+ * division, atomics, legacy loads, an access outside the fast windows, faults) leaves it for the
+ * outer loop, which executes that one instruction and comes back.
+ */
 function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
-  const ops = p.packed, offs = p.code.off, imms = p.code.imm;
+  let pd = (p as WithPredecoded).interp;
+  if (pd === undefined || pd.packed !== p.packed) pd = (p as WithPredecoded).interp = predecode(p);
+  const code = pd.code, runLen = pd.runLen;
   const lo = m.lo, hi = m.hi, mem = m.memory;
   let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;
+  // The packet and the stack, which most accesses hit, with their windows in locals (a helper
+  // may move the packet's: refreshed after each call).
+  let pkb = bytes[PKT], pkLo = rLo[PKT], pkHi = rHi[PKT], pkWLo = wLo[PKT], pkWHi = wHi[PKT];
+  let stb = bytes[STACK], stLo = rLo[STACK], stHi = rHi[STACK], stWLo = wLo[STACK], stWHi = wHi[STACK];
   let pc = m.pc;
   const start = m.budgetLeft < maxSteps ? m.budgetLeft : maxSteps;
   let left = start;
-  // Small-integer locals initialised once so V8 keeps them untagged.
+  // Set while a Stop op is patched in: the slot, the word it replaced, and the part of the run
+  // after it (not charged).
+  let stopAt = -1, saved = 0, tail = 0;
+  // 1: pc starts a run that is not charged yet.
+  let enter = 1;
   // eslint-disable-next-line no-useless-assignment
   let st = ST_EXIT;
-  // Scratch values are block-local to each case: shared loop-carried locals mixing int32 and
-  // uint32 values would make V8 box them as heap numbers on every instruction.
+  if (!(pc >= 0 && pc <= p.code.length)) {
+    // Only a corrupt resume gets here: one (faulting) instruction.
+    if (left === 0) st = start === maxSteps && start < m.budgetLeft ? ST_STEP : m.budgetFault(pc);
+    else { left--; st = badInsn(m, p, pc); }
+    m.budgetLeft -= start - left; m.insnCount += start - left;
+    return st;
+  }
 
-  loop: for (;;) {
-    if (left === 0) {
-      st = start === maxSteps && start < m.budgetLeft ? ST_STEP : m.budgetFault(pc);
-      break;
+  outer: for (;;) {
+    if (enter !== 0) {
+      enter = 0;
+      const len = runLen[pc];
+      if (len <= left) left -= len;
+      else {
+        if (left === 0) { st = start === maxSteps && start < m.budgetLeft ? ST_STEP : m.budgetFault(pc); break outer; }
+        stopAt = stopSlot(code, pc, left);
+        saved = code[stopAt << 2]; code[stopAt << 2] = Op.Stop; tail = runLen[stopAt];
+        left = 0;
+      }
     }
-    left--;
-    // One load per instruction: code | dst << 8 | src << 12 (past the end: 0, an invalid opcode).
-    const w = ops[pc] | 0, op = w & 0xff, d = (w >> 8) & 15, s = w >> 12;
+    // ---- the fast loop: no calls on any path that continues it --------------------------------
+    inner: for (;;) {
+      const i = pc << 2, w = code[i], d = (w >> 8) & 15, s = (w >> 12) & 15;
+      // Set by the jumps: the length of the run they land in.
+      // eslint-disable-next-line no-useless-assignment
+      let len = 0;
+      switch (w & 0xff) {
+        // ---- ALU64 -------------------------------------------------------------------------
+        case Op.Mov64K: { let b: number; b = code[i + 1]; lo[d] = b; hi[d] = b >> 31; pc++; continue; }
+        case Op.Mov64X: lo[d] = lo[s]; hi[d] = hi[s]; pc++; continue;
+        case Op.Add64K: { let t: number, a: number, b: number; a = lo[d]; b = code[i + 1]; t = (a + b) | 0; hi[d] = (hi[d] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
+        case Op.Add64X: { let t: number, a: number, b: number; a = lo[d]; b = lo[s]; t = (a + b) | 0; hi[d] = (hi[d] + hi[s] + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
+        case Op.Sub64K: { let a: number, b: number; a = lo[d]; b = code[i + 1]; hi[d] = (hi[d] - (b >> 31) - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue; }
+        case Op.Sub64X: { let a: number, b: number; a = lo[d]; b = lo[s]; hi[d] = (hi[d] - hi[s] - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue; }
+        case Op.Mul64K: case Op.Mul64X: { let a: number, b: number, bh: number, a0: number, a1: number, b0: number, b1: number, m1: number, m2: number;
+          a = lo[d];
+          if ((w & 0xff) === Op.Mul64X) { b = lo[s]; bh = hi[s]; } else { b = code[i + 1]; bh = b >> 31; }
+          // umulhi(a, b) inline (a call would cost the loop its cached checks)
+          a0 = a & 0xffff; a1 = a >>> 16; b0 = b & 0xffff; b1 = b >>> 16;
+          m1 = a1 * b0 + ((a0 * b0) >>> 16); m2 = a0 * b1 + (m1 & 0xffff);
+          hi[d] = (Math.imul(hi[d], b) + Math.imul(a, bh) + a1 * b1 + (m1 >>> 16) + (m2 >>> 16)) | 0;
+          lo[d] = Math.imul(a, b); pc++; continue;
+        }
+        case Op.Or64K: { let b: number; b = code[i + 1]; lo[d] |= b; hi[d] |= b >> 31; pc++; continue; }
+        case Op.Or64X: lo[d] |= lo[s]; hi[d] |= hi[s]; pc++; continue;
+        case Op.And64K: { let b: number; b = code[i + 1]; lo[d] &= b; hi[d] &= b >> 31; pc++; continue; }
+        case Op.And64X: lo[d] &= lo[s]; hi[d] &= hi[s]; pc++; continue;
+        case Op.Xor64K: { let b: number; b = code[i + 1]; lo[d] ^= b; hi[d] ^= b >> 31; pc++; continue; }
+        case Op.Xor64X: lo[d] ^= lo[s]; hi[d] ^= hi[s]; pc++; continue;
+        case Op.Lsh64K: case Op.Lsh64X: { let t: number;
+          t = (w & 0xff) === Op.Lsh64X ? lo[s] & 63 : code[i + 1];
+          if (t >= 32) { hi[d] = lo[d] << (t - 32); lo[d] = 0; } else if (t !== 0) { hi[d] = (hi[d] << t) | (lo[d] >>> (32 - t)); lo[d] = lo[d] << t; }
+          pc++; continue;
+        }
+        case Op.Rsh64K: case Op.Rsh64X: { let t: number;
+          t = (w & 0xff) === Op.Rsh64X ? lo[s] & 63 : code[i + 1];
+          if (t >= 32) { lo[d] = hi[d] >>> (t - 32); hi[d] = 0; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >>> t; }
+          pc++; continue;
+        }
+        case Op.Arsh64K: case Op.Arsh64X: { let t: number;
+          t = (w & 0xff) === Op.Arsh64X ? lo[s] & 63 : code[i + 1];
+          if (t >= 32) { lo[d] = hi[d] >> (t - 32); hi[d] = hi[d] >> 31; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >> t; }
+          pc++; continue;
+        }
+        case Op.Neg64: { let t: number; t = (-lo[d]) | 0; hi[d] = (~hi[d] + (t === 0 ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
+        case Op.Movsx64: { let t: number, o: number;
+          o = w >> 16;
+          t = o === 8 ? (lo[s] << 24) >> 24 : o === 16 ? (lo[s] << 16) >> 16 : lo[s];
+          lo[d] = t; hi[d] = t >> 31; pc++; continue;
+        }
+        case Op.Bswap: { let t: number, a: number, b: number;
+          t = code[i + 1]; a = lo[d];
+          if (t === 16) { lo[d] = ((a & 0xff) << 8) | ((a >>> 8) & 0xff); hi[d] = 0; }
+          else if (t === 32) { lo[d] = ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24); hi[d] = 0; }
+          else { b = hi[d]; lo[d] = ((b & 0xff) << 24) | ((b & 0xff00) << 8) | ((b >>> 8) & 0xff00) | (b >>> 24); hi[d] = ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24); }
+          pc++; continue;
+        }
+        // ---- ALU32 -------------------------------------------------------------------------
+        case Op.Mov32K: lo[d] = code[i + 1]; hi[d] = 0; pc++; continue;
+        case Op.Mov32X: lo[d] = lo[s]; hi[d] = 0; pc++; continue;
+        case Op.Add32K: lo[d] = (lo[d] + code[i + 1]) | 0; hi[d] = 0; pc++; continue;
+        case Op.Add32X: lo[d] = (lo[d] + lo[s]) | 0; hi[d] = 0; pc++; continue;
+        case Op.Sub32K: lo[d] = (lo[d] - code[i + 1]) | 0; hi[d] = 0; pc++; continue;
+        case Op.Sub32X: lo[d] = (lo[d] - lo[s]) | 0; hi[d] = 0; pc++; continue;
+        case Op.Mul32K: lo[d] = Math.imul(lo[d], code[i + 1]); hi[d] = 0; pc++; continue;
+        case Op.Mul32X: lo[d] = Math.imul(lo[d], lo[s]); hi[d] = 0; pc++; continue;
+        case Op.Div32K: case Op.Div32X: case Op.Mod32K: case Op.Mod32X: { let a: number, b: number;
+          const op = w & 0xff, isMod = op === Op.Mod32K || op === Op.Mod32X;
+          b = op === Op.Div32X || op === Op.Mod32X ? lo[s] : code[i + 1];
+          a = lo[d];
+          if (b === 0) { if (!isMod) lo[d] = 0; }
+          else if ((w >> 16) === 1) lo[d] = isMod ? (a % b) | 0 : (a / b) | 0;
+          else lo[d] = isMod ? (a >>> 0) % (b >>> 0) : ((a >>> 0) / (b >>> 0)) >>> 0;
+          hi[d] = 0; pc++; continue;
+        }
+        case Op.Or32K: lo[d] |= code[i + 1]; hi[d] = 0; pc++; continue;
+        case Op.Or32X: lo[d] |= lo[s]; hi[d] = 0; pc++; continue;
+        case Op.And32K: lo[d] &= code[i + 1]; hi[d] = 0; pc++; continue;
+        case Op.And32X: lo[d] &= lo[s]; hi[d] = 0; pc++; continue;
+        case Op.Xor32K: lo[d] ^= code[i + 1]; hi[d] = 0; pc++; continue;
+        case Op.Xor32X: lo[d] ^= lo[s]; hi[d] = 0; pc++; continue;
+        case Op.Lsh32K: lo[d] <<= code[i + 1]; hi[d] = 0; pc++; continue;
+        case Op.Lsh32X: lo[d] <<= lo[s] & 31; hi[d] = 0; pc++; continue;
+        case Op.Rsh32K: lo[d] = lo[d] >>> code[i + 1]; hi[d] = 0; pc++; continue;
+        case Op.Rsh32X: lo[d] = lo[d] >>> (lo[s] & 31); hi[d] = 0; pc++; continue;
+        case Op.Arsh32K: lo[d] >>= code[i + 1]; hi[d] = 0; pc++; continue;
+        case Op.Arsh32X: lo[d] >>= lo[s] & 31; hi[d] = 0; pc++; continue;
+        case Op.Neg32: lo[d] = (-lo[d]) | 0; hi[d] = 0; pc++; continue;
+        case Op.Movsx32: { let o: number; o = w >> 16; lo[d] = o === 8 ? (lo[s] << 24) >> 24 : (lo[s] << 16) >> 16; hi[d] = 0; pc++; continue; }
+        case Op.Le: { let t: number; t = code[i + 1]; if (t === 16) lo[d] &= 0xffff; if (t !== 64) hi[d] = 0; pc++; continue; }
+        case Op.Lddw: lo[d] = code[i + 1]; hi[d] = code[i + 2]; pc += 2; continue;
+        // ---- loads and stores: the region table's windows inline; anything else leaves -----
+        case Op.LdxB: { let id: number, o: number;
+          id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
+          if (id === PKT && o >= pkLo && o + 1 <= pkHi) { lo[d] = pkb[o]; hi[d] = 0; pc++; continue; }
+          if (id === STACK && o >= stLo && o + 1 <= stHi) { lo[d] = stb[o]; hi[d] = 0; pc++; continue; }
+          id >>>= 0;
+          if (!(id < nreg && o >= rLo[id] && o + 1 <= rHi[id])) break inner;
+          lo[d] = bytes[id][o]; hi[d] = 0; pc++; continue;
+        }
+        case Op.LdxH: { let id: number, o: number;
+          id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
+          if (id === PKT && o >= pkLo && o + 2 <= pkHi) { lo[d] = pkb[o] | (pkb[o + 1] << 8); hi[d] = 0; pc++; continue; }
+          if (id === STACK && o >= stLo && o + 2 <= stHi) { lo[d] = stb[o] | (stb[o + 1] << 8); hi[d] = 0; pc++; continue; }
+          id >>>= 0;
+          if (!(id < nreg && o >= rLo[id] && o + 2 <= rHi[id])) break inner;
+          const bb = bytes[id];
+          lo[d] = bb[o] | (bb[o + 1] << 8); hi[d] = 0; pc++; continue;
+        }
+        case Op.LdxW: { let id: number, o: number;
+          id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
+          if (id === PKT && o >= pkLo && o + 4 <= pkHi) { lo[d] = pkb[o] | (pkb[o + 1] << 8) | (pkb[o + 2] << 16) | (pkb[o + 3] << 24); hi[d] = 0; pc++; continue; }
+          if (id === STACK && o >= stLo && o + 4 <= stHi) { lo[d] = stb[o] | (stb[o + 1] << 8) | (stb[o + 2] << 16) | (stb[o + 3] << 24); hi[d] = 0; pc++; continue; }
+          id >>>= 0;
+          if (!(id < nreg && o >= rLo[id] && o + 4 <= rHi[id])) break inner;
+          const bb = bytes[id];
+          lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24);
+          // ctx->data, data_end, data_meta: the verifier's ctx rewrite makes them full packet pointers
+          hi[d] = id === CTX && o < 12 ? PKT : 0;
+          pc++; continue;
+        }
+        case Op.LdxDW: { let id: number, o: number;
+          id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
+          if (id === STACK && o >= stLo && o + 8 <= stHi) {
+            lo[d] = stb[o] | (stb[o + 1] << 8) | (stb[o + 2] << 16) | (stb[o + 3] << 24);
+            hi[d] = stb[o + 4] | (stb[o + 5] << 8) | (stb[o + 6] << 16) | (stb[o + 7] << 24);
+            pc++; continue;
+          }
+          id >>>= 0;
+          if (!(id < nreg && o >= rLo[id] && o + 8 <= rHi[id])) break inner;
+          const bb = bytes[id];
+          lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24);
+          hi[d] = bb[o + 4] | (bb[o + 5] << 8) | (bb[o + 6] << 16) | (bb[o + 7] << 24);
+          pc++; continue;
+        }
+        case Op.StB: case Op.StxB: { let id: number, o: number, a: number;
+          id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
+          a = (w & 0xff) === Op.StxB ? lo[s] : code[i + 1];
+          if (id === STACK && o >= stWLo && o + 1 <= stWHi) { stb[o] = a; pc++; continue; }
+          if (id === PKT && o >= pkWLo && o + 1 <= pkWHi) { pkb[o] = a; pc++; continue; }
+          id >>>= 0;
+          if (!(id < nreg && o >= wLo[id] && o + 1 <= wHi[id])) break inner;
+          bytes[id][o] = a; pc++; continue;
+        }
+        case Op.StH: case Op.StxH: { let id: number, o: number, a: number;
+          id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
+          a = (w & 0xff) === Op.StxH ? lo[s] : code[i + 1];
+          if (id === STACK && o >= stWLo && o + 2 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; pc++; continue; }
+          if (id === PKT && o >= pkWLo && o + 2 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pc++; continue; }
+          id >>>= 0;
+          if (!(id < nreg && o >= wLo[id] && o + 2 <= wHi[id])) break inner;
+          const bb = bytes[id];
+          bb[o] = a; bb[o + 1] = a >> 8; pc++; continue;
+        }
+        case Op.StW: case Op.StxW: { let id: number, o: number, a: number;
+          id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
+          a = (w & 0xff) === Op.StxW ? lo[s] : code[i + 1];
+          if (id === STACK && o >= stWLo && o + 4 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; stb[o + 2] = a >> 16; stb[o + 3] = a >> 24; pc++; continue; }
+          if (id === PKT && o >= pkWLo && o + 4 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pkb[o + 2] = a >> 16; pkb[o + 3] = a >> 24; pc++; continue; }
+          id >>>= 0;
+          if (!(id < nreg && o >= wLo[id] && o + 4 <= wHi[id])) break inner;
+          const bb = bytes[id];
+          bb[o] = a; bb[o + 1] = a >> 8; bb[o + 2] = a >> 16; bb[o + 3] = a >> 24; pc++; continue;
+        }
+        case Op.StDW: case Op.StxDW: { let id: number, o: number, a: number, u: number;
+          id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
+          if ((w & 0xff) === Op.StxDW) { a = lo[s]; u = hi[s]; } else { a = code[i + 1]; u = a >> 31; }
+          if (id === STACK && o >= stWLo && o + 8 <= stWHi) {
+            stb[o] = a; stb[o + 1] = a >> 8; stb[o + 2] = a >> 16; stb[o + 3] = a >> 24;
+            stb[o + 4] = u; stb[o + 5] = u >> 8; stb[o + 6] = u >> 16; stb[o + 7] = u >> 24; pc++; continue;
+          }
+          id >>>= 0;
+          if (!(id < nreg && o >= wLo[id] && o + 8 <= wHi[id])) break inner;
+          const bb = bytes[id];
+          bb[o] = a; bb[o + 1] = a >> 8; bb[o + 2] = a >> 16; bb[o + 3] = a >> 24;
+          bb[o + 4] = u; bb[o + 5] = u >> 8; bb[o + 6] = u >> 16; bb[o + 7] = u >> 24; pc++; continue;
+        }
+        // ---- jumps: each ends its run; the next one is charged here when it fits ------------
+        case Op.Ja: pc += 1 + (w >> 16); len = code[i + 2]; break;
+        case Op.Gotol: pc += 1 + code[i + 1]; len = code[i + 2]; break;
+        case Op.JeqK: { let b: number; b = code[i + 1]; if (lo[d] === b && hi[d] === b >> 31) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JeqX: if (lo[d] === lo[s] && hi[d] === hi[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.JneK: { let b: number; b = code[i + 1]; if (lo[d] !== b || hi[d] !== b >> 31) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JneX: if (lo[d] !== lo[s] || hi[d] !== hi[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.JsetK: { let b: number; b = code[i + 1]; if ((lo[d] & b) !== 0 || (hi[d] & (b >> 31)) !== 0) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsetX: if ((lo[d] & lo[s]) !== 0 || (hi[d] & hi[s]) !== 0) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.JgtK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; if (a > u || (a === u && (lo[d] >>> 0) > (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JgtX: { let a: number, b: number; a = hi[d] >>> 0; b = hi[s] >>> 0; if (a > b || (a === b && (lo[d] >>> 0) > (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JgeK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; if (a > u || (a === u && (lo[d] >>> 0) >= (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JgeX: { let a: number, b: number; a = hi[d] >>> 0; b = hi[s] >>> 0; if (a > b || (a === b && (lo[d] >>> 0) >= (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JltK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; if (a < u || (a === u && (lo[d] >>> 0) < (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JltX: { let a: number, b: number; a = hi[d] >>> 0; b = hi[s] >>> 0; if (a < b || (a === b && (lo[d] >>> 0) < (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JleK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; if (a < u || (a === u && (lo[d] >>> 0) <= (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JleX: { let a: number, b: number; a = hi[d] >>> 0; b = hi[s] >>> 0; if (a < b || (a === b && (lo[d] >>> 0) <= (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsgtK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d]; u = b >> 31; if (a > u || (a === u && (lo[d] >>> 0) > (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsgtX: { let a: number, b: number; a = hi[d]; b = hi[s]; if (a > b || (a === b && (lo[d] >>> 0) > (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsgeK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d]; u = b >> 31; if (a > u || (a === u && (lo[d] >>> 0) >= (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsgeX: { let a: number, b: number; a = hi[d]; b = hi[s]; if (a > b || (a === b && (lo[d] >>> 0) >= (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsltK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d]; u = b >> 31; if (a < u || (a === u && (lo[d] >>> 0) < (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsltX: { let a: number, b: number; a = hi[d]; b = hi[s]; if (a < b || (a === b && (lo[d] >>> 0) < (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsleK: { let a: number, b: number, u: number; b = code[i + 1]; a = hi[d]; u = b >> 31; if (a < u || (a === u && (lo[d] >>> 0) <= (b >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        case Op.JsleX: { let a: number, b: number; a = hi[d]; b = hi[s]; if (a < b || (a === b && (lo[d] >>> 0) <= (lo[s] >>> 0))) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break; }
+        // JMP32: compare the low halves only.
+        case Op.Jeq32K: if (lo[d] === code[i + 1]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jeq32X: if (lo[d] === lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jne32K: if (lo[d] !== code[i + 1]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jne32X: if (lo[d] !== lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jset32K: if ((lo[d] & code[i + 1]) !== 0) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jset32X: if ((lo[d] & lo[s]) !== 0) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jgt32K: if ((lo[d] >>> 0) > (code[i + 1] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jgt32X: if ((lo[d] >>> 0) > (lo[s] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jge32K: if ((lo[d] >>> 0) >= (code[i + 1] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jge32X: if ((lo[d] >>> 0) >= (lo[s] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jlt32K: if ((lo[d] >>> 0) < (code[i + 1] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jlt32X: if ((lo[d] >>> 0) < (lo[s] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jle32K: if ((lo[d] >>> 0) <= (code[i + 1] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jle32X: if ((lo[d] >>> 0) <= (lo[s] >>> 0)) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jsgt32K: if (lo[d] > code[i + 1]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jsgt32X: if (lo[d] > lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jsge32K: if (lo[d] >= code[i + 1]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jsge32X: if (lo[d] >= lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jslt32K: if (lo[d] < code[i + 1]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jslt32X: if (lo[d] < lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jsle32K: if (lo[d] <= code[i + 1]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        case Op.Jsle32X: if (lo[d] <= lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        // A run's last instruction: nothing of the run is left to give back.
+        case Op.Exit:
+          if (m.depth !== 0) break inner;
+          st = ST_EXIT; break outer;
+        case Op.Break:
+          left += runLen[pc] - tail;
+          st = ST_BREAK; break outer;
+        default:
+          break inner; // needs a call: the outer loop runs it
+      }
+      // A jump landed on pc: charge its run here when it fits.
+      if (len > left) { enter = 1; continue outer; }
+      left -= len;
+    }
+
+    // ---- one instruction that needs a call -----------------------------------------------------
+    const i = pc << 2, w = code[i], d = (w >> 8) & 15, s = (w >> 12) & 15, op = w & 0xff;
     switch (op) {
-      // ---- ALU64 ---------------------------------------------------------------------------
-      case 0x07: { let t: number, a: number, b: number; a = lo[d]; b = imms[pc]; t = (a + b) | 0; hi[d] = (hi[d] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
-      case 0x0f: { let t: number, a: number, b: number; a = lo[d]; b = lo[s]; t = (a + b) | 0; hi[d] = (hi[d] + hi[s] + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
-      case 0x17: { let a: number, b: number; a = lo[d]; b = imms[pc]; hi[d] = (hi[d] - (b >> 31) - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue; }
-      case 0x1f: { let a: number, b: number; a = lo[d]; b = lo[s]; hi[d] = (hi[d] - hi[s] - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; lo[d] = (a - b) | 0; pc++; continue; }
-      case 0x27: { let a: number, b: number; a = lo[d]; b = imms[pc]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, b >> 31) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue; }
-      case 0x2f: { let a: number, b: number; a = lo[d]; b = lo[s]; hi[d] = (Math.imul(hi[d], b) + Math.imul(a, hi[s]) + umulhi(a, b)) | 0; lo[d] = Math.imul(a, b); pc++; continue; }
-      case 0x37: case 0x3f: case 0x97: case 0x9f: { let u: number, b: number;
-        const isX = (op & 8) !== 0;
-        b = isX ? lo[s] : imms[pc]; u = isX ? hi[s] : b >> 31;
-        const isMod = op >= 0x90;
-        if (b === 0 && u === 0) { if (!isMod) { lo[d] = 0; hi[d] = 0; } pc++; continue; }
-        if (offs[pc] === 1) sdivmod64(hi[d], lo[d], u, b); else udivmod64(hi[d], lo[d], u, b);
+      case Op.Div64K: case Op.Div64X: case Op.Mod64K: case Op.Mod64X: { let u: number, b: number;
+        const isX = op === Op.Div64X || op === Op.Mod64X, isMod = op === Op.Mod64K || op === Op.Mod64X;
+        b = isX ? lo[s] : code[i + 1]; u = isX ? hi[s] : b >> 31;
+        if (b === 0 && u === 0) { if (!isMod) { lo[d] = 0; hi[d] = 0; } pc++; continue outer; }
+        if ((w >> 16) === 1) sdivmod64(hi[d], lo[d], u, b); else udivmod64(hi[d], lo[d], u, b);
         if (isMod) { lo[d] = DIVRES[2]; hi[d] = DIVRES[3]; } else { lo[d] = DIVRES[0]; hi[d] = DIVRES[1]; }
-        pc++; continue;
+        pc++; continue outer;
       }
-      case 0x47: { let b: number; b = imms[pc]; lo[d] |= b; hi[d] |= b >> 31; pc++; continue; }
-      case 0x4f: lo[d] |= lo[s]; hi[d] |= hi[s]; pc++; continue;
-      case 0x57: { let b: number; b = imms[pc]; lo[d] &= b; hi[d] &= b >> 31; pc++; continue; }
-      case 0x5f: lo[d] &= lo[s]; hi[d] &= hi[s]; pc++; continue;
-      case 0xa7: { let b: number; b = imms[pc]; lo[d] ^= b; hi[d] ^= b >> 31; pc++; continue; }
-      case 0xaf: lo[d] ^= lo[s]; hi[d] ^= hi[s]; pc++; continue;
-      case 0x67: case 0x6f: { let t: number;
-        t = (op === 0x6f ? lo[s] : imms[pc]) & 63;
-        if (t >= 32) { hi[d] = lo[d] << (t - 32); lo[d] = 0; } else if (t !== 0) { hi[d] = (hi[d] << t) | (lo[d] >>> (32 - t)); lo[d] = lo[d] << t; }
-        pc++; continue;
+      case Op.LdAbs: case Op.LdInd: {
+        const offset = op === Op.LdInd ? lo[s] + code[i + 1] : code[i + 1];
+        if (!loadPacketLegacy(m, pc, w >> 16, offset)) { m.depth = 0; left += runLen[pc] - 1 - tail; st = ST_EXIT; break outer; }
+        pc++; continue outer;
       }
-      case 0x77: case 0x7f: { let t: number;
-        t = (op === 0x7f ? lo[s] : imms[pc]) & 63;
-        if (t >= 32) { lo[d] = hi[d] >>> (t - 32); hi[d] = 0; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >>> t; }
-        pc++; continue;
-      }
-      case 0xc7: case 0xcf: { let t: number;
-        t = (op === 0xcf ? lo[s] : imms[pc]) & 63;
-        if (t >= 32) { lo[d] = hi[d] >> (t - 32); hi[d] = hi[d] >> 31; } else if (t !== 0) { lo[d] = (lo[d] >>> t) | (hi[d] << (32 - t)); hi[d] = hi[d] >> t; }
-        pc++; continue;
-      }
-      case 0x87: { let t: number; t = (-lo[d]) | 0; hi[d] = (~hi[d] + (t === 0 ? 1 : 0)) | 0; lo[d] = t; pc++; continue; }
-      case 0xb7: { let b: number; b = imms[pc]; lo[d] = b; hi[d] = b >> 31; pc++; continue; }
-      case 0xbf: { let t: number;
-        const off = offs[pc];
-        if (off === 0) { lo[d] = lo[s]; hi[d] = hi[s]; } else {
-          t = off === 8 ? (lo[s] << 24) >> 24 : off === 16 ? (lo[s] << 16) >> 16 : lo[s];
-          lo[d] = t; hi[d] = t >> 31;
-        }
-        pc++; continue;
-      }
-      case 0xd7: { let t: number, a: number;
-        t = imms[pc];
-        if (t === 16) { a = lo[d]; lo[d] = ((a & 0xff) << 8) | ((a >>> 8) & 0xff); hi[d] = 0; } else if (t === 32) { lo[d] = bswap32(lo[d]); hi[d] = 0; } else { a = lo[d]; lo[d] = bswap32(hi[d]); hi[d] = bswap32(a); }
-        pc++; continue;
-      }
-      // ---- ALU32 ---------------------------------------------------------------------------
-      case 0x04: lo[d] = (lo[d] + imms[pc]) | 0; hi[d] = 0; pc++; continue;
-      case 0x0c: lo[d] = (lo[d] + lo[s]) | 0; hi[d] = 0; pc++; continue;
-      case 0x14: lo[d] = (lo[d] - imms[pc]) | 0; hi[d] = 0; pc++; continue;
-      case 0x1c: lo[d] = (lo[d] - lo[s]) | 0; hi[d] = 0; pc++; continue;
-      case 0x24: lo[d] = Math.imul(lo[d], imms[pc]); hi[d] = 0; pc++; continue;
-      case 0x2c: lo[d] = Math.imul(lo[d], lo[s]); hi[d] = 0; pc++; continue;
-      case 0x34: case 0x3c: case 0x94: case 0x9c: { let a: number, b: number;
-        b = (op & 8) !== 0 ? lo[s] : imms[pc];
-        a = lo[d];
-        const isMod = op >= 0x90;
-        if (b === 0) { if (!isMod) lo[d] = 0; }
-        else if (offs[pc] === 1) lo[d] = isMod ? (a % b) | 0 : (a / b) | 0;
-        else lo[d] = isMod ? (a >>> 0) % (b >>> 0) : ((a >>> 0) / (b >>> 0)) >>> 0;
-        hi[d] = 0; pc++; continue;
-      }
-      case 0x44: lo[d] |= imms[pc]; hi[d] = 0; pc++; continue;
-      case 0x4c: lo[d] |= lo[s]; hi[d] = 0; pc++; continue;
-      case 0x54: lo[d] &= imms[pc]; hi[d] = 0; pc++; continue;
-      case 0x5c: lo[d] &= lo[s]; hi[d] = 0; pc++; continue;
-      case 0xa4: lo[d] ^= imms[pc]; hi[d] = 0; pc++; continue;
-      case 0xac: lo[d] ^= lo[s]; hi[d] = 0; pc++; continue;
-      case 0x64: lo[d] <<= imms[pc] & 31; hi[d] = 0; pc++; continue;
-      case 0x6c: lo[d] <<= lo[s] & 31; hi[d] = 0; pc++; continue;
-      case 0x74: lo[d] = lo[d] >>> (imms[pc] & 31); hi[d] = 0; pc++; continue;
-      case 0x7c: lo[d] = lo[d] >>> (lo[s] & 31); hi[d] = 0; pc++; continue;
-      case 0xc4: lo[d] >>= imms[pc] & 31; hi[d] = 0; pc++; continue;
-      case 0xcc: lo[d] >>= lo[s] & 31; hi[d] = 0; pc++; continue;
-      case 0x84: lo[d] = (-lo[d]) | 0; hi[d] = 0; pc++; continue;
-      case 0xb4: lo[d] = imms[pc]; hi[d] = 0; pc++; continue;
-      case 0xbc: {
-        const off = offs[pc];
-        lo[d] = off === 8 ? (lo[s] << 24) >> 24 : off === 16 ? (lo[s] << 16) >> 16 : lo[s];
-        hi[d] = 0; pc++; continue;
-      }
-      case 0xd4: { let t: number; t = imms[pc]; if (t === 16) lo[d] &= 0xffff; if (t !== 64) hi[d] = 0; pc++; continue; }
-      case 0xdc: { let t: number, a: number;
-        t = imms[pc];
-        if (t === 16) { a = lo[d]; lo[d] = ((a & 0xff) << 8) | ((a >>> 8) & 0xff); hi[d] = 0; } else if (t === 32) { lo[d] = bswap32(lo[d]); hi[d] = 0; } else { a = lo[d]; lo[d] = bswap32(hi[d]); hi[d] = bswap32(a); }
-        pc++; continue;
-      }
-      // ---- lddw and legacy packet loads ----------------------------------------------------
-      case 0x18: lo[d] = p.constLo[pc]; hi[d] = p.constHi[pc]; pc += 2; continue;
-      case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { let t: number;
-        t = op;
-        const size = (t & 0x18) === 0x10 ? 1 : (t & 0x18) === 0x08 ? 2 : 4;
-        const offset = t >= 0x40 ? lo[s] + imms[pc] : imms[pc];
-        if (!loadPacketLegacy(m, pc, size, offset)) { m.depth = 0; st = ST_EXIT; break loop; }
-        pc++; continue;
-      }
-      // ---- loads (one case per size: this is the hot path of packet parsing) ------------------
-      case 0x71: { let id: number, o: number;
-        id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
-        if (!(id < nreg && o >= rLo[id] && o + 1 <= rHi[id])) {
-          id = mem.resolve(hi[s], lo[s], offs[pc], 1, false);
-          if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], 1, false); break loop; }
-          o = mem.offset;
-        }
-        lo[d] = bytes[id][o]; hi[d] = 0; pc++; continue; }
-      case 0x69: { let id: number, o: number;
-        id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
-        if (!(id < nreg && o >= rLo[id] && o + 2 <= rHi[id])) {
-          id = mem.resolve(hi[s], lo[s], offs[pc], 2, false);
-          if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], 2, false); break loop; }
-          o = mem.offset;
-        }
-        const bb = bytes[id];
-        lo[d] = bb[o] | (bb[o + 1] << 8); hi[d] = 0; pc++; continue;
-      }
-      case 0x61: { let id: number, o: number;
-        id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
-        if (!(id < nreg && o >= rLo[id] && o + 4 <= rHi[id])) {
-          id = mem.resolve(hi[s], lo[s], offs[pc], 4, false);
-          if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], 4, false); break loop; }
-          o = mem.offset;
-        }
-        const bb = bytes[id];
-        lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24);
-        // ctx->data, data_end, data_meta: the verifier's ctx rewrite makes them full packet pointers
-        hi[d] = id === CTX && o < 12 ? PKT : 0;
-        pc++; continue;
-      }
-      case 0x79: case 0x81: case 0x89: case 0x91: { let t: number, id: number, o: number;
-        t = op;
-        const size = (t & 0x18) === 0x00 ? 4 : (t & 0x18) === 0x08 ? 2 : (t & 0x18) === 0x10 ? 1 : 8;
-        id = hi[s] >>> 0; o = (lo[s] >>> 0) + offs[pc];
-        if (!(id < nreg && o >= rLo[id] && o + size <= rHi[id])) {
-          id = mem.resolve(hi[s], lo[s], offs[pc], size, false);
-          if (id < 0) { st = m.memFault(pc, hi[s], lo[s], offs[pc], size, false); break loop; }
-          o = mem.offset;
-        }
-        const bb = bytes[id];
-        switch (t) {
-          case 0x79: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = bb[o + 4] | (bb[o + 5] << 8) | (bb[o + 6] << 16) | (bb[o + 7] << 24); break;
-          case 0x81: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = lo[d] >> 31; break;
-          case 0x89: lo[d] = ((bb[o] | (bb[o + 1] << 8)) << 16) >> 16; hi[d] = lo[d] >> 31; break;
+      case Op.LdxB: case Op.LdxH: case Op.LdxW: case Op.LdxDW: case Op.LdxSB: case Op.LdxSH: case Op.LdxSW: {
+        const size = op === Op.LdxDW ? 8 : op === Op.LdxW || op === Op.LdxSW ? 4 : op === Op.LdxH || op === Op.LdxSH ? 2 : 1;
+        const id = mem.resolve(hi[s], lo[s], w >> 16, size, false);
+        if (id < 0) { left += runLen[pc] - 1 - tail; st = m.memFault(pc, hi[s], lo[s], w >> 16, size, false); break outer; }
+        const bb = bytes[id], o = mem.offset;
+        switch (op) {
+          case Op.LdxB: lo[d] = bb[o]; hi[d] = 0; break;
+          case Op.LdxH: lo[d] = bb[o] | (bb[o + 1] << 8); hi[d] = 0; break;
+          case Op.LdxW: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = id === CTX && o < 12 ? PKT : 0; break;
+          case Op.LdxDW: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = bb[o + 4] | (bb[o + 5] << 8) | (bb[o + 6] << 16) | (bb[o + 7] << 24); break;
+          case Op.LdxSW: lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); hi[d] = lo[d] >> 31; break;
+          case Op.LdxSH: lo[d] = ((bb[o] | (bb[o + 1] << 8)) << 16) >> 16; hi[d] = lo[d] >> 31; break;
           default: lo[d] = (bb[o] << 24) >> 24; hi[d] = lo[d] >> 31; break;
         }
-        pc++; continue;
+        pc++; continue outer;
       }
-      // ---- stores --------------------------------------------------------------------------
-      case 0x62: case 0x6a: case 0x72: case 0x7a: case 0x63: case 0x6b: case 0x73: case 0x7b: { let t: number, u: number, id: number, o: number, a: number;
-        t = op;
-        const size = (t & 0x18) === 0x00 ? 4 : (t & 0x18) === 0x08 ? 2 : (t & 0x18) === 0x10 ? 1 : 8;
-        id = hi[d] >>> 0; o = (lo[d] >>> 0) + offs[pc];
-        if (!(id < nreg && o >= wLo[id] && o + size <= wHi[id])) {
-          id = mem.resolve(hi[d], lo[d], offs[pc], size, true);
-          if (id < 0) { st = m.memFault(pc, hi[d], lo[d], offs[pc], size, true); break loop; }
-          o = mem.offset;
-        }
-        if (t & 1) { a = lo[s]; u = hi[s]; } else { a = imms[pc]; u = a >> 31; }
-        const bb = bytes[id];
+      case Op.StB: case Op.StH: case Op.StW: case Op.StDW: case Op.StxB: case Op.StxH: case Op.StxW: case Op.StxDW: { let a: number, u: number;
+        const size = op === Op.StB || op === Op.StxB ? 1 : op === Op.StH || op === Op.StxH ? 2 : op === Op.StW || op === Op.StxW ? 4 : 8;
+        const id = mem.resolve(hi[d], lo[d], w >> 16, size, true);
+        if (id < 0) { left += runLen[pc] - 1 - tail; st = m.memFault(pc, hi[d], lo[d], w >> 16, size, true); break outer; }
+        if (op >= Op.StxB) { a = lo[s]; u = hi[s]; } else { a = code[i + 1]; u = a >> 31; }
+        const bb = bytes[id], o = mem.offset;
         bb[o] = a;
         if (size >= 2) { bb[o + 1] = a >> 8; if (size >= 4) { bb[o + 2] = a >> 16; bb[o + 3] = a >> 24; if (size === 8) { bb[o + 4] = u; bb[o + 5] = u >> 8; bb[o + 6] = u >> 16; bb[o + 7] = u >> 24; } } }
-        pc++; continue;
+        pc++; continue outer;
       }
-      // ---- atomics -------------------------------------------------------------------------
-      case 0xc3: case 0xdb: { let id: number, o: number;
-        const size = op === 0xdb ? 8 : 4;
-        id = hi[d] >>> 0; o = (lo[d] >>> 0) + offs[pc];
+      case Op.Atomic32: case Op.Atomic64: { let id: number, o: number;
+        const size = op === Op.Atomic64 ? 8 : 4;
+        id = hi[d] >>> 0; o = (lo[d] >>> 0) + (w >> 16);
         if (!(id < nreg && o >= wLo[id] && o + size <= wHi[id] && o >= rLo[id] && o + size <= rHi[id])) {
-          id = mem.resolve(hi[d], lo[d], offs[pc], size, true);
-          if (id < 0 || mem.resolve(hi[d], lo[d], offs[pc], size, false) < 0) { st = m.memFault(pc, hi[d], lo[d], offs[pc], size, true); break loop; }
+          id = mem.resolve(hi[d], lo[d], w >> 16, size, true);
+          if (id < 0 || mem.resolve(hi[d], lo[d], w >> 16, size, false) < 0) { left += runLen[pc] - 1 - tail; st = m.memFault(pc, hi[d], lo[d], w >> 16, size, true); break outer; }
           o = mem.offset;
         }
-        atomic(m, bytes[id], o, size, imms[pc], s);
-        pc++; continue;
+        atomic(m, bytes[id], o, size, code[i + 1], s);
+        pc++; continue outer;
       }
-      // ---- jumps ---------------------------------------------------------------------------
-      case 0x05: pc += 1 + offs[pc]; continue;
-      case 0x06: pc += 1 + imms[pc]; continue;
-      case 0x15: { let b: number; b = imms[pc]; pc += lo[d] === b && hi[d] === b >> 31 ? 1 + offs[pc] : 1; continue; }
-      case 0x1d: pc += lo[d] === lo[s] && hi[d] === hi[s] ? 1 + offs[pc] : 1; continue;
-      case 0x55: { let b: number; b = imms[pc]; pc += lo[d] !== b || hi[d] !== b >> 31 ? 1 + offs[pc] : 1; continue; }
-      case 0x5d: pc += lo[d] !== lo[s] || hi[d] !== hi[s] ? 1 + offs[pc] : 1; continue;
-      case 0x45: { let b: number; b = imms[pc]; pc += (lo[d] & b) !== 0 || (hi[d] & (b >> 31)) !== 0 ? 1 + offs[pc] : 1; continue; }
-      case 0x4d: pc += (lo[d] & lo[s]) !== 0 || (hi[d] & hi[s]) !== 0 ? 1 + offs[pc] : 1; continue;
-      case 0x2d: { let a: number, b: number; a = hi[d] >>> 0; b = hi[s] >>> 0; pc += a > b || (a === b && (lo[d] >>> 0) > (lo[s] >>> 0)) ? 1 + offs[pc] : 1; continue; }
-      case 0x25: { let u: number, a: number, b: number; b = imms[pc]; a = hi[d] >>> 0; u = (b >> 31) >>> 0; pc += a > u || (a === u && (lo[d] >>> 0) > (b >>> 0)) ? 1 + offs[pc] : 1; continue; }
-      case 0x35: case 0x3d: case 0xa5: case 0xad: case 0xb5: case 0xbd: { let t: number, u: number, b: number;
-        // unsigned 64-bit compares: jgt jge jlt jle
-        t = op;
-        if (t & 8) { b = lo[s]; u = hi[s]; } else { b = imms[pc]; u = b >> 31; }
-        const ah = hi[d] >>> 0, bh = u >>> 0, al = lo[d] >>> 0, bl = b >>> 0;
-        const cmp = ah > bh ? 1 : ah < bh ? -1 : al > bl ? 1 : al < bl ? -1 : 0;
-        const jop = t & 0xf0;
-        const take = jop === 0x20 ? cmp > 0 : jop === 0x30 ? cmp >= 0 : jop === 0xa0 ? cmp < 0 : cmp <= 0;
-        pc += take ? 1 + offs[pc] : 1; continue;
-      }
-      case 0x65: case 0x6d: case 0x75: case 0x7d: case 0xc5: case 0xcd: case 0xd5: case 0xdd: { let t: number, u: number, b: number;
-        // signed 64-bit compares: jsgt jsge jslt jsle
-        t = op;
-        if (t & 8) { b = lo[s]; u = hi[s]; } else { b = imms[pc]; u = b >> 31; }
-        const ah = hi[d], al = lo[d] >>> 0, bl = b >>> 0;
-        const cmp = ah > u ? 1 : ah < u ? -1 : al > bl ? 1 : al < bl ? -1 : 0;
-        const jop = t & 0xf0;
-        const take = jop === 0x60 ? cmp > 0 : jop === 0x70 ? cmp >= 0 : jop === 0xc0 ? cmp < 0 : cmp <= 0;
-        pc += take ? 1 + offs[pc] : 1; continue;
-      }
-      // JMP32: compare the low halves only.
-      case 0x16: pc += lo[d] === imms[pc] ? 1 + offs[pc] : 1; continue;
-      case 0x1e: pc += lo[d] === lo[s] ? 1 + offs[pc] : 1; continue;
-      case 0x56: pc += lo[d] !== imms[pc] ? 1 + offs[pc] : 1; continue;
-      case 0x5e: pc += lo[d] !== lo[s] ? 1 + offs[pc] : 1; continue;
-      case 0x46: pc += (lo[d] & imms[pc]) !== 0 ? 1 + offs[pc] : 1; continue;
-      case 0x4e: pc += (lo[d] & lo[s]) !== 0 ? 1 + offs[pc] : 1; continue;
-      case 0x26: pc += (lo[d] >>> 0) > (imms[pc] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0x2e: pc += (lo[d] >>> 0) > (lo[s] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0x36: pc += (lo[d] >>> 0) >= (imms[pc] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0x3e: pc += (lo[d] >>> 0) >= (lo[s] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0xa6: pc += (lo[d] >>> 0) < (imms[pc] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0xae: pc += (lo[d] >>> 0) < (lo[s] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0xb6: pc += (lo[d] >>> 0) <= (imms[pc] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0xbe: pc += (lo[d] >>> 0) <= (lo[s] >>> 0) ? 1 + offs[pc] : 1; continue;
-      case 0x66: pc += lo[d] > imms[pc] ? 1 + offs[pc] : 1; continue;
-      case 0x6e: pc += lo[d] > lo[s] ? 1 + offs[pc] : 1; continue;
-      case 0x76: pc += lo[d] >= imms[pc] ? 1 + offs[pc] : 1; continue;
-      case 0x7e: pc += lo[d] >= lo[s] ? 1 + offs[pc] : 1; continue;
-      case 0xc6: pc += lo[d] < imms[pc] ? 1 + offs[pc] : 1; continue;
-      case 0xce: pc += lo[d] < lo[s] ? 1 + offs[pc] : 1; continue;
-      case 0xd6: pc += lo[d] <= imms[pc] ? 1 + offs[pc] : 1; continue;
-      case 0xde: pc += lo[d] <= lo[s] ? 1 + offs[pc] : 1; continue;
-      // ---- calls and exit ------------------------------------------------------------------
-      case 0x85: {
-        if (s === 1) {
-          m.pc = pc;
-          if (!m.pushFrame(pc, pc + 1 + imms[pc])) { st = ST_FAULT; break loop; }
-          pc = m.pc; continue;
-        }
+      case Op.CallHelper: {
         const fn = p.helperAt[pc];
-        if (fn === undefined) { st = m.setFault('invalid', pc, `call to helper ${imms[pc]} that is not in the helper table at insn ${pc}`); break loop; }
+        if (fn === undefined) { left += runLen[pc] - 1 - tail; st = m.setFault('invalid', pc, `call to helper ${code[i + 1]} that is not in the helper table at insn ${pc}`); break outer; }
         m.pc = pc;
-        if (!callHelper(m, fn, pc)) { st = ST_FAULT; break loop; }
+        if (!callHelper(m, fn, pc)) { left += runLen[pc] - 1 - tail; st = ST_FAULT; break outer; }
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
-        if (m.pending !== 0) { st = m.takePending(pc); break loop; }
-        pc++; continue;
+        pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
+        stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK];
+        if (m.pending !== 0) { left += runLen[pc] - 1 - tail; st = m.takePending(pc); break outer; }
+        pc++; continue outer;
       }
-      case 0x8d: { let t: number;
+      case Op.CallLocal:
+        m.pc = pc;
+        if (!m.pushFrame(pc, pc + 1 + code[i + 1])) { st = ST_FAULT; break outer; }
+        pc = m.pc; enter = 1; continue outer;
+      case Op.Callx: { let t: number;
         m.pc = pc;
         t = callIndirect(m, p, pc, d);
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
-        if (t === -1) { st = ST_FAULT; break loop; }
-        if (t === -2) { st = m.takePending(pc); break loop; }
-        pc = t; continue;
+        pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
+        stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK];
+        if (t === -1) { st = ST_FAULT; break outer; }
+        if (t === -2) { st = m.takePending(pc); break outer; }
+        pc = t; enter = 1; continue outer;
       }
-      case 0x95:
-        if (m.depth === 0) { st = ST_EXIT; break loop; }
-        m.popFrame(); pc = m.pc; continue;
-      case 0xff: // BREAK_OPCODE, patched in by the Stepper
-        left++;
-        st = ST_BREAK; break loop;
+      case Op.Exit: // from a bpf-to-bpf callee
+        m.popFrame(); pc = m.pc; enter = 1; continue outer;
+      case Op.Stop:
+        st = start === maxSteps && start < m.budgetLeft ? ST_STEP : m.budgetFault(pc);
+        break outer;
       default:
-        st = badInsn(m, p, pc); break loop;
+        left += runLen[pc] - 1 - tail;
+        st = badInsn(m, p, pc); break outer;
     }
   }
+  if (stopAt >= 0) code[stopAt << 2] = saved;
   const executed = start - left;
   m.budgetLeft -= executed;
   m.insnCount += executed;
