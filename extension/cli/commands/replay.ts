@@ -56,7 +56,12 @@ export const replayCommand: CliCommand = {
       if (o.has('--xdp')) {
         const prog = cliXdpLoader(io.cwd)(o.get('--xdp')!, o.get('--section'));
         const r = dev.setXdp(prog);
-        if (r.err) { io.err(`netvsc-lab replay: cannot attach ${o.get('--xdp')}: Error: ${r.extack ?? r.err}\n`); return 1; }
+        if (r.err) {
+          // As `ip link set dev eth0 xdp ...` on Azure: LRO is on by default and the driver refuses.
+          const hint = /not support LRO/.test(r.extack ?? '') ? `  (LRO is on: turn it off first, e.g. --script with the line 'ethtool -K ${dev.ifname} lro off')\n` : '';
+          io.err(`netvsc-lab replay: cannot attach ${o.get('--xdp')}: Error: ${r.extack ?? r.err}\n${hint}`);
+          return 1;
+        }
       }
       let source: PacketSource;
       let capClose: (() => void) | undefined;

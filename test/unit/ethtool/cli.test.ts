@@ -115,6 +115,11 @@ test('replay a scenario with the VF up and an XDP program compiled from C by cla
   assert.match(r.out, /\nXDP verdicts: XDP_DROP 5, XDP_PASS 3\n/);
   assert.match(r.out, /\ndrops: xdp-drop 5\n/);
   assert.match(r.out, /\npath: synthetic 0, vf 8\n/);
+  // Without the script LRO is on (Azure's default) and the driver refuses the program, as `ip link` would.
+  const refused = await run('replay', '--scenario', 'sc.json', '--xdp', resolve('examples/xdp/xdp_drop_udp.c'));
+  assert.equal(refused.code, 1);
+  assert.equal(refused.err, `netvsc-lab replay: cannot attach ${resolve('examples/xdp/xdp_drop_udp.c')}: Error: hv_netvsc: XDP: not support LRO\n` +
+    "  (LRO is on: turn it off first, e.g. --script with the line 'ethtool -K eth0 lro off')\n");
 });
 
 test('the bundled CLI as a process: stdout, stderr and the exit status reach the shell', async () => {
