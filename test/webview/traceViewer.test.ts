@@ -70,6 +70,7 @@ function standIn(theme: string, state: unknown): string {
 }
 
 let savedState: unknown = null;
+let destWidth = -1;
 
 async function openPage(theme: 'vscode-dark' | 'vscode-light', state: unknown = null, server: () => TraceViewServer = () => srv): Promise<Page> {
   const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -186,6 +187,40 @@ describe('trace viewer webview (Chromium)', () => {
     await page.waitForFunction(() => document.querySelector('.ntv-th[data-col="length"]')?.getAttribute('aria-sort') === 'none');
   });
 
+  test('dragging a header\'s edge resizes its column in the header and every row; arrows nudge, double-click resets; not a sort', async () => {
+    // (No named functions inside page.evaluate: tsx would wrap them in a helper the page lacks.)
+    const widths = () => page.evaluate(() => ({
+      th: Math.round(document.querySelector('.ntv-th[data-col="source"]')?.getBoundingClientRect().width ?? -1),
+      td: Math.round(document.querySelector('.ntv-row:not([hidden])')?.children[2]?.getBoundingClientRect().width ?? -1),
+    }));
+    const before = await widths();
+    assert.equal(before.td, before.th);
+    const grip = page.locator('.ntv-th[data-col="source"] .ntv-resize');
+    const box = (await grip.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 30, box.y + box.height / 2, { steps: 3 });
+    await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2, { steps: 3 });
+    await page.mouse.up();
+    const wider = await widths();
+    assert.equal(wider.th, before.th + 60);
+    assert.equal(wider.td, wider.th, 'the rows follow the header');
+    assert.equal(await page.locator('.ntv-th[data-col="source"]').getAttribute('aria-sort'), 'none');
+    await grip.focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal((await widths()).th, before.th + 68);
+    await grip.dblclick();
+    assert.deepEqual(await widths(), before);
+    // Leave Destination 40 px wider for the state test below.
+    const g2 = page.locator('.ntv-th[data-col="destination"] .ntv-resize');
+    const b2 = (await g2.boundingBox())!;
+    await page.mouse.move(b2.x + 3, b2.y + 5);
+    await page.mouse.down();
+    await page.mouse.move(b2.x + 43, b2.y + 5, { steps: 4 });
+    await page.mouse.up();
+    destWidth = await page.evaluate(() => Math.round(document.querySelector('.ntv-th[data-col="destination"]')!.getBoundingClientRect().width));
+  });
+
   test('filter bar: red with the error column, completion, green, Enter applies and shows the count', async () => {
     const input = page.locator('#ntv-filter');
     // Typing in the packet list starts a display filter (Wireshark's behaviour).
@@ -286,6 +321,7 @@ describe('trace viewer webview (Chromium)', () => {
     await page.close();
     const p2 = await openPage('vscode-light', savedState);
     assert.equal(await p2.locator('#ntv-filter').inputValue(), 'udp.dstport == 9');
+    assert.equal(await p2.evaluate(() => Math.round(document.querySelector('.ntv-th[data-col="destination"]')!.getBoundingClientRect().width)), destWidth);
     await p2.waitForSelector('.ntv-row.selected', { timeout: 10_000 });
     const discard = fx.templates.findIndex((t) => t.kind === 'udp-discard');
     assert.equal((await p2.locator('.ntv-row.selected .ntv-td').allInnerTexts())[0], String(discard + CYCLE + 1));

@@ -56,7 +56,12 @@ export interface ListEvents {
   activate(packet: number): void;
   /** Rows fetched or scrolled: for state saving. */
   scrolled(firstRow: number): void;
+  /** A column was resized (or reset by double click): the widths set by hand, in px. */
+  resized?(widths: Partial<Record<ColumnId, number>>): void;
 }
+
+/** Narrowest a column can be dragged to (px). */
+const MIN_COL_PX = 24;
 
 export class PacketList {
   readonly el: HTMLElement;
@@ -66,6 +71,8 @@ export class PacketList {
   private readonly spacer: HTMLElement;
   private rowEls: HTMLElement[] = [];
   private columns: ColumnDef[] = COLUMNS;
+  /** Widths set by dragging a header's edge (px); the others keep their default. */
+  private widths: Partial<Record<ColumnId, number>> = {};
   private viewId = 0;
   total = 0;
   private readonly pages = new Map<number, Page>();
@@ -100,7 +107,7 @@ export class PacketList {
     this.viewport.append(this.layer, this.spacer);
     this.el.append(this.header, this.viewport);
     if (!meta.hasDeviceTrace) this.columns = COLUMNS.filter((c) => !c.device);
-    this.el.style.setProperty('--ntv-cols', this.columns.map((c) => c.width).join(' '));
+    this.applyWidths();
     this.buildHeader();
     this.viewport.addEventListener('scroll', () => this.schedule());
     new ResizeObserver(() => this.layout()).observe(this.viewport);
@@ -132,8 +139,64 @@ export class PacketList {
       const s = this.sort;
       h.setAttribute('aria-sort', s && s.column === c.id ? (s.descending ? 'descending' : 'ascending') : 'none');
       h.addEventListener('click', () => this.clickSort(c.id));
+      if (c.id !== 'info') h.append(this.resizeHandle(c, h)); // Info takes what is left
       this.header.append(h);
     }
+  }
+
+  /** The drag handle on a header's right edge (Wireshark's column resizing): drag, arrow keys, double click resets. */
+  private resizeHandle(c: ColumnDef, th: HTMLElement): HTMLElement {
+    const grip = document.createElement('div');
+    grip.className = 'ntv-resize';
+    grip.setAttribute('role', 'separator');
+    grip.setAttribute('aria-orientation', 'vertical');
+    grip.setAttribute('aria-label', `Resize ${c.title}`);
+    grip.tabIndex = -1;
+    grip.title = 'Drag to resize; double-click for the default width';
+    const set = (px: number | undefined): void => {
+      if (px === undefined) delete this.widths[c.id]; else this.widths[c.id] = Math.max(MIN_COL_PX, Math.round(px));
+      this.applyWidths();
+    };
+    grip.addEventListener('click', (e) => e.stopPropagation()); // not a sort
+    grip.addEventListener('dblclick', (e) => { e.stopPropagation(); set(undefined); this.events.resized?.({ ...this.widths }); });
+    grip.addEventListener('pointerdown', (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      grip.setPointerCapture(e.pointerId);
+      const x0 = e.clientX, w0 = th.getBoundingClientRect().width;
+      const move = (m: PointerEvent) => set(w0 + m.clientX - x0);
+      const up = () => {
+        grip.removeEventListener('pointermove', move);
+        grip.removeEventListener('pointerup', up);
+        grip.removeEventListener('pointercancel', up);
+        this.events.resized?.({ ...this.widths });
+      };
+      grip.addEventListener('pointermove', move);
+      grip.addEventListener('pointerup', up);
+      grip.addEventListener('pointercancel', up);
+    });
+    grip.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+      e.preventDefault();
+      e.stopPropagation();
+      set(th.getBoundingClientRect().width + (e.key === 'ArrowRight' ? 8 : -8));
+      this.events.resized?.({ ...this.widths });
+    });
+    return grip;
+  }
+
+  /** Widths set by hand (restored from the webview's state). */
+  setColumnWidths(w: Partial<Record<ColumnId, number>> | undefined): void {
+    this.widths = {};
+    for (const c of this.columns) {
+      const px = w?.[c.id];
+      if (c.id !== 'info' && typeof px === 'number' && Number.isFinite(px)) this.widths[c.id] = Math.max(MIN_COL_PX, Math.round(px));
+    }
+    this.applyWidths();
+  }
+
+  private applyWidths(): void {
+    this.el.style.setProperty('--ntv-cols', this.columns.map((c) => (this.widths[c.id] !== undefined ? `${this.widths[c.id]}px` : c.width)).join(' '));
   }
 
   /** Click on a header: ascending, then descending, then capture order again. */

@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
-import { RpcClient, type OpenResult, type SortSpec, type TimeFormat } from '../../extension/core/traceview/protocol';
+import { RpcClient, type ColumnId, type OpenResult, type SortSpec, type TimeFormat } from '../../extension/core/traceview/protocol';
 import { Charts } from './charts';
 import { DetailPane } from './detail';
 import { FilterBar } from './filterBar';
@@ -15,7 +15,7 @@ import { connectHost } from './host';
 import { PacketList } from './list';
 import { PathView } from './pathView';
 
-interface SavedState { filter: string; sort: SortSpec | null; timeFormat: TimeFormat; packet: number; firstRow: number; tab: number }
+interface SavedState { filter: string; sort: SortSpec | null; timeFormat: TimeFormat; packet: number; firstRow: number; tab: number; widths?: Partial<Record<ColumnId, number>> }
 
 const host = connectHost();
 const rpc = new RpcClient((m) => host.post(m));
@@ -55,7 +55,7 @@ async function start(): Promise<void> {
     return;
   }
   const saved = host.getState<SavedState>();
-  const state: SavedState = { filter: saved?.filter ?? '', sort: saved?.sort ?? null, timeFormat: saved?.timeFormat ?? 'relative', packet: saved?.packet ?? -1, firstRow: saved?.firstRow ?? 0, tab: saved?.tab ?? 0 };
+  const state: SavedState = { filter: saved?.filter ?? '', sort: saved?.sort ?? null, timeFormat: saved?.timeFormat ?? 'relative', packet: saved?.packet ?? -1, firstRow: saved?.firstRow ?? 0, tab: saved?.tab ?? 0, widths: saved?.widths };
   const save = () => host.setState(state);
 
   let viewId = 0;
@@ -82,9 +82,11 @@ async function start(): Promise<void> {
     sort: (spec) => { state.sort = spec; save(); list.setSort(spec); void applyView(state.filter, true); },
     activate: (packet) => { void rpc.request('action', { kind: 'stepThrough', packet }).then((r) => setNote(r.message), (e: Error) => setNote(e.message)); },
     scrolled: (first) => { if (state.firstRow !== first) { state.firstRow = first; save(); } },
+    resized: (widths) => { state.widths = widths; save(); },
   });
   viewer.list = list;
   list.setSort(state.sort);
+  list.setColumnWidths(state.widths);
   list.setTimeFormat(state.timeFormat);
 
   let shown = -1;
