@@ -238,28 +238,35 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   // A block that jumps back to its own start (a single-block loop: clang's unrolled-by-one
   // `for` bodies) runs in its own `for (;;)`: the back edge stays inside V8's loop instead of
   // going through the switch.
+  // A program whose only backward jumps are such self-loops (and without bpf-to-bpf calls) is
+  // `structured`: it keeps the straight-line layout, each self-loop block a `for (;;)` in it;
+  // only the per-block budget compares come back (a loop may run any number of times).
   const selfLoop = new Uint8Array(n + 1);
   const leaderBetween = (t: number, i: number): boolean => { for (let j = t + 1; j <= i; j++) if (leaders[j]) return true; return false; };
-  if (!acyclic) {
-    for (let i = 0; i < n; i++) {
-      const c = code[i], cls = c & 7;
-      if (c === OP_LDDW) { i++; continue; }
-      if ((cls !== 5 && cls !== 6) || c === 0x85 || c === 0x8d || (c & 0xf0) === 0x90) continue;
-      const t = i + 1 + (c === 0x06 ? imm[i] : off[i]);
-      if (t >= 0 && t <= i && !leaderBetween(t, i)) selfLoop[t] = 1;
+  let structured = true;
+  for (let i = 0; i < n; i++) {
+    const c = code[i], cls = c & 7;
+    if (c === OP_LDDW) { i++; continue; }
+    if ((cls !== 5 && cls !== 6) || (c & 0xf0) === 0x90) continue;
+    if ((c === 0x85 && src[i] !== 0) || c === 0x8d) { structured = false; continue; }
+    if (c === 0x85) continue;
+    const t = i + 1 + (c === 0x06 ? imm[i] : off[i]);
+    if (t >= 0 && t <= i) {
+      if (!leaderBetween(t, i)) selfLoop[t] = 1; else structured = false;
     }
   }
   let cur = 0, block = 0;
   const targets = new Set<number>();
   const goTo = (target: number): string => {
-    if (!acyclic) return selfLoop[target] && target <= cur && !leaderBetween(target, cur) ? `continue B${target};` : `pc = ${target}; continue L;`;
+    if (selfLoop[target] && target <= cur && !leaderBetween(target, cur)) return `continue B${target};`;
+    if (!structured) return `pc = ${target}; continue L;`;
     targets.add(target);
     return `break T${target};`;
   };
   const jump = (cond: string, target: number): void => { emit(`if (${cond}) { ${goTo(target)} }`); };
 
   for (let i = 0; i < n; i++) {
-    if (acyclic && leaders[i] && i > 0) emit('}'); // closes T_i
+    if (structured && leaders[i] && i > 0) emit('}'); // closes T_i
     if (leaders[i]) {
       let len = 0;
       for (let j = i; j < n; j++) {
@@ -267,7 +274,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         len++;
         if (code[j] === OP_LDDW) j++;
       }
-      emit(acyclic ? `left -= ${len};` : `case ${i}: ${selfLoop[i] ? `B${i}: for (;;) { ` : ''}if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`);
+      const check = `if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`;
+      emit(acyclic ? `left -= ${len};` : `${structured ? '' : `case ${i}: `}${selfLoop[i] ? `B${i}: for (;;) { ` : ''}${check}`);
     }
     if (leaders[i]) block = i;
     cur = i;
@@ -490,8 +498,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
         emit(`if (t === -1) { pc = ${i}; xk = ${XK_FAULTSET}; break L; } if (t === -2) { pc = ${i}; xk = ${XK_PENDING}; break L; } pc = t; continue L;`);
         break;
       case 0x95:
-        // Acyclic code has no calls and is entered at pc 0 with depth 0 only: exit ends the run.
-        if (acyclic) { emit(`pc = ${i}; xk = ${XK_EXIT}; break L;`); break; }
+        // Structured code has no calls and is entered at pc 0 with depth 0 only: exit ends the run.
+        if (structured) { emit(`pc = ${i}; xk = ${XK_EXIT}; break L;`); break; }
         emit(`if (m.depth === 0) { pc = ${i}; xk = ${XK_EXIT}; break L; }`);
         emit(`t = --m.depth; pc = FR[t]; t <<= 3; r6l = FS[t]; r6h = FS[t + 1]; r7l = FS[t + 2]; r7h = FS[t + 3]; r8l = FS[t + 4]; r8h = FS[t + 5]; r9l = FS[t + 6]; r9h = FS[t + 7]; r10l = (r10l + 512) | 0; continue L;`);
         break;
@@ -501,7 +509,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     if (selfLoop[block] && (i + 1 >= n || leaders[i + 1])) emit('break; }');
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
-  if (acyclic) {
+  if (structured) {
     emit(`} pc = ${n}; xk = ${XK_BAD};`);
   } else {
     emit(`case ${n}: pc = ${n}; xk = ${XK_BAD}; break L;`);
@@ -535,10 +543,10 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       `let pc = ${fresh ? 0 : 'm.pc'}, xk = 0, t = 0, id = 0, o = 0, b = x${REGION_CTX}b, fh = 0, fl = 0, fo = 0, fs = 0, fw = false;`,
       [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
       regionLocals(true),
-      acyclic && !fresh ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
-      acyclic ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
+      structured && !fresh ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
+      structured ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
       blockCode,
-      acyclic ? '}' : '} }',
+      structured ? '}' : '} }',
       fresh ? `if (xk === ${XK_EXIT}) { lo[0] = r0l; hi[0] = r0h; m.pc = pc; m.budgetLeft = left; m.insnCount += start - left; return 0; }` : '',
       `${syncOut(ALL)} ${freshOut}`,
       'm.pc = pc; m.budgetLeft = left; m.insnCount += start - left;',

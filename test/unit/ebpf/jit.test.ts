@@ -76,6 +76,8 @@ test('a budget that runs out inside a block faults at the same instruction as th
     assert.deepEqual(r[1], r[0], `budget ${budget}`);
     assert.equal(r[0].st, ST_FAULT);
   }
+  // A single-block loop keeps the straight-line layout: no dispatch switch.
+  assert.doesNotMatch(compiled(new Machine().load({ insns, maps: [] })).source, /switch \(pc\)/);
 });
 
 test('resuming in the middle of a block (after single steps) continues correctly on the JIT', () => {
