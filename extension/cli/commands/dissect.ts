@@ -1,12 +1,35 @@
-import { fieldsText } from '../../core/packet/dissection';
+import { BLOCK_EPB, BLOCK_PB } from '../../core/packet/capture';
+import { DissectContext, dissectFrame, type FrameInfo } from '../../core/packet/dissect';
+import { Dissection } from '../../core/packet/dissection';
 import { fieldByAbbrev } from '../../core/packet/fields';
-import { openCaptureFile } from '../../core/packet/fileSource';
-import { CaptureSession } from '../../core/packet/session';
+import { FieldsOutput } from '../../core/packet/fieldsOutput';
+import { openFileSource } from '../../core/packet/fileSource';
 import { compileFilter, FilterSyntaxError } from '../../core/packet/filter';
-import { UsageError, type CliCommand } from '../io';
+import { readPacketOptionsAt } from '../../core/packet/pcapng';
+import { dissectPlain, isPlainField } from '../../core/packet/plain';
+import { streamCapture } from '../../core/packet/reader';
+import { fillFrameInfo } from '../../core/packet/session';
+import { processIO, UsageError, type CliCommand } from '../io';
+import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-/** `netvsc-lab dissect FILE -e FIELD ... [-Y FILTER]`: tshark -T fields output. */
+/** Writes all of `bytes` to fd 1, waiting while a non-blocking pipe is full. */
+function writeStdout(bytes: Uint8Array): void {
+  let o = 0;
+  while (o < bytes.length) {
+    try { o += writeSync(1, bytes, o, bytes.length - o); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/**
+ * `netvsc-lab dissect FILE -e FIELD ... [-Y FILTER]`: tshark -T fields output, in one streaming
+ * pass over the file (4 MiB read window, nothing kept per packet). Packets whose requested fields
+ * the plain dissector covers are read in place; the rest go through the full dissector, in capture
+ * order so conversation state (tcp.stream, relative sequence numbers) is what tshark shows.
+ */
 export const dissectCommand: CliCommand = {
   name: 'dissect',
   summary: 'Print fields of every packet of a pcap/pcapng file, like tshark -T fields',
@@ -44,22 +67,43 @@ export const dissectCommand: CliCommand = {
         throw e;
       }
     }
-    const cap = openCaptureFile(resolve(io.cwd, file));
+    const src = openFileSource(resolve(io.cwd, file));
     try {
-      const session = new CaptureSession(cap, { validateChecksums: validate, withComments: fields.includes('frame.comment') || !!filterText?.includes('frame.comment') });
-      session.scratch.only([...ids, ...(filter?.fields ?? [])]);
-      let outBuf = '';
-      session.forEach((i, d) => {
-        if (filter && !filter.matchDissection(d, i)) return;
-        let line = '';
-        for (let k = 0; k < ids.length; k++) line += (k ? '\t' : '') + fieldsText(d, ids[k]);
-        outBuf += line + '\n';
-        if (outBuf.length > 1 << 16) { io.out(outBuf); outBuf = ''; }
-      });
-      if (outBuf) io.out(outBuf);
-      for (const w of cap.warnings) io.err(`netvsc-lab dissect: warning: ${file}: ${w.message}\n`);
-      if (cap.error) { io.err(`netvsc-lab dissect: ${file}: ${cap.error.message}\n`); return 1; }
+      const wanted = [...new Set([...ids, ...(filter?.fields ?? [])])];
+      const withComments = wanted.some((f) => fieldByAbbrev('frame.comment')!.id === f);
+      const plain = wanted.every(isPlainField);
+      const ctx = new DissectContext();
+      ctx.validateChecksums = validate;
+      const d = new Dissection();
+      d.only(wanted);
+      const info: FrameInfo = {
+        number: 0, hasTime: true, tsSec: 0, tsNsec: 0, relSec: 0, relNsec: 0, deltaSec: 0, deltaNsec: 0, capLen: 0, origLen: 0, iface: 0, linkType: 1,
+      };
+      let firstSec = 0, firstNsec = 0, prevSec = 0, prevNsec = 0;
+      // Writing to this process's stdout, the bytes go straight to fd 1 (no string round trip).
+      const out = new FieldsOutput((t) => io.out(t), 1 << 16, io === processIO ? writeStdout : undefined);
+      const scan = streamCapture(src, (p, res) => {
+        if (p.index === 0) { firstSec = prevSec = p.tsSec; firstNsec = prevNsec = p.tsNsec; }
+        const linkType = res.interfaces[p.iface]?.linkType ?? 1;
+        if (!plain || !dissectPlain(p.buf, p.at, p.capLen, p.origLen, linkType, p.index + 1, d)) {
+          fillFrameInfo(info, res, p.iface, p.index, p.tsSec, p.tsNsec, p.block, p.capLen, p.origLen, firstSec, firstNsec, prevSec, prevNsec);
+          const little = res.sectionLittleEndian[res.interfaces[p.iface]?.section ?? 0] ?? true;
+          info.comments = withComments && (p.block === BLOCK_EPB || p.block === BLOCK_PB)
+            ? readPacketOptionsAt(src, p.dataOffset, p.capLen, p.block, little).comments : undefined;
+          dissectFrame(p.buf.subarray(p.at, p.at + p.capLen), info, ctx, d);
+        }
+        prevSec = p.tsSec; prevNsec = p.tsNsec;
+        if (filter && !filter.matchDissection(d, p.index)) return;
+        for (let k = 0; k < ids.length; k++) {
+          if (k) out.tab();
+          out.field(d, ids[k]);
+        }
+        out.endLine();
+      }, { chunkSize: 1 << 22 });
+      out.end();
+      for (const w of scan.warnings) io.err(`netvsc-lab dissect: warning: ${file}: ${w.message}\n`);
+      if (scan.error) { io.err(`netvsc-lab dissect: ${file}: ${scan.error.message}\n`); return 1; }
       return 0;
-    } finally { cap.close(); }
+    } finally { src.close(); }
   },
 };

@@ -10,11 +10,15 @@
  *       indexed; recoverable oddities go to `capture.warnings`.
  *   memorySource(bytes) -> ByteSource
  *   Capture: format, interfaces[], count, index (PacketIndex), packet(i) -> Uint8Array,
+ *       packetRef?(i, out) -> out (the bytes in place: buf, off, len; no allocation),
  *       linkType(i), timestamp(i) -> { sec, nsec }, comments(i) -> string[], indexBytes()
  *   PacketIndex columns: dataOffset (Float64Array, file offset of the packet bytes), capLen, origLen
  *       (Uint32Array), tsSec (Float64Array), tsNsec (Uint32Array), iface (Uint16Array), block (Uint8Array:
  *       BLOCK_* kind, tells where the options are) — 31 bytes per packet after `trim()`.
  *   CaptureFormatError: thrown by `openCaptureOrThrow` for callers that want an exception.
+ *   PacketSink: what scanners push records into (PacketIndex, or streamCapture's consumer).
+ *   ChunkedReader(src, chunkSize = 4 MiB, reuse = false): sequential windows; with `reuse` and a
+ *       source that has readInto, one buffer is refilled in place (streaming, nothing allocated).
  */
 
 export interface ByteSource {
@@ -22,12 +26,16 @@ export interface ByteSource {
   readonly size: number;
   /** Up to `length` bytes at `offset` (shorter only at the end of the source). */
   read(offset: number, length: number): Uint8Array;
+  /** Optional: copies up to `length` bytes at `offset` into `into` (from 0); returns how many. */
+  readInto?(offset: number, into: Uint8Array, length: number): number;
+  /** Optional: the whole source, when it is held in memory (walked in place, no reads). */
+  readonly bytes?: Uint8Array;
   /** A name for messages (file path). */
   readonly name: string;
 }
 
 export function memorySource(bytes: Uint8Array, name = '<memory>'): ByteSource {
-  return { size: bytes.length, name, read: (o, l) => bytes.subarray(o, Math.min(o + l, bytes.length)) };
+  return { size: bytes.length, name, bytes, read: (o, l) => bytes.subarray(o, Math.min(o + l, bytes.length)) };
 }
 
 export interface CaptureInterface {
@@ -53,7 +61,16 @@ export const BLOCK_EPB = 1;
 export const BLOCK_SPB = 2;
 export const BLOCK_PB = 3;
 
-export class PacketIndex {
+/**
+ * Where a format scanner puts each packet record it finds: the index, or a streaming consumer.
+ * `push` may move the scanner's ChunkedReader window (a streaming consumer reads the packet
+ * bytes through it): scanners call it last for a record.
+ */
+export interface PacketSink {
+  push(dataOffset: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, iface: number, block: number): void;
+}
+
+export class PacketIndex implements PacketSink {
   count = 0;
   dataOffset = new Float64Array(1024);
   capLen = new Uint32Array(1024);
@@ -105,7 +122,17 @@ export class ChunkedReader {
   /** The current window; `at()` returns positions into it. */
   chunk: Uint8Array = new Uint8Array(0);
   private base = 0;
-  constructor(readonly src: ByteSource, private readonly chunkSize = 4 << 20) {}
+  /** With `reuse`, one buffer is refilled in place (bytes handed out earlier change: callers copy). */
+  private own: Uint8Array | null = null;
+  constructor(readonly src: ByteSource, private readonly chunkSize = 4 << 20, private readonly reuse = false) {}
+
+  private fill(offset: number, length: number): void {
+    if (this.reuse && this.src.readInto) {
+      if (!this.own || this.own.length < length) this.own = new Uint8Array(Math.max(length, this.own?.length ?? 0));
+      this.chunk = this.own.subarray(0, this.src.readInto(offset, this.own, length));
+    } else this.chunk = this.src.read(offset, length);
+    this.base = offset;
+  }
 
   /** `length` bytes at `offset`, or null when the source ends first. */
   view(offset: number, length: number): Uint8Array | null {
@@ -114,8 +141,7 @@ export class ChunkedReader {
       return this.chunk.subarray(offset - this.base, offset - this.base + length);
     }
     if (length > this.chunkSize) return this.src.read(offset, length);
-    this.chunk = this.src.read(offset, Math.min(this.chunkSize, this.src.size - offset));
-    this.base = offset;
+    this.fill(offset, Math.min(this.chunkSize, this.src.size - offset));
     return this.chunk.subarray(0, length);
   }
 
@@ -126,8 +152,7 @@ export class ChunkedReader {
   at(offset: number, length: number): number {
     if (offset + length > this.src.size) return -1;
     if (offset >= this.base && offset + length <= this.base + this.chunk.length) return offset - this.base;
-    this.chunk = this.src.read(offset, Math.min(Math.max(this.chunkSize, length), this.src.size - offset));
-    this.base = offset;
+    this.fill(offset, Math.min(Math.max(this.chunkSize, length), this.src.size - offset));
     return 0;
   }
 }
@@ -152,11 +177,16 @@ export interface ScanResult {
   names: Map<string, string>;
 }
 
+/** Where a packet's bytes are, filled by `Capture.packetRef` (no allocation per packet). */
+export interface PacketRef { buf: Uint8Array; off: number; len: number }
+
 export interface Capture extends ScanResult {
   readonly source: ByteSource;
   readonly index: PacketIndex;
   readonly count: number;
   packet(i: number): Uint8Array;
+  /** Optional: packet i's bytes in place, as `out.buf[out.off, out.off + out.len)`; returns `out`. */
+  packetRef?(i: number, out: PacketRef): PacketRef;
   linkType(i: number): number;
   comments(i: number): string[];
   /** Custom options (pcapng option codes 2988/2989/19372/19373) of packet i: PEN and data. */

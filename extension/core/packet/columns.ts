@@ -7,17 +7,21 @@
  *   class FieldColumns implements FieldAccessor
  *     constructor(packets, packetBytes: (i) => Uint8Array)
  *     has(fid); missing(fids) -> fids not cached yet
- *     extract(fids, dissect: (i) => Dissection)  one dissection pass filling the missing columns
+ *     extract(fids, dissect: (i) => Dissection, walk?)  one pass filling the missing columns; `walk(i, sink)`
+ *                                                  may take a packet first (the plain walker, plain.ts)
  *     setAnnotations(a: PacketAnnotations)       netvsc.* / xdp.* values, read per packet
  *     byteLength()                               memory held by the columns
  *   runFilter(filter, columns, count) -> Uint8Array   1 where packet i matches (filter.fields must be cached)
  *   class FilterEngine(session, annotations?)   caches columns across filters: apply(text) -> matches bitmap
+ *       (a fill of plain fields only reads plain packets in place with plain.ts)
  */
 import { Dissection, stringOf } from './dissection';
 import { FIELDS, FT } from './fields';
 import { compileFilter, type ByteRef, type DisplayFilter, type FieldAccessor, type PacketAnnotations } from './filter';
 import type { CaptureSession } from './session';
 import { needsConversationState } from './dissect';
+import { isPlainField, walkPlain, type PlainItemSink } from './plain';
+import type { Capture, PacketRef } from './capture';
 
 interface Column {
   start: Uint32Array;
@@ -33,6 +37,76 @@ const ANNOTATION = new Uint8Array(FIELDS.length);
 for (const f of FIELDS) if (/^(netvsc|xdp)(\.|$)/.test(f.abbrev)) ANNOTATION[f.id] = 1;
 const isAnnotation = (fid: number): boolean => ANNOTATION[fid] === 1;
 
+/** One column being filled, packet by packet (occurrences appended; capacity doubles). */
+class ColumnBuilder {
+  private readonly start: Uint32Array;
+  private num: Float64Array;
+  private off: Int32Array | undefined;
+  private len: Int32Array | undefined;
+  private readonly strs: string[] | undefined;
+  private used = 0;
+
+  constructor(private readonly n: number, ranged: boolean, str: boolean) {
+    const cap = Math.max(16, n);
+    this.start = new Uint32Array(n + 1);
+    this.num = new Float64Array(cap);
+    this.off = ranged ? new Int32Array(cap) : undefined;
+    this.len = ranged ? new Int32Array(cap) : undefined;
+    this.strs = str ? [] : undefined;
+  }
+
+  private packet = 0;
+
+  begin(i: number): void { this.start[i] = this.used; this.packet = i; }
+  /** Drops what was stored for packet i since begin(i). */
+  rollback(i: number): void { this.used = this.start[i]; }
+
+  /** A numeric or ranged occurrence (start relative to the packet). */
+  pushRaw(value: number, start: number, len: number): void {
+    if (this.used === this.num.length) this.grow();
+    const u = this.used++;
+    this.num[u] = value;
+    if (this.off) { this.off[u] = start; this.len![u] = len; }
+  }
+
+  push(d: Dissection, j: number): void {
+    if (this.used === this.num.length) this.grow();
+    const u = this.used++;
+    if (this.strs) { this.strs.push(stringOf(d, j)); this.num[u] = this.strs.length - 1; }
+    else this.num[u] = d.val[j];
+    if (this.off) { this.off[u] = d.start[j] - d.origin; this.len![u] = d.len[j]; }
+  }
+
+  /** Grows to what the packets so far project for the whole capture (+1/8), at least doubling early on. */
+  private grow(): void {
+    const seen = this.packet + 1;
+    const projected = Math.ceil((this.used / seen) * this.n * 1.125) + 16;
+    const m = Math.max(projected, seen < this.n / 8 ? this.num.length * 2 : this.num.length + 1024);
+    const num = new Float64Array(m); num.set(this.num); this.num = num;
+    if (this.off) {
+      const off = new Int32Array(m); off.set(this.off); this.off = off;
+      const len = new Int32Array(m); len.set(this.len!); this.len = len;
+    }
+  }
+
+  finish(): Column {
+    const u = this.used;
+    this.start[this.n] = u;
+    // Copy down to size only when more than 1/8 would be spare.
+    const fit = <T extends Float64Array | Int32Array>(a: T): T => (a.length - u > a.length / 8 ? a.slice(0, u) as T : a);
+    return { start: this.start, num: fit(this.num), off: this.off && fit(this.off), len: this.len && fit(this.len), strs: this.strs };
+  }
+}
+
+/** Routes the plain walker's items to the column of their field. */
+class ColumnSink implements PlainItemSink {
+  constructor(private readonly slot: Int32Array, private readonly builders: ColumnBuilder[]) {}
+  item(fid: number, start: number, len: number, value: number): void {
+    const k = this.slot[fid];
+    if (k >= 0) this.builders[k].pushRaw(value, start, len);
+  }
+}
+
 export class FieldColumns implements FieldAccessor {
   /** Indexed by field id (an array, not a Map: the filter reads it per packet). */
   private readonly cols: (Column | undefined)[] = new Array(FIELDS.length).fill(undefined);
@@ -46,51 +120,31 @@ export class FieldColumns implements FieldAccessor {
   has(fid: number): boolean { return this.cols[fid] !== undefined || isAnnotation(fid); }
   missing(fids: number[]): number[] { return fids.filter((f) => !this.has(f)); }
 
-  /** Dissects every packet once and fills the columns of `fids`. */
-  extract(fids: number[], dissect: (i: number) => Dissection): void {
+  /**
+   * Dissects every packet once and fills the columns of `fids`. With `walk`, a packet it takes
+   * (returns true) hands its items to the sink directly and is not dissected.
+   */
+  extract(fids: number[], dissect: (i: number) => Dissection, walk?: (i: number, sink: PlainItemSink) => boolean): void {
     const want = this.missing(fids);
     if (want.length === 0) return;
     const n = this.packets;
     const slot = new Int32Array(FIELDS.length).fill(-1);
     want.forEach((f, k) => { slot[f] = k; });
-    const starts = want.map(() => new Uint32Array(n + 1));
-    let cap = want.map(() => Math.max(16, n));
-    let nums = want.map((_, k) => new Float64Array(cap[k]));
-    const ranged = want.map((f) => NEEDS_RANGE.has(FIELDS[f].type));
-    let offs = want.map((_, k) => (ranged[k] ? new Int32Array(cap[k]) : undefined));
-    let lens = want.map((_, k) => (ranged[k] ? new Int32Array(cap[k]) : undefined));
-    const strs = want.map((f) => (FIELDS[f].type === FT.STRING ? [] as string[] : undefined));
-    const used = new Uint32Array(want.length);
+    const builders = want.map((f) => new ColumnBuilder(n, NEEDS_RANGE.has(FIELDS[f].type), FIELDS[f].type === FT.STRING));
+    const sink = new ColumnSink(slot, builders);
+    const w = builders.length;
     for (let i = 0; i < n; i++) {
+      for (let k = 0; k < w; k++) builders[k].begin(i);
+      if (walk && walk(i, sink)) continue;
+      if (walk) for (let k = 0; k < w; k++) builders[k].rollback(i); // what a declining walk stored
       const d = dissect(i);
-      for (let k = 0; k < want.length; k++) starts[k][i] = used[k];
-      for (let j = 0; j < d.n; j++) {
-        const k = slot[d.fid[j]];
-        if (k < 0) continue;
-        if (used[k] === cap[k]) {
-          cap = cap.map((c, x) => (x === k ? c * 2 : c));
-          const grow = <T extends Float64Array | Int32Array>(a: T, mk: (m: number) => T): T => { const b = mk(cap[k]); b.set(a); return b; };
-          nums = nums.map((a, x) => (x === k ? grow(a, (m) => new Float64Array(m)) : a));
-          if (ranged[k]) {
-            offs = offs.map((a, x) => (x === k && a ? grow(a, (m) => new Int32Array(m)) : a));
-            lens = lens.map((a, x) => (x === k && a ? grow(a, (m) => new Int32Array(m)) : a));
-          }
-        }
-        const u = used[k]++;
-        const t = FIELDS[d.fid[j]].type;
-        if (t === FT.STRING) { strs[k]!.push(stringOf(d, j)); nums[k][u] = strs[k]!.length - 1; }
-        else nums[k][u] = d.val[j];
-        if (ranged[k]) { offs[k]![u] = d.start[j]; lens[k]![u] = d.len[j]; }
+      const ids = d.fid;
+      for (let j = 0, m = d.n; j < m; j++) {
+        const k = slot[ids[j]];
+        if (k >= 0) builders[k].push(d, j);
       }
     }
-    want.forEach((f, k) => {
-      starts[k][n] = used[k];
-      const u = used[k];
-      this.cols[f] = ({
-        start: starts[k], num: nums[k].slice(0, u),
-        off: offs[k]?.slice(0, u), len: lens[k]?.slice(0, u), strs: strs[k],
-      });
-    });
+    want.forEach((f, k) => { this.cols[f] = builders[k].finish(); });
   }
 
   count(fid: number, i: number): number {
@@ -141,6 +195,43 @@ export function runFilter(filter: DisplayFilter, columns: FieldAccessor, count: 
   return out;
 }
 
+/** Touched bytes of packets ahead (stored, so the reads are not optimised away). */
+const TOUCHED = new Int32Array(1);
+/** How far ahead, in packets, a walk over an in-memory capture touches the packets it will read. */
+const AHEAD = 16;
+
+/**
+ * The plain walker over a capture's packets, reading them where they are: in the capture's memory
+ * (touching packets AHEAD in batches of 8, so their cache misses overlap instead of stalling one
+ * packet at a time), in its read window (packetRef), or else through packet(i).
+ */
+function plainWalk(cap: Capture, mask: Uint8Array): (i: number, sink: PlainItemSink) => boolean {
+  const ix = cap.index;
+  const mem = cap.source.bytes;
+  if (mem) {
+    const off = ix.dataOffset, n = ix.count;
+    return (i, sink) => {
+      if ((i & 7) === 0 && i + AHEAD + 8 <= n) {
+        const k = i + AHEAD;
+        // Ethernet + IP + TCP headers span bytes 0..54: the lines holding bytes 12 and 52.
+        TOUCHED[0] ^= mem[off[k] + 12] ^ mem[off[k + 1] + 12] ^ mem[off[k + 2] + 12] ^ mem[off[k + 3] + 12]
+          ^ mem[off[k + 4] + 12] ^ mem[off[k + 5] + 12] ^ mem[off[k + 6] + 12] ^ mem[off[k + 7] + 12]
+          ^ mem[off[k] + 52] ^ mem[off[k + 1] + 52] ^ mem[off[k + 2] + 52] ^ mem[off[k + 3] + 52]
+          ^ mem[off[k + 4] + 52] ^ mem[off[k + 5] + 52] ^ mem[off[k + 6] + 52] ^ mem[off[k + 7] + 52];
+      }
+      return walkPlain(mem, off[i], ix.capLen[i], ix.origLen[i], cap.linkType(i), i + 1, mask, sink);
+    };
+  }
+  if (cap.packetRef) {
+    const ref: PacketRef = { buf: new Uint8Array(0), off: 0, len: 0 };
+    return (i, sink) => {
+      cap.packetRef!(i, ref);
+      return walkPlain(ref.buf, ref.off, ix.capLen[i], ix.origLen[i], cap.linkType(i), i + 1, mask, sink);
+    };
+  }
+  return (i, sink) => walkPlain(cap.packet(i), 0, ix.capLen[i], ix.origLen[i], cap.linkType(i), i + 1, mask, sink);
+}
+
 /** Display filters over one capture session, with the column cache kept between filters. */
 export class FilterEngine {
   readonly columns: FieldColumns;
@@ -162,8 +253,13 @@ export class FilterEngine {
       const withComments = missing.some((x) => FIELDS[x].abbrev === 'frame.comment');
       const saved = this.session.withComments;
       this.session.withComments = withComments;
-      this.scratch.only(missing);
-      this.columns.extract(missing, (i) => this.session.dissect(i, this.scratch));
+      const d = this.scratch;
+      d.only(missing);
+      const cap = this.session.capture;
+      if (missing.every(isPlainField)) {
+        // Plain packets are walked in place straight into the columns; the rest are dissected.
+        this.columns.extract(missing, (i) => this.session.dissect(i, d), plainWalk(cap, d.want!));
+      } else this.columns.extract(missing, (i) => this.session.dissect(i, d));
       this.session.withComments = saved;
     }
     return runFilter(f, this.columns, this.session.count);

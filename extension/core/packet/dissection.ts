@@ -10,6 +10,7 @@
  *     IPv4 as u32, seconds of times), val2[i] (nanoseconds of times), strs (computed strings; for
  *     STRING items val[i] indexes it), malformed / short markers.
  *     add(fid, start, len, value, depth, flags = 0) -> item index
+ *     origin: offset of the packet's byte 0 in `buf` (non-zero only for the plain dissector)
  *     first(fid) -> item index | -1;  values(fid) -> item indexes
  *   fieldText(d, i) -> string    the value as `tshark -T fields` prints it
  *   fieldsText(d, fid) -> string all occurrences comma-joined ("" when absent)
@@ -51,6 +52,11 @@ export class Dissection {
   val2 = new Float64Array(256);
   strs: string[] = [];
   buf: Uint8Array = new Uint8Array(0);
+  /**
+   * Offset of the packet's first byte in `buf` (item starts are offsets in `buf`). 0 for a full
+   * dissection; the plain dissector (`plain.ts`) reads packets in place in a capture window.
+   */
+  origin = 0;
   /** The packet ran out of bytes inside its reported length (Wireshark's Malformed Packet). */
   malformed = false;
   /** The packet was cut by the snaplen before a dissector finished (Wireshark's "Packet size limited"). */
@@ -70,7 +76,7 @@ export class Dissection {
   }
 
   reset(buf: Uint8Array): void {
-    this.n = 0; this.strs.length = 0; this.buf = buf; this.malformed = false; this.short = false;
+    this.n = 0; this.strs.length = 0; this.buf = buf; this.origin = 0; this.malformed = false; this.short = false;
   }
 
   /** Stores an item and returns its index, or -1 when the field is masked out by `want`. */
@@ -96,7 +102,8 @@ export class Dissection {
     return -1;
   }
 
-  private grow(): void {
+  /** Doubles the item arrays (callers that store items themselves check `n` against `fid.length`). */
+  grow(): void {
     const n = this.fid.length * 2;
     const g = <T extends Int32Array | Uint8Array | Float64Array>(a: T, mk: (n: number) => T): T => { const b = mk(n); b.set(a); return b; };
     this.fid = g(this.fid, (k) => new Int32Array(k)); this.start = g(this.start, (k) => new Int32Array(k));

@@ -286,6 +286,8 @@ function ctz(m: number): number { let s = 0; if (m === 0) return 0; while (((m >
 
 export const FIELDS: FieldDef[] = [];
 export const F: Record<string, number> = Object.create(null);
+/** Abbreviations of the protocols registered so far (the table lists a protocol before its fields). */
+const PROTOCOLS = new Set<string>();
 for (const line of TABLE.split('\n')) {
   if (!line.trim()) continue;
   const m = /^(\S+) (\S+) (\S*) (\S+) (.*)$/.exec(line);
@@ -301,15 +303,19 @@ for (const line of TABLE.split('\n')) {
   };
   FIELDS.push(def);
   F[abbrev] = id;
+  if (t === FT.PROTOCOL) PROTOCOLS.add(abbrev);
 }
 FIELDS[F['xdp.verdict']].valueStrings = XDP_VERDICTS;
 FIELDS[F['netvsc.path']].valueStrings = NETVSC_PATHS;
 
-function protocolOfAbbrev(abbrev: string, _dot: number): string {
+function protocolOfAbbrev(abbrev: string, dot: number): string {
   // The longest protocol abbreviation that prefixes the field ("ipv6.hopopts.len" -> "ipv6.hopopts").
-  let best = abbrev.split('.')[0];
-  for (const f of FIELDS) if (f.type === FT.PROTOCOL && abbrev.startsWith(f.abbrev + '.') && f.abbrev.length > best.length) best = f.abbrev;
-  return best;
+  for (let d = dot; d > 0; d = abbrev.lastIndexOf('.', d - 1)) {
+    const prefix = abbrev.slice(0, d);
+    if (PROTOCOLS.has(prefix)) return prefix;
+  }
+  const first = abbrev.indexOf('.');
+  return first < 0 ? abbrev : abbrev.slice(0, first);
 }
 
 export function fieldByAbbrev(abbrev: string): FieldDef | undefined {

@@ -5,7 +5,7 @@
  *
  * API
  *   openFileSource(path) -> ByteSource & { close() }   throws CaptureFormatError for a directory or
- *       an unreadable path (message names the path)
+ *       an unreadable path (message names the path); has readInto (no allocation per read)
  *   openCaptureFile(path) -> Capture & { close() }
  *   class FileSink(path): write(bytes), close()        buffered sequential writer
  */
@@ -34,6 +34,16 @@ export function openFileSource(path: string): ByteSource & { close(): void } {
         got += r;
       }
       return got === n ? b : b.subarray(0, got);
+    },
+    readInto(offset: number, into: Uint8Array, length: number): number {
+      const n = Math.max(0, Math.min(length, size - offset, into.length));
+      let got = 0;
+      while (got < n) {
+        const r = readSync(fd, into, got, n - got, offset + got);
+        if (r <= 0) break;
+        got += r;
+      }
+      return got;
     },
     close() { closeSync(fd); },
   };

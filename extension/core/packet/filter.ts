@@ -342,6 +342,21 @@ class Parser {
       throw new FilterSyntaxError(`"${sep.text}" was unexpected in this set: separate elements with ","`, sep.col);
     }
     if (items.length === 0) throw new FilterSyntaxError('empty set', open.col);
+    if (!ref.slice && items.every((it) => it.lo.t === 'num' && (!it.hi || it.hi.t === 'num'))) {
+      // Numbers and numeric ranges: one pass over the occurrences against [lo, hi] pairs.
+      const id = ref.def.id;
+      const lo = Float64Array.from(items, (it) => it.lo.v as number);
+      const hi = Float64Array.from(items, (it) => (it.hi ?? it.lo).v as number);
+      const m = items.length;
+      return (acc, i) => {
+        const n = acc.count(id, i);
+        for (let k = 0; k < n; k++) {
+          const v = acc.num(id, i, k);
+          for (let j = 0; j < m; j++) if (v >= lo[j] && v <= hi[j]) return true;
+        }
+        return false;
+      };
+    }
     const preds = items.map((it) => it.hi ? rangePred(ref, it.lo, it.hi) : relationPred(ref, 'eq', it.lo));
     return (acc, i) => { for (const p of preds) if (p(acc, i)) return true; return false; };
   }

@@ -3,21 +3,23 @@
  * byte order with microsecond (0xa1b2c3d4) or nanosecond (0xa1b23c4d) timestamps, and writing.
  *
  * API
- *   scanPcap(reader, index) -> ScanResult     fills `index`; stops at the first fault with an error
- *       naming the byte offset (every packet before it stays usable)
+ *   scanPcap(reader, sink, res?) -> res       pushes every record into `sink` (a PacketIndex or a
+ *       streaming consumer); stops at the first fault with an error naming the byte offset (every
+ *       packet before it stays usable). `res` is filled as the scan goes (interfaces first).
  *   PCAP_MAGIC_US, PCAP_MAGIC_NS
  *   class PcapWriter(linkType, { snaplen = 262144, nanosecond = false })
  *       header() -> Uint8Array; record(data, tsSec, tsNsec, origLen = data.length) -> Uint8Array
  */
-import { BLOCK_PCAP, CaptureFormatError, rd32, type ChunkedReader, type PacketIndex, type ScanResult } from './capture';
+import { BLOCK_PCAP, CaptureFormatError, rd32, type ChunkedReader, type PacketSink, type ScanResult } from './capture';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
 /** Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD: larger records are treated as corrupt. */
 export const MAX_PACKET_SIZE = 262144;
 
-export function scanPcap(reader: ChunkedReader, index: PacketIndex): ScanResult {
-  const res: ScanResult = { format: 'pcap', interfaces: [], warnings: [], sectionLittleEndian: [], names: new Map() };
+export function scanPcap(reader: ChunkedReader, index: PacketSink,
+  res: ScanResult = { format: 'pcap', interfaces: [], warnings: [], sectionLittleEndian: [], names: new Map() }): ScanResult {
+  res.format = 'pcap';
   const h = reader.view(0, 24);
   if (!h) { res.error = new CaptureFormatError(0, `pcap file header truncated: ${reader.src.size} of 24 bytes`); return res; }
   const dv = new DataView(h.buffer, h.byteOffset, 24);

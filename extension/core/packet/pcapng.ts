@@ -5,8 +5,9 @@
  * per-packet options read on demand (opt_comment, custom options); and writing.
  *
  * API
- *   scanPcapng(reader, index) -> ScanResult
+ *   scanPcapng(reader, sink, res?) -> res      as scanPcap (pcap.ts)
  *   readPacketOptions(src, index, i, little) -> { comments, custom }   options of packet i
+ *   readPacketOptionsAt(src, dataOffset, capLen, kind, little)         the same by record position
  *   splitTimestamp(hi, lo, iface) -> sets TS_OUT[0] = seconds, TS_OUT[1] = nanoseconds (exact for
  *       resolutions up to 2^32 units/s, no BigInt)
  *   class PcapngWriter: shb(userAppl?), idb({ linkType, snaplen?, name?, description?, tsresolNs? }),
@@ -15,7 +16,7 @@
  */
 import {
   BLOCK_EPB, BLOCK_PB, BLOCK_SPB, CaptureFormatError, rd16, rd32, type ByteSource, type CaptureInterface, type ChunkedReader,
-  type PacketIndex, type ScanResult,
+  type PacketIndex, type PacketSink, type ScanResult,
 } from './capture';
 import { formatIPv4, formatIPv6 } from './addr';
 
@@ -47,7 +48,9 @@ const utf8 = new TextDecoder('utf-8');
 
 interface TsSplit { k: number; r: number; k2: number; r2: number; ups: number }
 const tsSplitCache = new Map<number, TsSplit>();
+let lastSplit: TsSplit = { k: 0, r: 0, k2: 0, r2: 0, ups: 0 };
 function tsSplitFor(ups: number): TsSplit {
+  if (lastSplit.ups === ups) return lastSplit;
   let s = tsSplitCache.get(ups);
   if (!s) {
     const two32 = 4294967296;
@@ -56,6 +59,7 @@ function tsSplitFor(ups: number): TsSplit {
     s = { k, r, k2, r2, ups };
     tsSplitCache.set(ups, s);
   }
+  lastSplit = s;
   return s;
 }
 
@@ -101,8 +105,9 @@ function tsresolToUnits(v: number): number {
   return v & 0x80 ? Math.pow(2, v & 0x7f) : Math.pow(10, v & 0x7f);
 }
 
-export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResult {
-  const res: ScanResult = { format: 'pcapng', interfaces: [], warnings: [], sectionLittleEndian: [], names: new Map() };
+export function scanPcapng(reader: ChunkedReader, index: PacketSink,
+  res: ScanResult = { format: 'pcapng', interfaces: [], warnings: [], sectionLittleEndian: [], names: new Map() }): ScanResult {
+  res.format = 'pcapng';
   const size = reader.src.size;
   let off = 0;
   let little = true;
@@ -116,6 +121,22 @@ export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResul
       return fail(off, `block header at byte ${off} truncated: ${size - off} bytes left`);
     }
     let c = reader.chunk;
+    // Fast path: a well-formed enhanced packet block lying wholly in the window (the checks are
+    // those of the general path below, which handles everything else and says what is wrong).
+    if (section >= 0 && rd32(c, hp, little) === BT_EPB) {
+      const len = rd32(c, hp + 4, little);
+      if (len >= 32 && (len & 3) === 0 && len <= MAX_BLOCK_SIZE && off + len <= size && hp + len <= c.length
+        && rd32(c, hp + len - 4, little) === len) {
+        const ifIndex = sectionBase + rd32(c, hp + 8, little);
+        const caplen = rd32(c, hp + 20, little);
+        if (ifIndex < res.interfaces.length && caplen <= len - 32) {
+          splitTimestamp(rd32(c, hp + 12, little), rd32(c, hp + 16, little), tsCache[ifIndex]);
+          index.push(off + 28, caplen, rd32(c, hp + 24, little), TS_OUT[0] + res.interfaces[ifIndex].tsOffset, TS_OUT[1], ifIndex, BLOCK_EPB);
+          off += len;
+          continue;
+        }
+      }
+    }
     let type = rd32(c, hp, little);
     if (type === BT_SHB) {
       if (rd32(c, hp + 8, true) === BOM) little = true;
@@ -230,17 +251,22 @@ export function scanPcapng(reader: ChunkedReader, index: PacketIndex): ScanResul
   return res;
 }
 
+export interface PacketOptions { comments: string[]; custom: { code: number; pen: number; data: Uint8Array }[] }
+
 /** Options of packet `i` (EPB/PB), read from the source on demand. */
-export function readPacketOptions(src: ByteSource, index: PacketIndex, i: number, little: boolean):
-  { comments: string[]; custom: { code: number; pen: number; data: Uint8Array }[] } {
-  const out = { comments: [] as string[], custom: [] as { code: number; pen: number; data: Uint8Array }[] };
-  const kind = index.block[i];
+export function readPacketOptions(src: ByteSource, index: PacketIndex, i: number, little: boolean): PacketOptions {
+  return readPacketOptionsAt(src, index.dataOffset[i], index.capLen[i], index.block[i], little);
+}
+
+/** Options of the packet record whose data starts at `dataOffset` (block kind `kind`: BLOCK_*). */
+export function readPacketOptionsAt(src: ByteSource, dataOffset: number, capLen: number, kind: number, little: boolean): PacketOptions {
+  const out: PacketOptions = { comments: [], custom: [] };
   if (kind !== BLOCK_EPB && kind !== BLOCK_PB) return out;
-  const blockOff = index.dataOffset[i] - 28;
+  const blockOff = dataOffset - 28;
   const h = src.read(blockOff, 8);
   if (h.length < 8) return out;
   const len = new DataView(h.buffer, h.byteOffset, 8).getUint32(4, little);
-  const optStart = 28 + ((index.capLen[i] + 3) & ~3);
+  const optStart = 28 + ((capLen + 3) & ~3);
   if (optStart >= len - 4) return out;
   const b = src.read(blockOff, len);
   for (const o of options(b, optStart, len - 4, little)) {

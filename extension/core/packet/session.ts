@@ -10,8 +10,10 @@
  *     dissect(i, d = this.scratch) -> Dissection   after prepare() any order gives the same result
  *     prepare()                               the capture-order pass (idempotent)
  *     count
+ *   fillFrameInfo(into, capture, iface, i, ts, block, lengths, first ts, previous ts) -> into
+ *       the FrameInfo of one record (shared with the streaming CLI, which keeps no index)
  */
-import { BLOCK_SPB, type Capture } from './capture';
+import { BLOCK_SPB, type Capture, type ScanResult } from './capture';
 import { DissectContext, dissectFrame, type FrameInfo } from './dissect';
 import { Dissection } from './dissection';
 
@@ -33,20 +35,9 @@ export class CaptureSession {
 
   frameInfo(i: number, into: FrameInfo = this.info): FrameInfo {
     const ix = this.capture.index;
-    into.number = i + 1;
-    into.tsSec = ix.tsSec[i]; into.tsNsec = ix.tsNsec[i];
-    into.hasTime = ix.block[i] !== BLOCK_SPB; // simple packet blocks carry no timestamp
-    diff(ix.tsSec[i], ix.tsNsec[i], ix.tsSec[0], ix.tsNsec[0]);
-    into.relSec = D[0]; into.relNsec = D[1];
-    if (i > 0) { diff(ix.tsSec[i], ix.tsNsec[i], ix.tsSec[i - 1], ix.tsNsec[i - 1]); into.deltaSec = D[0]; into.deltaNsec = D[1]; }
-    else { into.deltaSec = 0; into.deltaNsec = 0; }
-    into.capLen = ix.capLen[i]; into.origLen = ix.origLen[i];
-    // Classic pcap has no interface records: Wireshark shows no interface fields for it.
-    const pcapng = this.capture.format === 'pcapng';
-    const ifc = this.capture.interfaces[ix.iface[i]];
-    into.iface = pcapng ? ifc?.localIndex ?? ix.iface[i] : -1;
-    into.linkType = ifc?.linkType ?? 1;
-    into.interfaceName = pcapng ? ifc?.name ?? 'unknown' : undefined;
+    const p = i > 0 ? i - 1 : 0;
+    fillFrameInfo(into, this.capture, ix.iface[i], i, ix.tsSec[i], ix.tsNsec[i], ix.block[i], ix.capLen[i], ix.origLen[i],
+      ix.tsSec[0], ix.tsNsec[0], ix.tsSec[p], ix.tsNsec[p]);
     into.comments = this.withComments ? this.capture.comments(i) : undefined;
     return into;
   }
@@ -69,6 +60,31 @@ export class CaptureSession {
     for (let i = 0; i < this.count; i++) each(i, this.dissect(i));
     this.prepared = true;
   }
+}
+
+/**
+ * The FrameInfo of record `i` (0-based) from what the capture file says about it: its timestamp,
+ * the first record's and the previous record's (the record's own for i = 0), lengths, block kind
+ * and interface. Comments are left to the caller.
+ */
+export function fillFrameInfo(into: FrameInfo, capture: Pick<ScanResult, 'format' | 'interfaces'>, iface: number, i: number,
+  tsSec: number, tsNsec: number, block: number, capLen: number, origLen: number,
+  firstSec: number, firstNsec: number, prevSec: number, prevNsec: number): FrameInfo {
+  into.number = i + 1;
+  into.tsSec = tsSec; into.tsNsec = tsNsec;
+  into.hasTime = block !== BLOCK_SPB; // simple packet blocks carry no timestamp
+  diff(tsSec, tsNsec, firstSec, firstNsec);
+  into.relSec = D[0]; into.relNsec = D[1];
+  diff(tsSec, tsNsec, prevSec, prevNsec);
+  into.deltaSec = D[0]; into.deltaNsec = D[1];
+  into.capLen = capLen; into.origLen = origLen;
+  // Classic pcap has no interface records: Wireshark shows no interface fields for it.
+  const pcapng = capture.format === 'pcapng';
+  const ifc = capture.interfaces[iface];
+  into.iface = pcapng ? ifc?.localIndex ?? iface : -1;
+  into.linkType = ifc?.linkType ?? 1;
+  into.interfaceName = pcapng ? ifc?.name ?? 'unknown' : undefined;
+  return into;
 }
 
 const D = new Float64Array(2);

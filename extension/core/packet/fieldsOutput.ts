@@ -1,0 +1,168 @@
+/**
+ * `tshark -T fields` lines written as bytes into one growing buffer: numbers, hex, booleans, IPv4
+ * and MAC addresses are written digit by digit (no string per value); every other type goes
+ * through `fieldText` (dissection.ts), so the text is always what `fieldsText` gives. Flushed as
+ * text at line ends once the buffer passes a limit. No Node imports.
+ *
+ * API
+ *   class FieldsOutput(flush: (text) => void, limit = 64 KiB, flushBytes?: (bytes) => void)
+ *     field(d, fid)   all occurrences of fid in d, comma-separated (nothing when absent)
+ *     tab(); endLine();  end() flushes what is left
+ */
+import { Dissection, fieldText } from './dissection';
+import { BASE, FIELDS, FT } from './fields';
+
+const K_DEC = 0, K_HEX = 1, K_BOOL = 2, K_IPV4 = 3, K_ETHER = 4, K_TEXT = 5;
+/** How each field's value is written, and the hex width (digits) for K_HEX. */
+const KIND = new Uint8Array(FIELDS.length);
+const HEX_DIGITS = new Uint8Array(FIELDS.length);
+for (const f of FIELDS) {
+  switch (f.type) {
+    case FT.UINT8: case FT.UINT16: case FT.UINT24: case FT.UINT32:
+      if (f.base === BASE.HEX || f.base === BASE.HEX_DEC) {
+        KIND[f.id] = K_HEX;
+        HEX_DIGITS[f.id] = f.type === FT.UINT8 ? 2 : f.type === FT.UINT16 ? 4 : f.type === FT.UINT24 ? 6 : 8;
+      } else KIND[f.id] = K_DEC;
+      break;
+    case FT.INT16: case FT.INT32: case FT.FRAMENUM: KIND[f.id] = K_DEC; break;
+    case FT.BOOLEAN: KIND[f.id] = K_BOOL; break;
+    case FT.IPv4: KIND[f.id] = K_IPV4; break;
+    case FT.ETHER: KIND[f.id] = K_ETHER; break;
+    default: KIND[f.id] = K_TEXT;
+  }
+}
+
+const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));
+const TAB = 9, NL = 10, COMMA = 44, DOT = 46, COLON = 58, ZERO = 48, X = 120;
+const utf8 = new TextDecoder('utf-8');
+const utf8enc = new TextEncoder();
+
+export class FieldsOutput {
+  private buf = new Uint8Array(1 << 17);
+  private n = 0;
+
+  /**
+   * `flush` gets the text; with `flushBytes`, the UTF-8 bytes go there instead (no string made;
+   * the bytes are only valid during the call).
+   */
+  constructor(private readonly flush: (text: string) => void, private readonly limit = 1 << 16,
+    private readonly flushBytes?: (bytes: Uint8Array) => void) {}
+
+  /** Room for `k` more bytes. */
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.n));
+    this.buf = b;
+  }
+
+  tab(): void { this.room(1); this.buf[this.n++] = TAB; }
+
+  endLine(): void {
+    this.room(1);
+    this.buf[this.n++] = NL;
+    if (this.n >= this.limit) this.end();
+  }
+
+  end(): void {
+    if (this.n === 0) return;
+    if (this.flushBytes) this.flushBytes(this.buf.subarray(0, this.n));
+    else this.flush(utf8.decode(this.buf.subarray(0, this.n)));
+    this.n = 0;
+  }
+
+  field(d: Dissection, fid: number): void {
+    let any = false;
+    const ids = d.fid;
+    for (let i = 0, n = d.n; i < n; i++) {
+      if (ids[i] !== fid) continue;
+      if (any) { this.room(1); this.buf[this.n++] = COMMA; }
+      any = true;
+      this.value(d, i, fid);
+    }
+  }
+
+  private value(d: Dissection, i: number, fid: number): void {
+    const v = d.val[i];
+    switch (KIND[fid]) {
+      case K_DEC: if (v >= 0 && v <= 0xffffffff && Math.floor(v) === v) { this.dec(v); return; } break;
+      case K_HEX: if (v >= 0 && v <= 0xffffffff && Math.floor(v) === v) { this.hex(v, HEX_DIGITS[fid]); return; } break;
+      case K_BOOL: this.room(1); this.buf[this.n++] = v ? ZERO + 1 : ZERO; return;
+      case K_IPV4: if (v >= 0 && v <= 0xffffffff) {
+        this.room(15);
+        this.octet(v >>> 24); this.buf[this.n++] = DOT; this.octet((v >>> 16) & 255); this.buf[this.n++] = DOT;
+        this.octet((v >>> 8) & 255); this.buf[this.n++] = DOT; this.octet(v & 255);
+        return;
+      } break;
+      case K_ETHER: {
+        this.room(17);
+        const s = d.buf, o = d.start[i];
+        for (let k = 0; k < 6; k++) {
+          if (k) this.buf[this.n++] = COLON;
+          const x = s[o + k];
+          this.buf[this.n++] = HEX[x >> 4]; this.buf[this.n++] = HEX[x & 15];
+        }
+        return;
+      }
+    }
+    this.text(fieldText(d, i));
+  }
+
+  /** 0..255 in decimal (room already made). */
+  private octet(x: number): void {
+    const b = this.buf;
+    if (x >= 100) { b[this.n++] = ZERO + ((x / 100) | 0); x %= 100; b[this.n++] = ZERO + ((x / 10) | 0); b[this.n++] = ZERO + (x % 10); }
+    else if (x >= 10) { b[this.n++] = ZERO + ((x / 10) | 0); b[this.n++] = ZERO + (x % 10); }
+    else b[this.n++] = ZERO + x;
+  }
+
+  /** An integer in [0, 2^32) in decimal. */
+  private dec(v: number): void {
+    this.room(10);
+    const b = this.buf;
+    if (v < 0x80000000) {
+      // int32 arithmetic; most values (ports, lengths) have at most 5 digits
+      let x = v | 0;
+      const digits = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : x < 100000 ? 5 : x < 1000000 ? 6
+        : x < 10000000 ? 7 : x < 100000000 ? 8 : x < 1000000000 ? 9 : 10;
+      let p = this.n + digits;
+      this.n = p;
+      do { const q = (x / 10) | 0; b[--p] = ZERO + x - q * 10; x = q; } while (x !== 0);
+      return;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let p = this.n + digits;
+    this.n = p;
+    do { const q = Math.floor(v / 10); b[--p] = ZERO + (v - q * 10); v = q; } while (v > 0);
+  }
+
+  /** "0x" and at least `width` hex digits, like `fieldText`. */
+  private hex(v: number, width: number): void {
+    this.room(10);
+    const b = this.buf;
+    let digits = 1;
+    for (let t = v; t >= 16; t = Math.floor(t / 16)) digits++;
+    if (digits < width) digits = width;
+    b[this.n++] = ZERO; b[this.n++] = X;
+    let p = this.n + digits;
+    this.n = p;
+    for (let k = 0; k < digits; k++) { const q = Math.floor(v / 16); b[--p] = HEX[v - q * 16]; v = q; }
+  }
+
+  private text(s: string): void {
+    let ascii = true;
+    for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) > 0x7f) { ascii = false; break; }
+    if (ascii) {
+      this.room(s.length);
+      for (let k = 0; k < s.length; k++) this.buf[this.n++] = s.charCodeAt(k);
+      return;
+    }
+    const bytes = utf8enc.encode(s);
+    this.room(bytes.length);
+    this.buf.set(bytes, this.n);
+    this.n += bytes.length;
+  }
+}
