@@ -17,6 +17,7 @@ import {
 const CTX: number = REGION_CTX;
 const PKT: number = REGION_PACKET;
 const STACK: number = REGION_STACK;
+const S_EXIT: number = ST_EXIT, S_FAULT: number = ST_FAULT, S_BREAK: number = ST_BREAK, S_STEP: number = ST_STEP;
 
 /** An opcode no valid program has (ALU64 | 0xf0 | X): the stepper patches it in at breakpoints. */
 export const BREAK_OPCODE = 0xff;
@@ -151,6 +152,19 @@ const enum Op {
   Jeq32K, Jeq32X, Jne32K, Jne32X, Jset32K, Jset32X, Jgt32K, Jgt32X, Jge32K, Jge32X, Jlt32K, Jlt32X,
   Jle32K, Jle32X, Jsgt32K, Jsgt32X, Jsge32K, Jsge32X, Jslt32K, Jslt32X, Jsle32K, Jsle32X,
   CallLocal, CallHelper, Callx, Exit,
+  // Superinstructions: clang's idioms, fused in the slot of their first instruction (the other
+  // slots keep their own ops, so entering or stepping into the middle works unchanged). Each
+  // reads its later parts' operands from the following slots.
+  /** rA = rB; rA += K */
+  MovAddK,
+  /** rA = rB; rA += K; if rA > rC goto (a packet bounds check) */
+  MovAddJgtX,
+  /** rA += K; if rA > rC goto */
+  AddJgtX,
+  /** r0 = K; exit */
+  MovKExit,
+  /** rA = K; then a jeq/jne with an immediate or a jgt with a register (return value set before a test) */
+  MovKJeqK, MovKJneK, MovKJgtX,
   /** BREAK_OPCODE: a debugger breakpoint (not executed). */
   Break,
   /** Patched in for one run where the instruction budget or step count ends (not executed). */
@@ -214,6 +228,8 @@ interface Predecoded {
    * where a run was left off: the budget is charged once per run entered, not per instruction.
    */
   readonly runLen: Int32Array;
+  /** `code` without superinstructions: a run cut short by the budget or a single step runs this. */
+  readonly plain: Int32Array;
 }
 
 function predecode(p: LoadedProgram): Predecoded {
@@ -260,7 +276,29 @@ function predecode(p: LoadedProgram): Predecoded {
     code[4 * i + 2] = runLen[target];
     code[4 * i + 3] = runLen[i + 1];
   }
-  return { packed, code, runLen };
+  const plain = code.slice();
+  fuse(code, n);
+  return { packed, code, runLen, plain };
+}
+
+/** Replaces the first slot of each idiom (see Op.MovAddK and after) by its superinstruction. */
+function fuse(code: Int32Array, n: number): void {
+  const op = (i: number): number => (i < n ? code[4 * i] & 0xff : Op.Bad);
+  const dst = (i: number): number => (code[4 * i] >> 8) & 15;
+  for (let i = 0; i + 1 < n; i++) {
+    const a = op(i), b = op(i + 1), w = code[4 * i] & ~0xff;
+    if (a === Op.Lddw) { i++; continue; }
+    if (a === Op.Mov64X && b === Op.Add64K && dst(i + 1) === dst(i)) {
+      code[4 * i] = w | (op(i + 2) === Op.JgtX && dst(i + 2) === dst(i) ? Op.MovAddJgtX : Op.MovAddK);
+    } else if (a === Op.Add64K && b === Op.JgtX && dst(i + 1) === dst(i)) {
+      code[4 * i] = w | Op.AddJgtX;
+    } else if (a === Op.Mov64K) {
+      if (b === Op.Exit) code[4 * i] = w | Op.MovKExit;
+      else if (b === Op.JeqK) code[4 * i] = w | Op.MovKJeqK;
+      else if (b === Op.JneK) code[4 * i] = w | Op.MovKJneK;
+      else if (b === Op.JgtX) code[4 * i] = w | Op.MovKJgtX;
+    }
+  }
 }
 
 /** Where a run entered at `pc` must stop after `left` more instructions (it does not fit whole). */
@@ -295,7 +333,9 @@ type WithPredecoded = LoadedProgram & { interp?: Predecoded };
 function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   let pd = (p as WithPredecoded).interp;
   if (pd === undefined || pd.packed !== p.packed) pd = (p as WithPredecoded).interp = predecode(p);
-  const code = pd.code, runLen = pd.runLen;
+  const runLen = pd.runLen;
+  // Switches to pd.plain when a run is cut short (see Predecoded.plain).
+  let code = pd.code;
   const lo = m.lo, hi = m.hi, mem = m.memory;
   let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;
   // The packet and the stack, which most accesses hit, with their windows in locals (a helper
@@ -311,10 +351,10 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   // 1: pc starts a run that is not charged yet.
   let enter = 1;
   // eslint-disable-next-line no-useless-assignment
-  let st = ST_EXIT;
+  let st = S_EXIT;
   if (!(pc >= 0 && pc <= p.code.length)) {
     // Only a corrupt resume gets here: one (faulting) instruction.
-    if (left === 0) st = start === maxSteps && start < m.budgetLeft ? ST_STEP : m.budgetFault(pc);
+    if (left === 0) st = start === maxSteps && start < m.budgetLeft ? S_STEP : m.budgetFault(pc);
     else { left--; st = badInsn(m, p, pc); }
     m.budgetLeft -= start - left; m.insnCount += start - left;
     return st;
@@ -326,7 +366,8 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       const len = runLen[pc];
       if (len <= left) left -= len;
       else {
-        if (left === 0) { st = start === maxSteps && start < m.budgetLeft ? ST_STEP : m.budgetFault(pc); break outer; }
+        if (left === 0) { st = start === maxSteps && start < m.budgetLeft ? S_STEP : m.budgetFault(pc); break outer; }
+        code = pd.plain;
         stopAt = stopSlot(code, pc, left);
         saved = code[stopAt << 2]; code[stopAt << 2] = Op.Stop; tail = runLen[stopAt];
         left = 0;
@@ -557,13 +598,52 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.Jslt32X: if (lo[d] < lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
         case Op.Jsle32K: if (lo[d] <= code[i + 1]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
         case Op.Jsle32X: if (lo[d] <= lo[s]) { pc += 1 + (w >> 16); len = code[i + 2]; } else { pc++; len = code[i + 3]; } break;
+        // ---- superinstructions (see Op.MovAddK) -------------------------------------------
+        case Op.MovAddK: { let t: number, a: number, b: number;
+          a = lo[s]; b = code[i + 5]; t = (a + b) | 0;
+          hi[d] = (hi[s] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t;
+          pc += 2; continue;
+        }
+        case Op.MovAddJgtX: { let t: number, a: number, b: number, ah: number, ch: number, x: number;
+          a = lo[s]; b = code[i + 5]; t = (a + b) | 0;
+          ah = (hi[s] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; hi[d] = ah;
+          x = code[i + 8]; b = (x >> 12) & 15; ah >>>= 0; ch = hi[b] >>> 0;
+          if (ah > ch || (ah === ch && (t >>> 0) > (lo[b] >>> 0))) { pc += 3 + (x >> 16); len = code[i + 10]; } else { pc += 3; len = code[i + 11]; }
+          break;
+        }
+        case Op.AddJgtX: { let t: number, a: number, b: number, ah: number, ch: number, x: number;
+          a = lo[d]; b = code[i + 1]; t = (a + b) | 0;
+          ah = (hi[d] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; hi[d] = ah;
+          x = code[i + 4]; b = (x >> 12) & 15; ah >>>= 0; ch = hi[b] >>> 0;
+          if (ah > ch || (ah === ch && (t >>> 0) > (lo[b] >>> 0))) { pc += 2 + (x >> 16); len = code[i + 6]; } else { pc += 2; len = code[i + 7]; }
+          break;
+        }
+        case Op.MovKExit: { let b: number;
+          b = code[i + 1]; lo[d] = b; hi[d] = b >> 31; pc++;
+          if (m.depth !== 0) break inner;
+          st = S_EXIT; break outer;
+        }
+        case Op.MovKJeqK: case Op.MovKJneK: case Op.MovKJgtX: { let b: number, x: number, e: number, f: number, t: boolean;
+          b = code[i + 1]; lo[d] = b; hi[d] = b >> 31;
+          x = code[i + 4]; e = (x >> 8) & 15;
+          if ((w & 0xff) === Op.MovKJgtX) {
+            f = (x >> 12) & 15; b = hi[e] >>> 0; const c = hi[f] >>> 0;
+            t = b > c || (b === c && (lo[e] >>> 0) > (lo[f] >>> 0));
+          } else {
+            b = code[i + 5];
+            t = lo[e] === b && hi[e] === b >> 31;
+            if ((w & 0xff) === Op.MovKJneK) t = !t;
+          }
+          if (t) { pc += 2 + (x >> 16); len = code[i + 6]; } else { pc += 2; len = code[i + 7]; }
+          break;
+        }
         // A run's last instruction: nothing of the run is left to give back.
         case Op.Exit:
           if (m.depth !== 0) break inner;
-          st = ST_EXIT; break outer;
+          st = S_EXIT; break outer;
         case Op.Break:
           left += runLen[pc] - tail;
-          st = ST_BREAK; break outer;
+          st = S_BREAK; break outer;
         default:
           break inner; // needs a call: the outer loop runs it
       }
@@ -585,7 +665,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       }
       case Op.LdAbs: case Op.LdInd: {
         const offset = op === Op.LdInd ? lo[s] + code[i + 1] : code[i + 1];
-        if (!loadPacketLegacy(m, pc, w >> 16, offset)) { m.depth = 0; left += runLen[pc] - 1 - tail; st = ST_EXIT; break outer; }
+        if (!loadPacketLegacy(m, pc, w >> 16, offset)) { m.depth = 0; left += runLen[pc] - 1 - tail; st = S_EXIT; break outer; }
         pc++; continue outer;
       }
       case Op.LdxB: case Op.LdxH: case Op.LdxW: case Op.LdxDW: case Op.LdxSB: case Op.LdxSH: case Op.LdxSW: {
@@ -629,7 +709,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         const fn = p.helperAt[pc];
         if (fn === undefined) { left += runLen[pc] - 1 - tail; st = m.setFault('invalid', pc, `call to helper ${code[i + 1]} that is not in the helper table at insn ${pc}`); break outer; }
         m.pc = pc;
-        if (!callHelper(m, fn, pc)) { left += runLen[pc] - 1 - tail; st = ST_FAULT; break outer; }
+        if (!callHelper(m, fn, pc)) { left += runLen[pc] - 1 - tail; st = S_FAULT; break outer; }
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
         pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
         stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK];
@@ -638,7 +718,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
       }
       case Op.CallLocal:
         m.pc = pc;
-        if (!m.pushFrame(pc, pc + 1 + code[i + 1])) { st = ST_FAULT; break outer; }
+        if (!m.pushFrame(pc, pc + 1 + code[i + 1])) { st = S_FAULT; break outer; }
         pc = m.pc; enter = 1; continue outer;
       case Op.Callx: { let t: number;
         m.pc = pc;
@@ -646,14 +726,14 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
         pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
         stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK];
-        if (t === -1) { st = ST_FAULT; break outer; }
+        if (t === -1) { st = S_FAULT; break outer; }
         if (t === -2) { st = m.takePending(pc); break outer; }
         pc = t; enter = 1; continue outer;
       }
       case Op.Exit: // from a bpf-to-bpf callee
         m.popFrame(); pc = m.pc; enter = 1; continue outer;
       case Op.Stop:
-        st = start === maxSteps && start < m.budgetLeft ? ST_STEP : m.budgetFault(pc);
+        st = start === maxSteps && start < m.budgetLeft ? S_STEP : m.budgetFault(pc);
         break outer;
       default:
         left += runLen[pc] - 1 - tail;

@@ -1,0 +1,139 @@
+// The interpreter's fast path charges the instruction budget once per run (straight-line code up
+// to a jump) and fuses clang's idioms into superinstructions. These tests pin down that neither
+// is visible: the budget stops after exactly N instructions wherever N falls (also between the
+// parts of a fused idiom), single steps visit every instruction, jumps and breakpoints may land in
+// the middle of an idiom, and faults and call returns count exactly. Expected values are worked out
+// by hand from the listings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assemble } from '../../../extension/core/ebpf/asm';
+import { interpreter, Stepper } from '../../../extension/core/ebpf/interpreter';
+import { XDP_PACKET_HEADROOM } from '../../../extension/core/ebpf/memory';
+import { Machine, ST_EXIT, ST_FAULT, ST_STEP } from '../../../extension/core/ebpf/vm';
+
+// insn: 0 1 | loop 2..9 (8 insns; insn 7 counts in r0) | out: 10 11
+const LOOP = `
+  mov %r0, 0
+  mov %r2, 1000
+l:
+  mov %r3, %r0
+  add %r3, 7
+  jgt %r3, %r2, out
+  mov %r4, 5
+  jne %r4, 5, out
+  add %r0, 1
+  jgt %r0, %r2, out
+  ja l
+out:
+  mov %r0, 99
+  exit`;
+
+function load(asm: string, budget?: number, packet: number[] = []) {
+  const m = new Machine({ insnBudget: budget });
+  m.packet.load(Uint8Array.from(packet));
+  const p = m.load({ insns: assemble(asm).insns, maps: [] });
+  return { m, p };
+}
+
+test('the budget stops after exactly N instructions for every N, also between the parts of a fused idiom', () => {
+  for (let budget = 1; budget <= 70; budget++) {
+    const { m, p } = load(LOOP, budget);
+    assert.equal(m.run(p, interpreter), ST_FAULT, `budget ${budget}`);
+    assert.equal(m.insnCount, budget);
+    if (budget < 2) { assert.equal(m.fault?.insn, budget); continue; }
+    const q = Math.floor((budget - 2) / 8), rem = (budget - 2) % 8;
+    assert.equal(m.fault?.kind, 'budget');
+    assert.equal(m.fault?.insn, 2 + rem, `budget ${budget}: stops before insn ${2 + rem}`);
+    assert.equal(m.pc, 2 + rem);
+    assert.match(m.fault!.message, new RegExp(`instruction budget of ${budget} exhausted at insn ${2 + rem} `));
+    assert.equal(m.lo[0], q + (rem >= 6 ? 1 : 0), `budget ${budget}: r0`);
+    // r3: the mov (offset 0) and the add (offset 1) of the interrupted iteration
+    if (rem === 1) assert.equal(m.lo[3], q, `budget ${budget}: r3 = r0, the add not done`);
+    else if (rem >= 2) assert.equal(m.lo[3], q + 7);
+    else if (q > 0) assert.equal(m.lo[3], q - 1 + 7);
+  }
+});
+
+test('a run to the end counts every instruction once: 2 + 994 loops of 8 + 3 + 2', () => {
+  const { m, p } = load(LOOP);
+  assert.equal(m.run(p, interpreter), ST_EXIT);
+  assert.equal(m.lo[0], 99);
+  assert.equal(m.insnCount, 7959);
+  assert.equal(m.budgetLeft, 1_000_000 - 7959);
+});
+
+test('single steps visit every instruction of the fused idioms in order, then a fast resume finishes exactly', () => {
+  const { m, p } = load(LOOP);
+  m.reset(p);
+  const seen: number[] = [];
+  for (let k = 0; k < 21; k++) {
+    seen.push(m.pc);
+    assert.equal(m.resume(interpreter, 1), ST_STEP);
+  }
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4]);
+  assert.equal(m.insnCount, 21);
+  assert.equal(m.lo[0], 2);
+  assert.equal(m.lo[3], 9);
+  // From the middle of the third iteration (next: insn 5) to the end at full speed.
+  assert.equal(m.resume(interpreter, Infinity), ST_EXIT);
+  assert.equal(m.lo[0], 99);
+  assert.equal(m.insnCount, 7959);
+});
+
+test('jumps may land in the middle of an idiom', () => {
+  // 3 is the add of `mov r3, r1; add r3, 5`: r3 stays 10 + 5. Executed: 0 1 3 4 5.
+  let s = load('mov %r3, 10\nja mid\nmov %r3, %r1\nmid:\nadd %r3, 5\nmov %r0, %r3\nexit');
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.equal(s.m.lo[0], 15);
+  assert.equal(s.m.insnCount, 5);
+  // 3 is the jne of `mov r0, 7; jne r0, 7`: r0 = 1 is not 7, taken. Executed: 0 1 3 5.
+  s = load('mov %r0, 1\nja t\nmov %r0, 7\nt:\njne %r0, 7, done\nmov %r0, 3\ndone:\nexit');
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.equal(s.m.lo[0], 1);
+  assert.equal(s.m.insnCount, 4);
+});
+
+test('a breakpoint on the second part of an idiom stops there, with the first part done', () => {
+  const { m, p } = load(LOOP);
+  const st = new Stepper(m, p);
+  st.setBreakpoints([3]);
+  assert.equal(st.continue(), 'breakpoint');
+  assert.equal(m.pc, 3);
+  assert.equal(m.insnCount, 3); // 0 1 2
+  assert.equal(m.lo[3], 0); // mov r3, r0 done; add r3, 7 not yet
+  assert.equal(st.continue(), 'breakpoint');
+  assert.equal(m.pc, 3);
+  assert.equal(m.insnCount, 11);
+  assert.equal(m.lo[0], 1);
+  assert.equal(m.lo[3], 1);
+  st.setBreakpoints([]);
+  assert.equal(st.continue(), 'exited');
+  assert.equal(m.lo[0], 99);
+});
+
+test('a fault after a fused bounds check names its instruction and counts up to it', () => {
+  // data + 20 <= data_end passes on a 30-byte packet; the 4-byte read at data + 28 does not.
+  const { m, p } = load(`
+    ldxw %r2, [%r1+0]
+    ldxw %r3, [%r1+4]
+    mov %r4, %r2
+    add %r4, 20
+    jgt %r4, %r3, out
+    ldxw %r0, [%r2+28]
+  out:
+    exit`, undefined, Array(30).fill(1));
+  assert.equal(m.run(p, interpreter), ST_FAULT);
+  assert.equal(m.fault?.insn, 5);
+  assert.deepEqual(m.fault?.access, { address: `pkt+0x${(XDP_PACKET_HEADROOM + 28).toString(16)}`, size: 4, region: 'pkt', op: 'read' });
+  assert.equal(m.insnCount, 6);
+  assert.equal(m.lo[4], XDP_PACKET_HEADROOM + 20);
+});
+
+test('`mov r0, K; exit` in a bpf-to-bpf callee returns to the caller', () => {
+  // Executed: 0 (call) 3 4 (callee) 1 2.
+  const { m, p } = load('call local f\nadd %r0, 1\nexit\nf:\nmov %r0, 41\nexit');
+  assert.equal(m.run(p, interpreter), ST_EXIT);
+  assert.equal(m.lo[0], 42);
+  assert.equal(m.insnCount, 5);
+  assert.equal(m.depth, 0);
+});
