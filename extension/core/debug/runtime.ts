@@ -22,14 +22,14 @@ import { lineInfoAt, type BpfProgram, type LineInfo } from '../ebpf/program';
 import { Machine, SeededEnv, VmLoadError, type LoadedProgram, type VmFault } from '../ebpf/vm';
 import { NetvscDevice } from '../netvsc/device';
 import type { HostProfileName } from '../netvsc/hostProfile';
-import { evaluate, type EvalContext, type EvalResult } from './expression';
+import { evaluate, type CLocals, type EvalContext, type EvalResult } from './expression';
 import { Dissection } from '../packet/dissection';
 import { compileFilter, type DisplayFilter } from '../packet/filter';
 import { PacketDissector, packetSummary } from './packetDissection';
 import { eventStop, STAGE_ALIASES, stopMatches, type StageStop } from './stageTimeline';
 import type { ProgramStepper } from './programStepper';
 import { DebugXdpHook } from './xdpHook';
-import { VariablesModel } from './variables';
+import { cLocals, VariablesModel } from './variables';
 import { BreakpointTable, type BreakpointHit, type BreakpointResult, type BreakpointSpec } from './breakpoints';
 
 export { hitConditionMet, type BreakpointResult, type BreakpointSpec } from './breakpoints';
@@ -1097,24 +1097,38 @@ export class DebugRuntime {
     return (BigInt(m.hi[i] >>> 0) << 32n) | BigInt(m.lo[i] >>> 0);
   }
 
-  evalContext(): EvalContext {
+  /** `frame`: a program frame of `stack()` whose C variables names resolve to (default: the innermost). */
+  evalContext(frame?: FrameInfo): EvalContext {
     const pr = this.probing;
     const inProg = !!pr || !!this.pkt?.inProgram;
+    const m = this.world?.machine, dwarf = this.program.dwarf;
+    let locals: CLocals | undefined, localsRead = false;
     return {
       reg: (i) => (inProg ? this.reg64(i) : undefined),
       memory: this.world?.machine.memory,
       packet: () => (pr ? this.dissector.dissect(this.world.machine.packet.contents(), pr.index, this.view) : this.currentDissection()),
       maps: this.maps,
+      // Read on first use: an expression without C names never touches the DWARF.
+      get locals() {
+        if (!localsRead) {
+          localsRead = true;
+          if (inProg && dwarf && m) locals = cLocals(m, dwarf, frame?.depth ?? m.depth, frame?.insn ?? m.pc);
+        }
+        return locals;
+      },
     };
   }
 
-  /** Evaluates for WATCH / hover / REPL. Throws EvalError with the column of the problem. */
-  evaluate(expr: string): { result: EvalResult; node?: VarNode } {
-    const r = evaluate(expr, this.evalContext());
+  /** Evaluates for WATCH / hover / REPL (in frame `frameIndex` of `stack()`). Throws EvalError with the column of the problem. */
+  evaluate(expr: string, frameIndex?: number): { result: EvalResult; node?: VarNode } {
+    const f = frameIndex !== undefined ? this.stack()[frameIndex] : undefined;
+    const ctx = this.evalContext(f?.kind === 'program' ? f : undefined);
+    const r = evaluate(expr, ctx);
     if (r.mapValue) {
       const { map, key, bytes } = r.mapValue;
       return { result: r, node: this.vars.mapEntryNode(map, key, bytes, expr) };
     }
+    if (r.cvalue && ctx.locals) return { result: r, node: this.vars.cNode(expr, r.cvalue, expr, ctx.locals.mem) };
     return { result: r };
   }
 

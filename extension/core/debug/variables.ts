@@ -10,8 +10,12 @@ import { FIRST_DYNAMIC_REGION, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGIO
 import { MAX_BPF_STACK } from '../ebpf/isa';
 import type { BpfProgram } from '../ebpf/program';
 import type { Machine } from '../ebpf/vm';
+import { stripType, typeName } from '../ebpf/dwarf';
+import type { FrameAccess } from '../ebpf/dwarfLoc';
+import type { FrameVariables, ProgramDwarf } from '../ebpf/dwarfProgram';
+import { childrenOf, formatValue, hasChildren, scalarOf, type CValue, type ValueMemory } from '../ebpf/dwarfValue';
 import { COUNTER_NAMES, DECISION_NAMES, REASON_NAMES } from '../trace/codes';
-import { evaluate, EvalError, type EvalContext } from './expression';
+import { evaluate, EvalError, type CLocals, type EvalContext } from './expression';
 import type { Dissection } from '../packet/dissection';
 import { FT, fieldByAbbrev } from '../packet/fields';
 import { detailTree } from '../traceview/dissectionTree';
@@ -95,6 +99,8 @@ export class VariablesModel {
     if (f.kind === 'program') {
       const m = this.h.machine, depth = f.depth!, top = depth === m.depth;
       const fp = STACK_SIZE - MAX_BPF_STACK * depth;
+      const dwarf = this.h.program.dwarf;
+      if (dwarf) out.push({ name: 'Locals', hint: 'locals', vars: () => this.localVars(dwarf, depth, f.insn!) });
       out.push({
         name: 'Registers', hint: 'registers', vars: () => {
           const vt = top ? this.h.target.verifierTypes?.(m.pc) : undefined;
@@ -129,6 +135,34 @@ export class VariablesModel {
     out.push({ name: 'Maps', vars: () => this.mapVars() });
     out.push({ name: 'printk', vars: () => this.h.printk.map((l, k) => ({ name: `[${k}] packet ${l.packet}`, value: l.text })) });
     return out;
+  }
+
+  /** The C variables live at the frame's instruction (DWARF), innermost scope first. */
+  private localVars(dwarf: ProgramDwarf, depth: number, insn: number): VarNode[] {
+    const at = dwarf.variablesAt(insn);
+    if (dwarf.error) return [{ name: 'error', value: `no C variables: ${dwarf.error}` }];
+    if (!at) return [{ name: '(none)', value: `no DWARF function covers instruction ${insn}` }];
+    const loc = cLocals(this.h.machine, dwarf, depth, insn)!;
+    const out: VarNode[] = [];
+    for (const s of at.scopes) {
+      for (const v of s.vars) {
+        const node = this.cNode(v.name, loc.get(v.name)!, v.name, loc.mem);
+        if (s.kind === 'inlined') node.type = `${node.type ?? ''} (inlined ${s.name})`;
+        out.push(node);
+      }
+    }
+    if (!out.length) out.push({ name: '(none)', value: `${at.func} has no variables here` });
+    return out;
+  }
+
+  /** A C value as a tree node: text, C type, the expression that reaches it, expandable by type. */
+  cNode(name: string, v: CValue, expr: string, mem: ValueMemory): VarNode {
+    const node: VarNode = { name, value: formatValue(v, mem), type: typeName(v.type), evaluateName: expr };
+    // A pointer opens the memory it points to; a value in memory, its own bytes.
+    const addr = stripType(v.type).kind === 'pointer' ? scalarOf(v) : v.address;
+    if (addr !== undefined) node.memoryReference = this.memRefOf(Number(addr >> 32n) | 0, Number(addr & 0xffffffffn) | 0);
+    if (hasChildren(v, mem)) node.children = () => childrenOf(v, expr, mem).map((c) => this.cNode(c.name, c.value, c.expr, mem));
+    return node;
   }
 
   private stackSlots(fp: number): VarNode[] {
@@ -272,4 +306,49 @@ export function parseValueBytes(text: string, size: number): Uint8Array {
   }
   bytes.forEach((b, i) => { out[i] = parseInt(b, 16); });
   return out;
+}
+
+/** VM memory as C values read it: bounds-checked reads, addresses named by region. */
+export function valueMemory(m: Machine): ValueMemory {
+  const mem = m.memory;
+  return {
+    read: (addr, n) => {
+      const id = mem.resolve(Number(addr >> 32n) | 0, Number(addr & 0xffffffffn) | 0, 0, n, false);
+      return id < 0 ? undefined : mem.bytes[id].subarray(mem.offset, mem.offset + n);
+    },
+    describe: (addr) => mem.describe(Number(addr >> 32n) | 0, Number(addr & 0xffffffffn) | 0),
+  };
+}
+
+/**
+ * The registers of program frame `depth` as DWARF reads them: all of them in the innermost
+ * frame; in a caller, r6-r9 as its callee saved them and r10 its frame pointer (r0-r5 are
+ * clobbered by the call: "not saved").
+ */
+export function frameRegisters(m: Machine, depth: number): Pick<FrameAccess, 'reg'> {
+  const top = depth === m.depth;
+  const r64 = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  return {
+    reg: (i) => {
+      if (top) return i <= 10 ? r64(m.lo[i], m.hi[i]) : undefined;
+      if (i === 10) return r64(STACK_SIZE - MAX_BPF_STACK * depth, REGION_STACK);
+      if (i >= 6 && i <= 9) { const o = depth * 8 + (i - 6) * 2; return r64(m.frameSaved[o], m.frameSaved[o + 1]); }
+      return undefined;
+    },
+  };
+}
+
+/** The C variables of program frame `depth` stopped at `insn`, for the evaluator and the Locals scope. */
+export function cLocals(m: Machine, dwarf: ProgramDwarf, depth: number, insn: number): CLocals | undefined {
+  const at: FrameVariables | undefined = dwarf.variablesAt(insn);
+  if (!at) return undefined;
+  const mem = valueMemory(m);
+  const regs = frameRegisters(m, depth);
+  return {
+    mem,
+    get: (name) => {
+      for (const s of at.scopes) for (const v of s.vars) if (v.name === name) return dwarf.read(v, at, { reg: regs.reg, read: mem.read });
+      return undefined;
+    },
+  };
 }

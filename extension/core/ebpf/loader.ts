@@ -4,6 +4,7 @@
 // and legacy maps, .rodata/.data/.bss as one-entry arrays, and .BTF.ext info in instruction indices.
 import { Btf, BtfKind, parseBtf } from './btf';
 import { parseBtfExt, type BtfExtSection } from './btfExt';
+import { ObjectDwarf, ProgramDwarf } from './dwarfProgram';
 import {
   BpfObjectError, parseElf, type ElfFile, type ElfSection, type ElfSymbol, SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS,
   STT_FUNC, STT_SECTION, STB_LOCAL, SHN_UNDEF, SHN_ABS, SHN_COMMON,
@@ -140,6 +141,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): BpfObject
 
   const programs: BpfProgram[] = [];
   const linker = new Linker(elf, fileName, maps, mapAt, globalMapOf, ext, btf);
+  const dwarf = elf.section('.debug_info') ? new ObjectDwarf(elf) : undefined;
   for (const s of elf.sections) {
     if (s.type !== SHT_PROGBITS || !(s.flags & SHF_EXECINSTR) || s.name === '.text' || s.size === 0) continue;
     if (s.size % 8 !== 0) throw new BpfObjectError(`size ${s.size} is not a multiple of 8 (struct bpf_insn)`, `section ${s.name}`);
@@ -156,6 +158,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadOptions = {}): BpfObject
       programs.push({
         name: f.name, section: s.name, progType: progTypeOfSection(s.name), frags: /^xdp\.frags(\/|$)/.test(s.name),
         insns: linked.insns, maps, lineInfo: linked.lineInfo, funcInfo: linked.funcInfo, pieces: linked.pieces, license, btf,
+        ...(dwarf ? { dwarf: new ProgramDwarf(dwarf, linked.pieces) } : {}),
       });
     }
   }

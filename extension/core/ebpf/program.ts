@@ -3,6 +3,7 @@
 // called sub-programs appended), the maps its `lddw`s name by number, and BTF line/func info
 // in instruction indices.
 import type { Btf } from './btf';
+import type { ProgramDwarf } from './dwarfProgram';
 
 /** BPF_MAP_TYPE_* (include/uapi/linux/bpf.h). */
 export const enum BpfMapType {
@@ -102,6 +103,8 @@ export interface BpfProgram {
   pieces: ProgramPiece[];
   license: string;
   btf?: Btf;
+  /** C variables by DWARF (objects compiled with -g), parsed on first use. */
+  dwarf?: ProgramDwarf;
 }
 
 /** Index of the line_info record that covers `insn` (records cover until the next one), or -1. */

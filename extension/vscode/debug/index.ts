@@ -4,6 +4,7 @@
 // ("Step Through This Packet" from the trace viewer). `activate()` calls registerDebugger(context).
 import * as vscode from 'vscode';
 import type { NetvscDevice } from '../../core/netvsc/device';
+import { hoverExpressionAt } from '../../core/debug/expression';
 import { NetvscDebugSession, POSITION_EVENT } from './session';
 
 export const DEBUG_TYPE = 'netvsc';
@@ -102,6 +103,14 @@ export function registerDebugger(context: vscode.ExtensionContext): void {
     }),
     debugDevices,
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
+    // Hovers in C while a netvsc session runs: `ip->protocol` whole, not just the word under the mouse.
+    vscode.languages.registerEvaluatableExpressionProvider({ language: 'c' }, {
+      provideEvaluatableExpression: (doc, pos) => {
+        if (vscode.debug.activeDebugSession?.type !== DEBUG_TYPE) return undefined;
+        const r = hoverExpressionAt(doc.lineAt(pos.line).text, pos.character);
+        return r && new vscode.EvaluatableExpression(new vscode.Range(pos.line, r.start, pos.line, r.end));
+      },
+    }),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, { provideDebugConfigurations: () => provider.provideDebugConfigurations() }, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.commands.registerCommand('netvsc.debug.debugXdpFile', async (uri?: vscode.Uri) => {
       const program = uri?.fsPath ?? vscode.window.activeTextEditor?.document.fileName;

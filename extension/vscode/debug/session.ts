@@ -249,7 +249,8 @@ export class NetvscDebugSession extends DebugSession {
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     if (!this.runtime) { this.sendErrorResponse(response, { id: 1020, format: 'no debug session', showUser: false }); return; }
     try {
-      const { result, node } = this.runtime.evaluate(args.expression);
+      // Hovers, watches and the console name C variables of the selected frame.
+      const { result, node } = this.runtime.evaluate(args.expression, args.frameId);
       response.body = {
         result: result.text, type: result.type,
         variablesReference: node?.children ? this.varHandles.create(node.children) : 0,

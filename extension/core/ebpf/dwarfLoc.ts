@@ -1,0 +1,191 @@
+// DWARF locations: picking a variable's location expression for an address (location lists of
+// DWARF 5 `.debug_loclists` and DWARF 4 `.debug_loc`), and evaluating the expression against a
+// frame of the VM (registers, memory) into pieces: a register, a memory address, a value
+// (DW_OP_stack_value), literal bytes, or nothing. What cannot be evaluated is "optimized out",
+// as gdb says it.
+import { DwarfReader, type CompileUnit, type DwarfAddress, type DwarfInfo, type VarLocation } from './dwarf';
+
+const M64 = (1n << 64n) - 1n;
+
+/** A register the frame no longer holds (a caller's r0-r5), a location outside every range... */
+export class LocationUnavailable extends Error {
+  constructor(readonly reason: 'optimized out' | 'not saved') { super(reason); }
+}
+
+export type LocKind =
+  | { kind: 'reg'; reg: number }
+  | { kind: 'mem'; addr: bigint }
+  | { kind: 'value'; value: bigint }
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'none' };
+
+/** One piece of a location; `size` (bytes) is undefined for a whole-variable location. */
+export type LocPiece = LocKind & { size?: number };
+
+/** What a location expression reads from the stopped frame. */
+export interface FrameAccess {
+  /** A register (unsigned 64-bit, the VM's pointer encoding for pointers), undefined when not saved. */
+  reg(i: number): bigint | undefined;
+  /** `size` bytes of VM memory at a 64-bit address, or undefined when not readable. */
+  read(addr: bigint, size: number): Uint8Array | undefined;
+  /**
+   * The function's stack size: clang before LLVM 23 (PR 204722) writes r10-based offsets of
+   * stack variables relative to r10 - stack size (non-negative), later ones relative to r10.
+   */
+  stackSize: number;
+  /** DW_OP_convert: the base type at a unit-relative DIE offset, as size and signedness. */
+  baseType?(unitOffset: number): { size: number; signed: boolean } | undefined;
+}
+
+/**
+ * The expression of `loc` that holds at `pc`, undefined when none does (out of every range).
+ * Constants and `none` are not expressions: the caller handles them.
+ */
+export function expressionAt(info: DwarfInfo, loc: VarLocation, pc: DwarfAddress): Uint8Array | undefined {
+  if (loc.kind === 'expr') return loc.expr;
+  if (loc.kind !== 'loclist') return undefined;
+  return loc.dwarf4 ? fromLoc(info, loc.cu, loc.offset, pc) : fromLoclists(info, loc.cu, loc.offset, pc);
+}
+
+const inRange = (a: DwarfAddress, end: number, pc: DwarfAddress): boolean => (a.sec === pc.sec || a.sec < 0) && pc.off >= a.off && pc.off < end;
+
+function fromLoclists(info: DwarfInfo, cu: CompileUnit, offset: number, pc: DwarfAddress): Uint8Array | undefined {
+  const s = info.loclists;
+  if (!s) return undefined;
+  const r = new DwarfReader(s.data, s.name, offset);
+  let base = cu.base;
+  let fallback: Uint8Array | undefined;
+  for (let n = 0; n <= s.data.length; n++) {
+    const kind = r.u8();
+    let a: DwarfAddress, end: number;
+    switch (kind) {
+      case 0: return fallback; // DW_LLE_end_of_list
+      case 1: base = info.addrx(cu, r.uleb(), r.pos); continue; // base_addressx
+      case 2: a = info.addrx(cu, r.uleb(), r.pos); end = info.addrx(cu, r.uleb(), r.pos).off; break; // startx_endx
+      case 3: a = info.addrx(cu, r.uleb(), r.pos); end = a.off + r.uleb(); break; // startx_length
+      case 4: { const lo = r.uleb(), hi = r.uleb(); a = { sec: base.sec, off: base.off + lo }; end = base.off + hi; break; } // offset_pair
+      case 5: fallback = r.bytes(r.uleb()); continue; // default_location
+      case 6: { const p = r.pos; base = { off: r.uN(cu.addrSize), sec: s.secOf.get(p) ?? -1 }; continue; } // base_address
+      case 7: { const p = r.pos; a = { off: r.uN(cu.addrSize), sec: s.secOf.get(p) ?? -1 }; end = r.uN(cu.addrSize); break; } // start_end
+      case 8: { const p = r.pos; a = { off: r.uN(cu.addrSize), sec: s.secOf.get(p) ?? -1 }; end = a.off + r.uleb(); break; } // start_length
+      default: return r.fail(`unknown location list entry kind ${kind}`, r.pos - 1);
+    }
+    const expr = r.bytes(r.uleb());
+    if (inRange(a, end, pc)) return expr;
+  }
+  return r.fail('location list does not end');
+}
+
+function fromLoc(info: DwarfInfo, cu: CompileUnit, offset: number, pc: DwarfAddress): Uint8Array | undefined {
+  const s = info.loc;
+  if (!s) return undefined;
+  const r = new DwarfReader(s.data, s.name, offset);
+  let base = cu.base;
+  for (let n = 0; n <= s.data.length; n++) {
+    const p = r.pos;
+    const a = r.u64Big(), e = r.u64Big();
+    if (a === 0n && e === 0n) return undefined;
+    if (a === M64) { base = { off: Number(e), sec: s.secOf.get(p + 8) ?? -1 }; continue; }
+    const expr = r.bytes(r.u16());
+    // Relocated entries are absolute (section + offset); others count from the base address.
+    const abs = s.secOf.has(p);
+    const start: DwarfAddress = abs ? { sec: s.secOf.get(p)!, off: Number(a) } : { sec: base.sec, off: base.off + Number(a) };
+    if (inRange(start, (abs ? 0 : base.off) + Number(e), pc)) return expr;
+  }
+  return r.fail('location list does not end');
+}
+
+/**
+ * Evaluates a location expression. Supported: DW_OP_reg0..31/regx, DW_OP_breg0..31/bregx,
+ * DW_OP_fbreg (the frame base is r10 for BPF), literals and constants, plus_uconst and simple
+ * arithmetic, deref, stack_value, implicit_value, piece. Anything else: LocationUnavailable.
+ */
+export function evaluateLocation(expr: Uint8Array, frame: FrameAccess): LocPiece[] {
+  const r = new DwarfReader(expr, 'location expression');
+  const stack: bigint[] = [];
+  const pieces: LocPiece[] = [];
+  let pending: LocKind | undefined;
+  const pop = (): bigint => { const v = stack.pop(); if (v === undefined) throw new LocationUnavailable('optimized out'); return v; };
+  const push = (v: bigint): void => { if (stack.length > 64) throw new LocationUnavailable('optimized out'); stack.push(v & M64); };
+  const reg = (i: number): bigint => { const v = frame.reg(i); if (v === undefined) throw new LocationUnavailable('not saved'); return v; };
+  // r10-based: clang's stack offsets count from r10 - stack size when non-negative (see FrameAccess).
+  const breg = (i: number, off: bigint): bigint => (i === 10 && off >= 0n ? reg(10) - BigInt(frame.stackSize) + off : reg(i) + off);
+  const current = (): LocKind => {
+    if (pending) return pending;
+    if (stack.length) return { kind: 'mem', addr: stack[stack.length - 1] };
+    return { kind: 'none' };
+  };
+  try {
+    while (r.pos < r.end) {
+      const op = r.u8();
+      if (op >= 0x30 && op <= 0x4f) { push(BigInt(op - 0x30)); continue; }
+      if (op >= 0x50 && op <= 0x6f) { pending = { kind: 'reg', reg: op - 0x50 }; continue; }
+      if (op >= 0x70 && op <= 0x8f) { push(breg(op - 0x70, r.slebBig())); continue; }
+      switch (op) {
+        case 0x06: { // deref
+          const b = frame.read(pop(), 8);
+          if (!b) throw new LocationUnavailable('optimized out');
+          let v = 0n;
+          for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+          push(v);
+          break;
+        }
+        case 0x08: push(BigInt(r.u8())); break;
+        case 0x09: push(BigInt((r.u8() << 24) >> 24)); break;
+        case 0x0a: push(BigInt(r.u16())); break;
+        case 0x0b: push(BigInt((r.u16() << 16) >> 16)); break;
+        case 0x0c: push(BigInt(r.u32())); break;
+        case 0x0d: push(BigInt(r.u32() | 0)); break;
+        case 0x0e: case 0x0f: push(r.u64Big()); break;
+        case 0x10: push(r.ulebBig()); break;
+        case 0x11: push(r.slebBig()); break;
+        case 0x12: { const v = pop(); push(v); push(v); break; }
+        case 0x13: pop(); break;
+        case 0x16: { const a = pop(), b = pop(); push(a); push(b); break; }
+        case 0x1a: { const b = pop(), a = pop(); push(a & b); break; }
+        case 0x1c: { const b = pop(), a = pop(); push(a - b); break; }
+        case 0x1e: { const b = pop(), a = pop(); push(a * b); break; }
+        case 0x1f: push(-pop()); break;
+        case 0x20: push(~pop()); break;
+        case 0x21: { const b = pop(), a = pop(); push(a | b); break; }
+        case 0x22: { const b = pop(), a = pop(); push(a + b); break; }
+        case 0x23: push(pop() + r.ulebBig()); break;
+        case 0x24: { const b = pop(), a = pop(); push(a << (b & 63n)); break; }
+        case 0x25: { const b = pop(), a = pop(); push(a >> (b & 63n)); break; }
+        case 0x26: { const b = pop(), a = pop(); push(BigInt.asIntN(64, a) >> (b & 63n)); break; }
+        case 0x27: { const b = pop(), a = pop(); push(a ^ b); break; }
+        case 0x90: pending = { kind: 'reg', reg: r.uleb() }; break;
+        case 0x91: push(breg(10, r.slebBig())); break; // fbreg: DW_AT_frame_base is DW_OP_reg10 for BPF
+        case 0x92: { const i = r.uleb(); push(breg(i, r.slebBig())); break; }
+        case 0x93: { // piece
+          const size = r.uleb();
+          pieces.push({ ...current(), size });
+          pending = undefined; stack.length = 0;
+          break;
+        }
+        case 0x96: break; // nop
+        case 0xa8: { // convert: truncate (and sign-extend) to a base type; 0 is the generic type
+          const off = r.uleb();
+          if (off === 0) break;
+          const bt = frame.baseType?.(off);
+          if (!bt || bt.size < 1 || bt.size > 8) throw new LocationUnavailable('optimized out');
+          const bits = BigInt(bt.size * 8), v = pop() & ((1n << bits) - 1n);
+          push(bt.signed ? BigInt.asIntN(bt.size * 8, v) : v);
+          break;
+        }
+        case 0xa9: r.uleb(); break; // reinterpret: same bits
+        case 0x9e: pending = { kind: 'bytes', bytes: r.bytes(r.uleb()) }; break;
+        case 0x9f: pending = { kind: 'value', value: pop() }; break;
+        default: throw new LocationUnavailable('optimized out');
+      }
+    }
+  } catch (e) {
+    if (e instanceof LocationUnavailable) throw e;
+    // A truncated or malformed expression: nothing can be said about the variable.
+    throw new LocationUnavailable('optimized out');
+  }
+  if (pieces.length) return pieces;
+  const whole = current();
+  if (whole.kind === 'none') throw new LocationUnavailable('optimized out');
+  return [whole];
+}
