@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { loadObject } from '../../../extension/core/ebpf/loader';
 import { DwarfInfo, DwarfReader, typeName, DW_TAG, type Die, type DwarfVariable } from '../../../extension/core/ebpf/dwarf';
 import { expressionAt } from '../../../extension/core/ebpf/dwarfLoc';
-import { formatValue, valueFromLocation, type ValueMemory } from '../../../extension/core/ebpf/dwarfValue';
+import { formatValue, type ValueMemory } from '../../../extension/core/ebpf/dwarfValue';
 import { parseElf } from '../../../extension/core/ebpf/elf';
 
 const ROOT = resolve(__dirname, '../../..');
