@@ -13,12 +13,17 @@ import { processIO, UsageError, type CliCommand } from '../io';
 import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+/** Thrown when the reader of our stdout went away (`| head`): stop quietly, as tshark does. */
+class StdoutClosed extends Error {}
+
 /** Writes all of `bytes` to fd 1, waiting while a non-blocking pipe is full. */
 function writeStdout(bytes: Uint8Array): void {
   let o = 0;
   while (o < bytes.length) {
     try { o += writeSync(1, bytes, o, bytes.length - o); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') throw new StdoutClosed();
+      if (code !== 'EAGAIN') throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
@@ -99,11 +104,14 @@ export const dissectCommand: CliCommand = {
           out.field(d, ids[k]);
         }
         out.endLine();
-      }, { chunkSize: 1 << 22 });
+      }, { chunkSize: 1 << 20 }); // 1 MiB: the window stays in L2 between the read and the walk
       out.end();
       for (const w of scan.warnings) io.err(`netvsc-lab dissect: warning: ${file}: ${w.message}\n`);
       if (scan.error) { io.err(`netvsc-lab dissect: ${file}: ${scan.error.message}\n`); return 1; }
       return 0;
+    } catch (e) {
+      if (e instanceof StdoutClosed) return 0;
+      throw e;
     } finally { src.close(); }
   },
 };

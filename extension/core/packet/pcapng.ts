@@ -105,150 +105,170 @@ function tsresolToUnits(v: number): number {
   return v & 0x80 ? Math.pow(2, v & 0x7f) : Math.pow(10, v & 0x7f);
 }
 
+/** State of a pcapng scan between blocks. */
+interface PcapngScan {
+  readonly reader: ChunkedReader; readonly index: PacketSink; readonly res: ScanResult; readonly size: number;
+  off: number; little: boolean; section: number;
+  /** Global index of this section's first interface. */
+  sectionBase: number;
+  /** Per global interface: timestamp units per second. */
+  readonly tsCache: number[];
+}
+
 export function scanPcapng(reader: ChunkedReader, index: PacketSink,
   res: ScanResult = { format: 'pcapng', interfaces: [], warnings: [], sectionLittleEndian: [], names: new Map() }): ScanResult {
   res.format = 'pcapng';
   const size = reader.src.size;
-  let off = 0;
-  let little = true;
-  let section = -1;
-  let sectionBase = 0; // global index of this section's first interface
-  const tsCache: number[] = []; // per global interface: units per second
-  const fail = (at: number, msg: string): ScanResult => { res.error = new CaptureFormatError(at, msg); return res; };
-  while (off < size) {
+  const st: PcapngScan = { reader, index, res, size, off: 0, little: true, section: -1, sectionBase: 0, tsCache: [] };
+  const tsCache = st.tsCache;
+  while (st.off < size) {
+    const off = st.off;
     const hp = reader.at(off, 12);
-    if (hp < 0) {
-      return fail(off, `block header at byte ${off} truncated: ${size - off} bytes left`);
-    }
-    let c = reader.chunk;
-    // Fast path: a well-formed enhanced packet block lying wholly in the window (the checks are
-    // those of the general path below, which handles everything else and says what is wrong).
-    if (section >= 0 && rd32(c, hp, little) === BT_EPB) {
+    // Fast path, kept small: a well-formed enhanced packet block lying wholly in the window (the
+    // checks are those of generalBlock, which handles everything else and says what is wrong).
+    if (hp >= 0 && st.section >= 0) {
+      const c = reader.chunk, little = st.little;
       const len = rd32(c, hp + 4, little);
-      if (len >= 32 && (len & 3) === 0 && len <= MAX_BLOCK_SIZE && off + len <= size && hp + len <= c.length
-        && rd32(c, hp + len - 4, little) === len) {
-        const ifIndex = sectionBase + rd32(c, hp + 8, little);
+      if (rd32(c, hp, little) === BT_EPB && len >= 32 && (len & 3) === 0 && len <= MAX_BLOCK_SIZE && off + len <= size
+        && hp + len <= c.length && rd32(c, hp + len - 4, little) === len) {
+        const ifIndex = st.sectionBase + rd32(c, hp + 8, little);
         const caplen = rd32(c, hp + 20, little);
         if (ifIndex < res.interfaces.length && caplen <= len - 32) {
           splitTimestamp(rd32(c, hp + 12, little), rd32(c, hp + 16, little), tsCache[ifIndex]);
+          st.off = off + len;
           index.push(off + 28, caplen, rd32(c, hp + 24, little), TS_OUT[0] + res.interfaces[ifIndex].tsOffset, TS_OUT[1], ifIndex, BLOCK_EPB);
-          off += len;
           continue;
         }
       }
     }
-    let type = rd32(c, hp, little);
-    if (type === BT_SHB) {
-      if (rd32(c, hp + 8, true) === BOM) little = true;
-      else if (rd32(c, hp + 8, false) === BOM) little = false;
-      else return fail(off + 8, `section header at byte ${off}: bad byte-order magic 0x${rd32(c, hp + 8, false).toString(16)}`);
-      type = BT_SHB;
-    } else if (section < 0) {
-      return fail(0, `not a pcapng file: first block type 0x${rd32(c, hp, false).toString(16).padStart(8, '0')} is not a section header (byte 0)`);
-    }
-    const len = rd32(c, hp + 4, little);
-    if (len < 12) return fail(off + 4, `block at byte ${off}: total length ${len} is smaller than 12`);
-    if (len % 4 !== 0) return fail(off + 4, `block at byte ${off}: total length ${len} is not a multiple of 4`);
-    if (off + len > size) return fail(off + 4, `block at byte ${off}: total length ${len} runs past the end of the file (${size - off} bytes left)`);
-    if (len > MAX_BLOCK_SIZE && (type === BT_EPB || type === BT_PB || type === BT_SPB || type === BT_IDB || type === BT_SHB)) {
-      return fail(off + 4, `block at byte ${off}: total length ${len} is bigger than the maximum of ${MAX_BLOCK_SIZE}`);
-    }
-    const tp = reader.at(off + len - 4, 4);
-    c = reader.chunk;
-    const tlen = rd32(c, tp, little);
-    if (tlen !== len) return fail(off + len - 4, `block at byte ${off}: trailing length ${tlen} differs from leading length ${len}`);
-    switch (type) {
-      case BT_SHB: {
-        if (len < 28) return fail(off + 4, `section header at byte ${off}: total length ${len} is smaller than 28`);
-        const b = reader.view(off, len)!;
-        const major = new DataView(b.buffer, b.byteOffset, len).getUint16(12, little);
-        if (major !== 1) return fail(off + 12, `section header at byte ${off}: unsupported pcapng version ${major}`);
-        section++;
-        sectionBase = res.interfaces.length;
-        res.sectionLittleEndian.push(little);
-        break;
-      }
-      case BT_IDB: {
-        if (len < 20) return fail(off + 4, `interface description at byte ${off}: total length ${len} is smaller than 20`);
-        const b = reader.view(off, len)!;
-        const dv = new DataView(b.buffer, b.byteOffset, len);
-        const ifc: CaptureInterface = { linkType: dv.getUint16(8, little), snaplen: dv.getUint32(12, little), tsUnitsPerSecond: 1e6, tsOffset: 0, section, localIndex: res.interfaces.length - sectionBase };
-        for (const o of options(b, 16, len - 4, little)) {
-          if (o.code === OPT_IF_NAME) ifc.name = utf8.decode(b.subarray(o.start, o.start + o.len));
-          else if (o.code === OPT_IF_DESCRIPTION) ifc.description = utf8.decode(b.subarray(o.start, o.start + o.len));
-          else if (o.code === OPT_IF_TSRESOL && o.len >= 1) {
-            const v = b[o.start];
-            if ((v & 0x7f) > (v & 0x80 ? 63 : 19)) res.warnings.push({ offset: off + o.start, message: `interface at byte ${off}: if_tsresol 0x${v.toString(16)} out of range, using microseconds` });
-            else ifc.tsUnitsPerSecond = tsresolToUnits(v);
-          } else if (o.code === OPT_IF_TSOFFSET && o.len === 8) {
-            ifc.tsOffset = Number(dv.getBigInt64(o.start, little));
-          }
-        }
-        res.interfaces.push(ifc);
-        tsCache.push(ifc.tsUnitsPerSecond);
-        break;
-      }
-      case BT_EPB: case BT_PB: {
-        const isEpb = type === BT_EPB;
-        if (len < 32) return fail(off + 4, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: total length ${len} is smaller than 32`);
-        const q = reader.at(off, 28);
-        const e = reader.chunk;
-        const local = isEpb ? rd32(e, q + 8, little) : rd16(e, q + 8, little);
-        const ifIndex = sectionBase + local;
-        if (ifIndex >= res.interfaces.length) {
-          return fail(off + 8, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: interface ${local} does not exist (section has ${res.interfaces.length - sectionBase})`);
-        }
-        const caplen = rd32(e, q + 20, little);
-        const origlen = rd32(e, q + 24, little);
-        if (caplen > len - 32) return fail(off + 20, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: captured length ${caplen} does not fit in the block's ${len} bytes`);
-        const ifc = res.interfaces[ifIndex];
-        splitTimestamp(rd32(e, q + 12, little), rd32(e, q + 16, little), tsCache[ifIndex]);
-        index.push(off + 28, caplen, origlen, TS_OUT[0] + ifc.tsOffset, TS_OUT[1], ifIndex, isEpb ? BLOCK_EPB : BLOCK_PB);
-        break;
-      }
-      case BT_SPB: {
-        if (len < 16) return fail(off + 4, `simple packet block at byte ${off}: total length ${len} is smaller than 16`);
-        if (res.interfaces.length === sectionBase) return fail(off, `simple packet block at byte ${off}: no interface description in this section`);
-        const b = reader.view(off, 12)!;
-        const origlen = new DataView(b.buffer, b.byteOffset, 12).getUint32(8, little);
-        const ifc = res.interfaces[sectionBase];
-        let caplen = Math.min(origlen, len - 16);
-        if (ifc.snaplen !== 0 && caplen > ifc.snaplen) caplen = ifc.snaplen;
-        // SPBs carry no timestamp: Wireshark shows them at time 0.
-        index.push(off + 12, caplen, origlen, 0, 0, sectionBase, BLOCK_SPB);
-        break;
-      }
-      case BT_NRB: {
-        const b = reader.view(off, len)!;
-        const dv = new DataView(b.buffer, b.byteOffset, len);
-        let o = 8;
-        while (o + 4 <= len - 4) {
-          const rt = dv.getUint16(o, little), rl = dv.getUint16(o + 2, little);
-          if (rt === 0) break;
-          if (o + 4 + rl > len - 4) { res.warnings.push({ offset: off + o, message: `name resolution block at byte ${off}: record runs past the block` }); break; }
-          const alen = rt === 1 ? 4 : rt === 2 ? 16 : 0;
-          if (alen && rl > alen) {
-            const addr = alen === 4 ? formatIPv4(b, o + 4) : formatIPv6(b, o + 4);
-            const names = utf8.decode(b.subarray(o + 4 + alen, o + 4 + rl)).split('\0').filter((x) => x);
-            if (names.length) res.names.set(addr, names[0]);
-          }
-          o += 4 + ((rl + 3) & ~3);
-        }
-        break;
-      }
-      case BT_ISB: {
-        const b = reader.view(off, 12)!;
-        const local = new DataView(b.buffer, b.byteOffset, 12).getUint32(8, little);
-        if (sectionBase + local >= res.interfaces.length) res.warnings.push({ offset: off + 8, message: `interface statistics block at byte ${off}: interface ${local} does not exist` });
-        break;
-      }
-      default:
-        break; // Custom, DSB, unknown: skipped as the spec allows
-    }
-    off += len;
+    if (!generalBlock(st)) return res;
   }
-  if (section < 0) return fail(0, 'not a pcapng file: no section header at byte 0');
+  if (st.section < 0) res.error = new CaptureFormatError(0, 'not a pcapng file: no section header at byte 0');
   return res;
+}
+
+/** Reads the block at st.off (any type, any fault); false when it stopped the scan (res.error set). */
+function generalBlock(st: PcapngScan): boolean {
+  const { reader, index, res, size, tsCache } = st;
+  const off = st.off;
+  let little = st.little, section = st.section, sectionBase = st.sectionBase;
+  const fail = (at: number, msg: string): false => { res.error = new CaptureFormatError(at, msg); return false; };
+  const hp = reader.at(off, 12);
+  if (hp < 0) {
+    return fail(off, `block header at byte ${off} truncated: ${size - off} bytes left`);
+  }
+  let c = reader.chunk;
+  let type = rd32(c, hp, little);
+  if (type === BT_SHB) {
+    if (rd32(c, hp + 8, true) === BOM) little = true;
+    else if (rd32(c, hp + 8, false) === BOM) little = false;
+    else return fail(off + 8, `section header at byte ${off}: bad byte-order magic 0x${rd32(c, hp + 8, false).toString(16)}`);
+    type = BT_SHB;
+  } else if (section < 0) {
+    return fail(0, `not a pcapng file: first block type 0x${rd32(c, hp, false).toString(16).padStart(8, '0')} is not a section header (byte 0)`);
+  }
+  const len = rd32(c, hp + 4, little);
+  if (len < 12) return fail(off + 4, `block at byte ${off}: total length ${len} is smaller than 12`);
+  if (len % 4 !== 0) return fail(off + 4, `block at byte ${off}: total length ${len} is not a multiple of 4`);
+  if (off + len > size) return fail(off + 4, `block at byte ${off}: total length ${len} runs past the end of the file (${size - off} bytes left)`);
+  if (len > MAX_BLOCK_SIZE && (type === BT_EPB || type === BT_PB || type === BT_SPB || type === BT_IDB || type === BT_SHB)) {
+    return fail(off + 4, `block at byte ${off}: total length ${len} is bigger than the maximum of ${MAX_BLOCK_SIZE}`);
+  }
+  const tp = reader.at(off + len - 4, 4);
+  c = reader.chunk;
+  const tlen = rd32(c, tp, little);
+  if (tlen !== len) return fail(off + len - 4, `block at byte ${off}: trailing length ${tlen} differs from leading length ${len}`);
+  switch (type) {
+    case BT_SHB: {
+      if (len < 28) return fail(off + 4, `section header at byte ${off}: total length ${len} is smaller than 28`);
+      const b = reader.view(off, len)!;
+      const major = new DataView(b.buffer, b.byteOffset, len).getUint16(12, little);
+      if (major !== 1) return fail(off + 12, `section header at byte ${off}: unsupported pcapng version ${major}`);
+      section++;
+      sectionBase = res.interfaces.length;
+      res.sectionLittleEndian.push(little);
+      break;
+    }
+    case BT_IDB: {
+      if (len < 20) return fail(off + 4, `interface description at byte ${off}: total length ${len} is smaller than 20`);
+      const b = reader.view(off, len)!;
+      const dv = new DataView(b.buffer, b.byteOffset, len);
+      const ifc: CaptureInterface = { linkType: dv.getUint16(8, little), snaplen: dv.getUint32(12, little), tsUnitsPerSecond: 1e6, tsOffset: 0, section, localIndex: res.interfaces.length - sectionBase };
+      for (const o of options(b, 16, len - 4, little)) {
+        if (o.code === OPT_IF_NAME) ifc.name = utf8.decode(b.subarray(o.start, o.start + o.len));
+        else if (o.code === OPT_IF_DESCRIPTION) ifc.description = utf8.decode(b.subarray(o.start, o.start + o.len));
+        else if (o.code === OPT_IF_TSRESOL && o.len >= 1) {
+          const v = b[o.start];
+          if ((v & 0x7f) > (v & 0x80 ? 63 : 19)) res.warnings.push({ offset: off + o.start, message: `interface at byte ${off}: if_tsresol 0x${v.toString(16)} out of range, using microseconds` });
+          else ifc.tsUnitsPerSecond = tsresolToUnits(v);
+        } else if (o.code === OPT_IF_TSOFFSET && o.len === 8) {
+          ifc.tsOffset = Number(dv.getBigInt64(o.start, little));
+        }
+      }
+      res.interfaces.push(ifc);
+      tsCache.push(ifc.tsUnitsPerSecond);
+      break;
+    }
+    case BT_EPB: case BT_PB: {
+      const isEpb = type === BT_EPB;
+      if (len < 32) return fail(off + 4, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: total length ${len} is smaller than 32`);
+      const q = reader.at(off, 28);
+      const e = reader.chunk;
+      const local = isEpb ? rd32(e, q + 8, little) : rd16(e, q + 8, little);
+      const ifIndex = sectionBase + local;
+      if (ifIndex >= res.interfaces.length) {
+        return fail(off + 8, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: interface ${local} does not exist (section has ${res.interfaces.length - sectionBase})`);
+      }
+      const caplen = rd32(e, q + 20, little);
+      const origlen = rd32(e, q + 24, little);
+      if (caplen > len - 32) return fail(off + 20, `${isEpb ? 'enhanced packet' : 'packet'} block at byte ${off}: captured length ${caplen} does not fit in the block's ${len} bytes`);
+      const ifc = res.interfaces[ifIndex];
+      splitTimestamp(rd32(e, q + 12, little), rd32(e, q + 16, little), tsCache[ifIndex]);
+      index.push(off + 28, caplen, origlen, TS_OUT[0] + ifc.tsOffset, TS_OUT[1], ifIndex, isEpb ? BLOCK_EPB : BLOCK_PB);
+      break;
+    }
+    case BT_SPB: {
+      if (len < 16) return fail(off + 4, `simple packet block at byte ${off}: total length ${len} is smaller than 16`);
+      if (res.interfaces.length === sectionBase) return fail(off, `simple packet block at byte ${off}: no interface description in this section`);
+      const b = reader.view(off, 12)!;
+      const origlen = new DataView(b.buffer, b.byteOffset, 12).getUint32(8, little);
+      const ifc = res.interfaces[sectionBase];
+      let caplen = Math.min(origlen, len - 16);
+      if (ifc.snaplen !== 0 && caplen > ifc.snaplen) caplen = ifc.snaplen;
+      // SPBs carry no timestamp: Wireshark shows them at time 0.
+      index.push(off + 12, caplen, origlen, 0, 0, sectionBase, BLOCK_SPB);
+      break;
+    }
+    case BT_NRB: {
+      const b = reader.view(off, len)!;
+      const dv = new DataView(b.buffer, b.byteOffset, len);
+      let o = 8;
+      while (o + 4 <= len - 4) {
+        const rt = dv.getUint16(o, little), rl = dv.getUint16(o + 2, little);
+        if (rt === 0) break;
+        if (o + 4 + rl > len - 4) { res.warnings.push({ offset: off + o, message: `name resolution block at byte ${off}: record runs past the block` }); break; }
+        const alen = rt === 1 ? 4 : rt === 2 ? 16 : 0;
+        if (alen && rl > alen) {
+          const addr = alen === 4 ? formatIPv4(b, o + 4) : formatIPv6(b, o + 4);
+          const names = utf8.decode(b.subarray(o + 4 + alen, o + 4 + rl)).split('\0').filter((x) => x);
+          if (names.length) res.names.set(addr, names[0]);
+        }
+        o += 4 + ((rl + 3) & ~3);
+      }
+      break;
+    }
+    case BT_ISB: {
+      const b = reader.view(off, 12)!;
+      const local = new DataView(b.buffer, b.byteOffset, 12).getUint32(8, little);
+      if (sectionBase + local >= res.interfaces.length) res.warnings.push({ offset: off + 8, message: `interface statistics block at byte ${off}: interface ${local} does not exist` });
+      break;
+    }
+    default:
+      break; // Custom, DSB, unknown: skipped as the spec allows
+  }
+  st.off = off + len;
+  st.little = little; st.section = section; st.sectionBase = sectionBase;
+  return true;
 }
 
 export interface PacketOptions { comments: string[]; custom: { code: number; pen: number; data: Uint8Array }[] }

@@ -15,6 +15,14 @@ test('bundled netvsc-lab dissect/stats/gen run as a process and match tshark', (
   const r = spawnSync(process.execPath, [cli, 'dissect', trace, ...fields.flatMap((f) => ['-e', f]), '-Y', 'ip.flags.mf == 1 || tcp.flags.fin == 1'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, tsharkFields(trace, fields, ['-Y', 'ip.flags.mf == 1 || tcp.flags.fin == 1']));
+  // Plain fields only: the plain dissector's path, written as bytes straight to fd 1.
+  const plain = ['frame.len', 'ip.src', 'ip.dst', 'tcp.srcport', 'udp.dstport', 'vlan.id', 'ipv6.addr', 'tcp.flags'];
+  for (const [file, filter] of [[trace, 'tcp.port in {5201, 80} || udp.length > 1000'], [resolve('examples/traces/fragments.pcap'), undefined]] as const) {
+    const extra = filter ? ['-Y', filter] : [];
+    const p = spawnSync(process.execPath, [cli, 'dissect', file, ...plain.flatMap((f) => ['-e', f]), ...extra], { encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    assert.equal(p.stdout, tsharkFields(file, plain, extra));
+  }
   const bad = spawnSync(process.execPath, [cli, 'dissect', trace, '-e', 'ip.src', '-Y', 'ip.src == 1.2.3'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /"1\.2\.3" is not a valid IPv4 address for ip\.src \(column 11\)\n {2}ip\.src == 1\.2\.3\n {12}\^\n$/);

@@ -8,28 +8,8 @@ import { CaptureSession } from '../../../extension/core/packet/session';
 import { fieldsText } from '../../../extension/core/packet/dissection';
 import { F } from '../../../extension/core/packet/fields';
 import { requireTshark, tmpFile, tsharkFields } from './tshark';
+import { block, Enc, opt, utf8 } from './encode';
 
-class Enc {
-  parts: number[] = [];
-  constructor(readonly le: boolean) {}
-  u8(v: number) { this.parts.push(v & 255); return this; }
-  u16(v: number) { const b = [v >>> 8 & 255, v & 255]; this.parts.push(...(this.le ? b.reverse() : b)); return this; }
-  u32(v: number) { const b = [v >>> 24 & 255, v >>> 16 & 255, v >>> 8 & 255, v & 255]; this.parts.push(...(this.le ? b.reverse() : b)); return this; }
-  bytes(b: Uint8Array | number[]) { this.parts.push(...b); return this; }
-  pad4() { while (this.parts.length % 4) this.parts.push(0); return this; }
-  get length() { return this.parts.length; }
-}
-
-/** A pcapng block: type, length, body, length. */
-function block(le: boolean, type: number, body: (e: Enc) => void): number[] {
-  const b = new Enc(le);
-  body(b);
-  b.pad4();
-  const e = new Enc(le).u32(type).u32(12 + b.length).bytes(b.parts).u32(12 + b.length);
-  return e.parts;
-}
-function opt(e: Enc, code: number, value: number[]) { e.u16(code).u16(value.length).bytes(value).pad4(); }
-const utf8 = (s: string) => [...new TextEncoder().encode(s)];
 
 const f1 = buildPacket({ eth: {}, ip: { src: '10.0.0.1', dst: '10.0.0.2' }, l4: { udp: { sport: 40005, dport: 40006 } }, payload: 60 });
 const f2 = buildPacket({ eth: {}, ip: { src: '10.0.0.3', dst: '10.0.0.4' }, l4: { tcp: { sport: 40002, dport: 40003, flags: 0x02 } } });
