@@ -35,8 +35,14 @@ const FALLBACK = -1;
 /** Numbers each compilation (see the factory's `seq`). */
 let compileSeq = 0;
 
+/** Return code of a compiled function: a speculation failed; continue in the interpreter from `m.pc`. */
+const DEOPT = -2;
+
+/** Facts are computed for programs up to this length (the pass keeps them per block leader). */
+const MAX_FACT_INSNS = 8192;
+
 /** Exit kinds of the generated epilogue. */
-const XK_EXIT = 0, XK_MEMFAULT = 1, XK_FAULTSET = 2, XK_PENDING = 3, XK_FALLBACK = 4, XK_BAD = 5, XK_CALLDEPTH = 6;
+const XK_EXIT = 0, XK_MEMFAULT = 1, XK_FAULTSET = 2, XK_PENDING = 3, XK_FALLBACK = 4, XK_BAD = 5, XK_CALLDEPTH = 6, XK_DEOPT = 7;
 
 export interface CompiledProgram {
   /** Runs from `m.pc` (must be a block leader) with `m.budgetLeft` and the registers in `m`; stores them all back. */
@@ -47,6 +53,8 @@ export interface CompiledProgram {
   leaders: Uint8Array;
   /** The generated JavaScript (for inspection and the injection test). */
   source: string;
+  /** `start` uses register facts and their guards (see RegFacts); false after a guard fired. */
+  speculative: boolean;
 }
 
 const RT = { umulhi, udivmod64, sdivmod64, DIVRES, bswap32, callHelper, callIndirect, loadPacketLegacy, atomic };
@@ -61,7 +69,7 @@ export function assertSafeSource(src: string): void {
   }
 }
 
-export function compileProgram(p: LoadedProgram): CompiledProgram {
+export function compileProgram(p: LoadedProgram, speculate = true): CompiledProgram {
   const { code, dst, src, off, imm, length: n } = p.code;
   const leaders = new Uint8Array(n + 1);
   leaders[0] = 1;
@@ -257,6 +265,8 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   }
   let cur = 0, block = 0;
   const targets = new Set<number>();
+  /** Leaves for the interpreter when a speculation fails: before insn `i`, or after it. */
+  const deopt = (i: number, after: boolean): string => `pc = ${after ? i + 1 : i}; xk = ${XK_DEOPT};${after ? giveBack(i) : giveBack(i, 1)} break L;`;
   const goTo = (target: number): string => {
     if (selfLoop[target] && target <= cur && !leaderBetween(target, cur)) return `continue B${target};`;
     if (!structured) return `pc = ${target}; continue L;`;
@@ -265,6 +275,10 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
   };
   const jump = (cond: string, target: number): void => { emit(`if (${cond}) { ${goTo(target)} }`); };
 
+  /** The block code, using `facts` (leader -> facts) where given. */
+  const genBody = (facts: Map<number, RegFacts> | undefined): string => {
+  out.length = 0; targets.clear(); cur = 0; block = 0;
+  let cf: RegFacts | undefined;
   for (let i = 0; i < n; i++) {
     if (structured && leaders[i] && i > 0) emit('}'); // closes T_i
     if (leaders[i]) {
@@ -279,6 +293,10 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     }
     if (leaders[i]) block = i;
     cur = i;
+    // Facts before (bf) and after (cf) this instruction, and what it speculates.
+    if (leaders[i]) cf = facts?.get(i)?.copy();
+    const bf = cf?.copy();
+    const spec = cf ? transfer(p, cf, i) : SPEC_NONE;
     const c = code[i], d = dst[i], s = src[i], k = imm[i], of = off[i];
     const dl = L(d), dh = H(d), sl = L(s), sh = H(s);
     const kh = k >> 31;
@@ -286,8 +304,19 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     const bl = isX ? sl : `(${k})`, bh = isX ? sh : `(${kh})`;
     switch (c) {
       // ALU64
-      case 0x07: case 0x0f: emit(`t = (${dl} + ${bl}) | 0; ${dh} = (${dh} + ${bh} + ((t >>> 0) < (${dl} >>> 0) ? 1 : 0)) | 0; ${dl} = t;`); break;
-      case 0x17: case 0x1f: emit(`${dh} = (${dh} - ${bh} - ((${dl} >>> 0) < (${bl} >>> 0) ? 1 : 0)) | 0; ${dl} = (${dl} - ${bl}) | 0;`); break;
+      case 0x07: case 0x0f: case 0x17: case 0x1f: {
+        const add = c < 0x10, op = add ? '+' : '-';
+        if (bf && cf && !Number.isNaN(cf.hk[d])) {
+          // Both high halves known: the result's is too, given the carry (borrow) the facts
+          // expect; a guard leaves before the instruction when it is not that one.
+          if (spec === SPEC_CARRY) {
+            const carry = add ? `(t >>> 0) < (${dl} >>> 0)` : `(${dl} >>> 0) < (${bl} >>> 0)`;
+            emit(`t = (${dl} ${op} ${bl}) | 0; if (${negOperand(p, bf, i) ? `!(${carry})` : carry}) { ${deopt(i, false)} } ${dl} = t; ${dh} = ${cf.hk[d]};`);
+          } else emit(`${dl} = (${dl} ${op} ${bl}) | 0; ${dh} = ${cf.hk[d]};`);
+        } else if (add) emit(`t = (${dl} + ${bl}) | 0; ${dh} = (${dh} + ${bh} + ((t >>> 0) < (${dl} >>> 0) ? 1 : 0)) | 0; ${dl} = t;`);
+        else emit(`${dh} = (${dh} - ${bh} - ((${dl} >>> 0) < (${bl} >>> 0) ? 1 : 0)) | 0; ${dl} = (${dl} - ${bl}) | 0;`);
+        break;
+      }
       case 0x27: case 0x2f: emit(`t = Math.imul(${dl}, ${bl}); ${dh} = (Math.imul(${dh}, ${bl}) + Math.imul(${dl}, ${bh}) + umulhi(${dl}, ${bl})) | 0; ${dl} = t;`); break;
       case 0x37: case 0x3f: case 0x97: case 0x9f: {
         const isMod = c >= 0x90, fn = of === 1 ? 'sdivmod64' : 'udivmod64';
@@ -506,6 +535,9 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       default:
         emit(`pc = ${i}; xk = ${XK_BAD};${giveBack(i, 1)} break L;`);
     }
+    if (spec === SPEC_CTXPTR) emit(`if (${dl} < 0) { ${deopt(cur, true)} }`);
+    // A known high half is assigned as a constant, so V8 folds what reads it.
+    if (cf && ((c & 7) === 7 || (c & 7) === 1) && !Number.isNaN(cf.hk[d])) emit(`${dh} = ${cf.hk[d]};`);
     if (selfLoop[block] && (i + 1 >= n || leaders[i + 1])) emit('break; }');
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
@@ -515,11 +547,16 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
     emit(`case ${n}: pc = ${n}; xk = ${XK_BAD}; break L;`);
     emit(`default: xk = ${XK_BAD}; break L;`);
   }
+  return out.join('\n');
+  };
+  // `run` (any entry state) knows nothing; a fresh `start` of a structured program uses facts.
+  const facts = speculate && structured && n <= MAX_FACT_INSNS ? leaderFacts(p, leaders, selfLoop) : undefined;
+  const runCode = genBody(undefined);
+  const startCode = facts ? genBody(facts) : runCode;
 
   // T_n outermost ... T_1 innermost: every block starts at the top, T_i ends right before insn i.
   const blocks: string[] = [`T${n}: {`];
   for (let i = n - 1; i > 0; i--) if (leaders[i]) blocks.push(`T${i}: {`);
-  const blockCode = out.join('\n');
   const FRESH_LO = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, STACK_SIZE], FRESH_HI = [0, REGION_CTX, 0, 0, 0, 0, 0, 0, 0, 0, REGION_STACK];
   const unused = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((r) => !ALL.includes(r));
   /**
@@ -530,6 +567,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
    * the conformance harness read them).
    */
   const fn = (fresh: boolean): string => {
+    const blockCode = fresh ? startCode : runCode;
     const bail = fresh ? `{ m.resetRegisters(); return ${FALLBACK}; }` : `return ${FALLBACK};`;
     const regDecl = ALL.map((r) => (fresh ? `${L(r)} = ${FRESH_LO[r]}, ${H(r)} = ${FRESH_HI[r]}` : `${L(r)} = lo[${r}], ${H(r)} = hi[${r}]`)).join(', ');
     const freshOut = fresh && unused.length ? unused.map((r) => `lo[${r}] = ${FRESH_LO[r]}; hi[${r}] = ${FRESH_HI[r]};`).join(' ') : '';
@@ -556,6 +594,7 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
       `case ${XK_FAULTSET}: return 1;`,
       `case ${XK_PENDING}: return m.takePending(pc);`,
       `case ${XK_CALLDEPTH}: m.pushFrame(pc, pc); return 1;`,
+      `case ${XK_DEOPT}: return ${DEOPT};`,
       `default: return ${FALLBACK};`,
       '}',
       '}',
@@ -578,7 +617,224 @@ export function compileProgram(p: LoadedProgram): CompiledProgram {
 
   const factory = new Function('P', 'HF', 'umulhi', 'udivmod64', 'sdivmod64', 'DIVRES', 'bswap32', 'callHelper', 'callIndirect', 'loadPacketLegacy', 'atomic', body) as (...a: unknown[]) => Pick<CompiledProgram, 'run' | 'start'>;
   const fns = factory(p, helperSlots.fns, RT.umulhi, RT.udivmod64, RT.sdivmod64, RT.DIVRES, RT.bswap32, RT.callHelper, RT.callIndirect, RT.loadPacketLegacy, RT.atomic);
-  return { run: fns.run, start: fns.start, leaders, source: body };
+  return { run: fns.run, start: fns.start, leaders, source: body, speculative: facts !== undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register facts: what a fresh start lets the compiler know about the high halves.
+//
+// Most eBPF values are 32-bit quantities or pointers whose high half is a region id. When the high
+// half of a register is a known constant, the generated code assigns that constant (V8 then folds
+// every compare and carry that reads it) instead of computing it. Facts come from a forward pass
+// over a structured program from the registers of a fresh start. A 64-bit add or subtract of two
+// known high halves is speculated not to carry out of the low half (a guard leaves for the
+// interpreter, before the instruction, when it would), and a load of ctx->data/data_end/data_meta
+// to stay below 2^31 (packet offsets are < 4096; a guard leaves after the load otherwise): so
+// pointer arithmetic keeps its region id. A program whose guard ever fires is compiled again
+// without facts (`CompiledProgram.speculative` false).
+
+const FULL = 0xffffffff;
+
+/** Per register: the high half if known (NaN: unknown), and bounds of the low half as unsigned. */
+class RegFacts {
+  readonly hk = new Float64Array(11).fill(NaN);
+  readonly lmin = new Float64Array(11);
+  readonly lmax = new Float64Array(11).fill(FULL);
+
+  static fresh(): RegFacts {
+    const f = new RegFacts();
+    for (let r = 0; r <= 10; r++) f.set(r, 0, 0, 0);
+    f.set(1, REGION_CTX, 0, 0);
+    f.set(10, REGION_STACK, STACK_SIZE, STACK_SIZE);
+    return f;
+  }
+  copy(): RegFacts {
+    const f = new RegFacts();
+    f.hk.set(this.hk); f.lmin.set(this.lmin); f.lmax.set(this.lmax);
+    return f;
+  }
+  set(r: number, hk: number, lmin: number, lmax: number): void { this.hk[r] = hk; this.lmin[r] = lmin; this.lmax[r] = lmax; }
+  unknown(r: number): void { this.set(r, NaN, 0, FULL); }
+  /** Joins `o` in (what holds on either path). `widen`: a growing bound becomes the full range. */
+  join(o: RegFacts, widen: boolean): boolean {
+    let changed = false;
+    for (let r = 0; r <= 10; r++) {
+      const hk = this.hk[r] === o.hk[r] ? this.hk[r] : NaN;
+      let lmin = Math.min(this.lmin[r], o.lmin[r]), lmax = Math.max(this.lmax[r], o.lmax[r]);
+      if (widen && lmin < this.lmin[r]) lmin = 0;
+      if (widen && lmax > this.lmax[r]) lmax = FULL;
+      if (!Object.is(hk, this.hk[r]) || lmin !== this.lmin[r] || lmax !== this.lmax[r]) changed = true;
+      this.set(r, hk, lmin, lmax);
+    }
+    return changed;
+  }
+}
+
+/** The smallest 2^k - 1 at or above `x` (a bound for `a | b`, `a ^ b` with both <= x). */
+const ones = (x: number): number => { let v = 1; while (v <= x && v < 0x100000000) v *= 2; return v - 1; };
+
+/**
+ * The second operand of a 64-bit add/sub is a small negative number (high half -1, low half at
+ * least 2^31): `r += -8` carries out of the low half whenever the result stays >= 0, so that is
+ * the carry (for sub: the borrow) the facts expect.
+ */
+function negOperand(p: LoadedProgram, f: RegFacts, i: number): boolean {
+  const c = p.code.code[i], s = p.code.src[i];
+  return (c & 8) !== 0 ? f.hk[s] === -1 && f.lmin[s] >= 0x80000000 : p.code.imm[i] < 0;
+}
+
+/** What a guarded instruction speculates (see above). */
+const SPEC_NONE = 0, SPEC_CARRY = 1, SPEC_CTXPTR = 2;
+
+/**
+ * Applies instruction `i` to `f`. Returns what the instruction speculates (its guard), which the
+ * code generator emits; the facts after it hold only with that guard.
+ */
+function transfer(p: LoadedProgram, f: RegFacts, i: number): number {
+  const { code, dst, src, off, imm } = p.code;
+  const c = code[i], cls = c & 7, d = dst[i], s = src[i], k = imm[i], of = off[i];
+  const hk = f.hk, lmin = f.lmin, lmax = f.lmax;
+  if (c === OP_LDDW) { f.set(d, p.constHi[i], p.constLo[i] >>> 0, p.constLo[i] >>> 0); return SPEC_NONE; }
+  if (cls === 0) { f.unknown(0); return SPEC_NONE; } // legacy packet loads set r0
+  if (cls === 4) {
+    const op = c & 0xf0, x = (c & 8) !== 0;
+    const bmax = x ? lmax[s] : k >>> 0;
+    if (c === 0xb4) f.set(d, 0, k >>> 0, k >>> 0);
+    else if (c === 0xbc && of === 0) f.set(d, 0, lmin[s], lmax[s]);
+    else if (op === 0x50) f.set(d, 0, 0, Math.min(lmax[d], bmax));
+    else if (c === 0x74) f.set(d, 0, Math.floor(lmin[d] / 2 ** (k & 31)), Math.floor(lmax[d] / 2 ** (k & 31)));
+    else if ((c === 0xd4 || c === 0xdc) && k === 16) f.set(d, 0, 0, 0xffff);
+    else if (c === 0xd4 && k === 64) { /* le64 on a little-endian machine: no change */ }
+    else if (c === 0xdc && k === 64) f.unknown(d);
+    else f.set(d, 0, 0, FULL);
+    return SPEC_NONE;
+  }
+  if (cls === 7) {
+    const op = c & 0xf0, x = (c & 8) !== 0;
+    const bh = x ? hk[s] : k >> 31, bmin = x ? lmin[s] : k >>> 0, bmax = x ? lmax[s] : k >>> 0;
+    switch (op) {
+      case 0xb0:
+        if (!x) f.set(d, k >> 31, k >>> 0, k >>> 0);
+        else if (of === 0) f.set(d, hk[s], lmin[s], lmax[s]);
+        else f.unknown(d);
+        return SPEC_NONE;
+      case 0x00: case 0x10: {
+        if (Number.isNaN(hk[d]) || Number.isNaN(bh)) { f.unknown(d); return SPEC_NONE; }
+        const add = op === 0x00;
+        let h: number, mn: number, mx: number, safe: boolean;
+        if (!negOperand(p, f, i)) {
+          // No carry (borrow) out of the low half.
+          h = add ? (hk[d] + bh) | 0 : (hk[d] - bh) | 0;
+          mn = add ? lmin[d] + bmin : Math.max(0, lmin[d] - bmax);
+          mx = add ? Math.min(FULL, lmax[d] + bmax) : lmax[d] - bmin;
+          safe = add ? lmax[d] + bmax <= FULL : lmin[d] >= bmax;
+        } else {
+          // b = -(2^32 - lo): a carry (add) or borrow (sub) that cancels the -1 high half.
+          const negMin = 0x100000000 - bmax, negMax = 0x100000000 - bmin; // |b| bounds
+          h = hk[d];
+          mn = add ? Math.max(0, lmin[d] - negMax) : Math.min(FULL, lmin[d] + negMin);
+          mx = add ? lmax[d] - negMin : Math.min(FULL, lmax[d] + negMax);
+          safe = add ? lmin[d] >= negMax : lmax[d] + negMax <= FULL;
+        }
+        f.set(d, h, mn, Math.max(mn, mx));
+        return safe ? SPEC_NONE : SPEC_CARRY;
+      }
+      case 0x50: {
+        const h = !Number.isNaN(hk[d]) && !Number.isNaN(bh) ? hk[d] & bh : hk[d] === 0 || bh === 0 ? 0 : NaN;
+        f.set(d, h, 0, Math.min(lmax[d], bmax));
+        return SPEC_NONE;
+      }
+      case 0x40: case 0xa0: {
+        const h = Number.isNaN(hk[d]) || Number.isNaN(bh) ? NaN : op === 0x40 ? hk[d] | bh : hk[d] ^ bh;
+        f.set(d, h, 0, ones(Math.max(lmax[d], bmax)));
+        return SPEC_NONE;
+      }
+      case 0x60: {
+        const sh = k & 63;
+        if (x) f.unknown(d);
+        else if (sh !== 0) {
+          if (hk[d] === 0 && sh < 32 && lmax[d] * 2 ** sh <= FULL) f.set(d, 0, lmin[d] * 2 ** sh, lmax[d] * 2 ** sh);
+          else f.unknown(d);
+        }
+        return SPEC_NONE;
+      }
+      case 0x70: case 0xc0: {
+        const sh = k & 63;
+        if (x) f.unknown(d);
+        else if (sh !== 0) {
+          if (op === 0xc0 && !(hk[d] === 0 && lmax[d] < 0x80000000)) f.unknown(d);
+          else if (hk[d] === 0 && sh < 32) f.set(d, 0, Math.floor(lmin[d] / 2 ** sh), Math.floor(lmax[d] / 2 ** sh));
+          else if (sh >= 32) f.set(d, 0, 0, sh === 32 ? FULL : 2 ** (64 - sh) - 1);
+          else f.unknown(d);
+        }
+        return SPEC_NONE;
+      }
+      case 0xd0:
+        if (c === 0xd7 && k === 16) f.set(d, 0, 0, 0xffff);
+        else if (c === 0xd7 && k === 32) f.set(d, 0, 0, FULL);
+        else f.unknown(d);
+        return SPEC_NONE;
+      default:
+        f.unknown(d);
+        return SPEC_NONE;
+    }
+  }
+  if (cls === 1) {
+    if (c === 0x71) f.set(d, 0, 0, 0xff);
+    else if (c === 0x69) f.set(d, 0, 0, 0xffff);
+    else if (c === 0x61) {
+      // The high half is 2 only for ctx->data/data_end/data_meta (offsets 0-11 of region 1).
+      const B = hk[s];
+      if (B === REGION_CTX && lmin[s] === lmax[s]) {
+        const o = lmin[s] + of;
+        if (o === 0 || o === 4 || o === 8) { f.set(d, 2, 0, 0x7fffffff); return SPEC_CTXPTR; }
+        f.set(d, o >= 0 && o < 12 ? 2 : 0, 0, FULL);
+      } else if (!Number.isNaN(B) && B !== 0 && B !== REGION_CTX) f.set(d, 0, 0, FULL);
+      else f.unknown(d);
+    } else f.unknown(d);
+    return SPEC_NONE;
+  }
+  if (cls === 3 && (c & 0xe0) === 0xc0) { f.unknown(0); f.unknown(s); return SPEC_NONE; } // atomics
+  if (c === 0x85 && s === 0) { f.unknown(0); return SPEC_NONE; } // helpers set r0 only
+  if (c === 0x85 || c === 0x8d) { for (let r = 0; r <= 10; r++) f.unknown(r); return SPEC_NONE; }
+  return SPEC_NONE;
+}
+
+/**
+ * Facts at each block leader of a structured program started fresh (undefined: not structured).
+ * Blocks run in index order (every jump but a self-loop's goes forward); a self-loop block is
+ * iterated to a fixed point, widening bounds that keep growing.
+ */
+function leaderFacts(p: LoadedProgram, leaders: Uint8Array, selfLoop: Uint8Array): Map<number, RegFacts> {
+  const { code, off, imm, length: n } = p.code;
+  const incoming = new Map<number, RegFacts>([[0, RegFacts.fresh()]]);
+  const atLeader = new Map<number, RegFacts>();
+  const into = (t: number, f: RegFacts): void => { const x = incoming.get(t); if (x) x.join(f, false); else incoming.set(t, f.copy()); };
+  const isJump = (c: number): boolean => ((c & 7) === 5 || (c & 7) === 6) && c !== 0x85 && c !== 0x8d && (c & 0xf0) !== 0x90;
+  for (let b = 0; b < n; b++) {
+    if (!leaders[b]) continue;
+    let end = b + 1; // one past the block's last slot
+    while (end < n && !leaders[end]) end++;
+    let last = b; // the block's last instruction
+    for (let j = b; j < end; j++) { last = j; if (code[j] === OP_LDDW) j++; }
+    const start = incoming.get(b)?.copy() ?? new RegFacts(); // unreachable: nothing known
+    const run = (f: RegFacts): RegFacts => { for (let j = b; j < end; j++) { transfer(p, f, j); if (code[j] === OP_LDDW) j++; } return f; };
+    if (selfLoop[b]) {
+      for (let iter = 0; ; iter++) {
+        const back = run(start.copy());
+        if (!start.join(back, iter >= 2)) break;
+      }
+    }
+    atLeader.set(b, start.copy());
+    const out = run(start.copy());
+    const c = code[last];
+    if (isJump(c)) {
+      const t = last + 1 + (c === 0x06 ? imm[last] : off[last]);
+      if (t > last) into(t, out);
+    }
+    if (c !== 0x05 && c !== 0x06 && c !== 0x95) into(end, out);
+  }
+  return atLeader;
 }
 
 /** The helpers of a program in call-site order, and each call site's slot in that list (-1: none). */
@@ -609,6 +865,8 @@ function start(m: Machine, p: LoadedProgram): number {
   if (p.code.length > JIT_MAX_INSNS) { m.resetRegisters(); return interpreter.exec(m, p, Infinity); }
   const st = compiled(p).start(m);
   if (st === FALLBACK) return interpreter.exec(m, p, Infinity);
+  // A speculation failed: this run finishes on the interpreter, later ones on code without facts.
+  if (st === DEOPT) { p.jit = compileProgram(p, false); return interpreter.exec(m, p, Infinity); }
   return st;
 }
 

@@ -6,7 +6,7 @@ import { assemble } from '../../../extension/core/ebpf/asm';
 import { parseConformance, runWithMem, testProgram, CONFORMANCE_HELPERS } from '../../../extension/core/ebpf/conformance';
 import { interpreter } from '../../../extension/core/ebpf/interpreter';
 import { assertSafeSource, compiled, jit, JIT_MAX_INSNS } from '../../../extension/core/ebpf/jit';
-import { REGION_PACKET, XDP_PACKET_HEADROOM } from '../../../extension/core/ebpf/memory';
+import { REGION_CTX, REGION_PACKET, XDP_PACKET_HEADROOM } from '../../../extension/core/ebpf/memory';
 import { Machine, ST_EXIT, ST_FAULT, VmMapRef } from '../../../extension/core/ebpf/vm';
 
 const HOSTILE = "x'); globalThis.pwned = 1; (\"`${globalThis.pwned = 2}`";
@@ -167,4 +167,58 @@ test('a fresh start whose budget is shorter than the program hands over to the i
   // r0 = r10 + r1 as 64-bit pointer halves: (STACK, 4096) + (CTX, 0)
   assert.equal(r[0].lo[0], 4096);
   assert.equal(r[0].lo[2], 5);
+});
+
+/** Runs `asm` on both engines through Machine.run, `runs` times on one machine each. */
+function bothEngines(asm: string, packet: Uint8Array, runs = 2, prepare?: (m: Machine) => void) {
+  const insns = assemble(asm).insns;
+  return [interpreter, jit].map((engine) => {
+    const m = new Machine();
+    m.packet.load(packet);
+    const p = m.load({ insns, maps: [] });
+    const results = [];
+    for (let i = 0; i < runs; i++) {
+      prepare?.(m);
+      const st = m.run(p, engine);
+      results.push({ st, r0: st === ST_EXIT ? m.r0() : undefined, fault: m.fault?.message, count: m.insnCount });
+    }
+    return { results, p };
+  });
+}
+
+test('a 64-bit add whose carry the compiler did not expect leaves for the interpreter, and the program is compiled again without facts', () => {
+  // r0 = (u32 from the packet) + 0x7fffffff: carries into the high half only for big packet words.
+  const asm = 'ldxw %r2, [%r1+0]\nldxw %r3, [%r1+4]\nmov %r0, %r2\nadd %r0, 4\njgt %r0, %r3, out\nldxw %r0, [%r2+0]\nadd %r0, 0x7fffffff\nout:\nexit';
+  const small = bothEngines(asm, Uint8Array.of(1, 0, 0, 0));
+  assert.deepEqual(small[1].results, small[0].results);
+  assert.equal(small[0].results[0].r0, 0x80000000n);
+  assert.equal(compiled(small[1].p).speculative, true, 'no guard fired');
+  const big = bothEngines(asm, Uint8Array.of(0xff, 0xff, 0xff, 0xff));
+  assert.deepEqual(big[1].results, big[0].results);
+  assert.equal(big[0].results[0].r0, 0xffffffffn + 0x7fffffffn); // 0x1_7ffffffe: the carry reached the high half
+  assert.equal(compiled(big[1].p).speculative, false, 'recompiled without facts after the guard fired');
+});
+
+test('pointer arithmetic keeps its region: negative offsets from r10 and the packet pointers stay speculated', () => {
+  const asm = [
+    'ldxw %r2, [%r1+0]', 'ldxw %r3, [%r1+4]', 'mov %r4, %r2', 'add %r4, 16', 'mov %r0, 0', 'jgt %r4, %r3, out',
+    'add %r4, -2', 'ldxh %r5, [%r4+0]', // bytes 14..15 of the packet
+    'mov %r6, %r10', 'add %r6, -8', 'stxdw [%r6+0], %r5', 'ldxdw %r0, [%r10-8]',
+    'mov %r7, %r3', 'sub %r7, %r2', 'add %r0, %r7', // + packet length
+    'out:', 'exit',
+  ].join('\n');
+  const packet = Uint8Array.from({ length: 20 }, (_, i) => i);
+  const r = bothEngines(asm, packet);
+  assert.deepEqual(r[1].results, r[0].results);
+  assert.equal(r[0].results[0].r0, BigInt(14 | (15 << 8)) + 20n);
+  assert.equal(compiled(r[1].p).speculative, true, 'no guard fired');
+});
+
+test('a ctx->data that is not a packet offset below 2^31 leaves for the interpreter after the load, with the same fault', () => {
+  const asm = 'ldxw %r2, [%r1+0]\nldxb %r0, [%r2+0]\nexit';
+  const corrupt = (m: Machine): void => { m.memory.bytes[REGION_CTX].set([0, 0, 0, 0x80], 0); }; // data = 0x80000000
+  const r = bothEngines(asm, Uint8Array.of(5, 6), 1, corrupt);
+  assert.deepEqual(r[1].results, r[0].results);
+  assert.match(r[0].results[0].fault ?? '', /invalid read of 1 byte at pkt\+0x80000000/);
+  assert.equal(compiled(r[1].p).speculative, false);
 });
