@@ -215,13 +215,14 @@ interface Predecoded {
   /** The dispatch words it was built from (a breakpoint-patched copy has its own). */
   readonly packed: Int32Array;
   /**
-   * 4 ints per slot, so one typed array (one set of V8's checks) serves the whole instruction:
+   * 4 ints per slot, so one array (one set of V8's checks) serves the whole instruction. A plain
+   * array of small integers: V8 checks less on each access to it than on a typed array's.
    * [4i] Op | dst << 8 | src << 12 | off << 16 (legacy loads: off = access size);
    * [4i+1] the operand (imm, a masked shift count, lddw's low half);
    * [4i+2] lddw's high half, or for a jump the run length at its target;
    * [4i+3] for a conditional jump, the run length at the next instruction.
    */
-  readonly code: Int32Array;
+  readonly code: number[];
   /**
    * Per slot: instructions from here to the end of its run (an lddw counts once). A run ends at a
    * jump, a bpf-to-bpf call, callx or exit, so control only ever enters a run at its start or
@@ -229,13 +230,23 @@ interface Predecoded {
    */
   readonly runLen: Int32Array;
   /** `code` without superinstructions: a run cut short by the budget or a single step runs this. */
-  readonly plain: Int32Array;
+  readonly plain: number[];
+}
+
+/** Programs longer than this run without superinstructions (see predecode). */
+const FUSE_MAX_INSNS = 65536;
+
+/** A packed array of small integers (PACKED_SMI_ELEMENTS: no hole checks). */
+function smiArray(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0);
+  return a;
 }
 
 function predecode(p: LoadedProgram): Predecoded {
   const { length: n, off, imm, src } = p.code;
   const packed = p.packed;
-  const code = new Int32Array(4 * (n + 1)), runLen = new Int32Array(n + 1);
+  const code = smiArray(4 * (n + 1)), runLen = new Int32Array(n + 1);
   code[4 * n] = Op.Bad;
   runLen[n] = 1;
   const second = new Uint8Array(n + 1);
@@ -276,13 +287,14 @@ function predecode(p: LoadedProgram): Predecoded {
     code[4 * i + 2] = runLen[target];
     code[4 * i + 3] = runLen[i + 1];
   }
-  const plain = code.slice();
-  fuse(code, n);
+  // Past the JIT's size limit, skip the fused copy: it would double what a huge program costs.
+  const plain = n > FUSE_MAX_INSNS ? code : code.slice();
+  if (plain !== code) fuse(code, n);
   return { packed, code, runLen, plain };
 }
 
 /** Replaces the first slot of each idiom (see Op.MovAddK and after) by its superinstruction. */
-function fuse(code: Int32Array, n: number): void {
+function fuse(code: number[], n: number): void {
   const op = (i: number): number => (i < n ? code[4 * i] & 0xff : Op.Bad);
   const dst = (i: number): number => (code[4 * i] >> 8) & 15;
   for (let i = 0; i + 1 < n; i++) {
@@ -302,7 +314,7 @@ function fuse(code: Int32Array, n: number): void {
 }
 
 /** Where a run entered at `pc` must stop after `left` more instructions (it does not fit whole). */
-function stopSlot(code: Int32Array, pc: number, left: number): number {
+function stopSlot(code: number[], pc: number, left: number): number {
   for (; left > 0; left--) pc += (code[4 * pc] & 0xff) === Op.Lddw ? 2 : 1;
   return pc;
 }
@@ -341,7 +353,10 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   // The packet and the stack, which most accesses hit, with their windows in locals (a helper
   // may move the packet's: refreshed after each call).
   let pkb = bytes[PKT], pkLo = rLo[PKT], pkHi = rHi[PKT], pkWLo = wLo[PKT], pkWHi = wHi[PKT];
-  let stb = bytes[STACK], stLo = rLo[STACK], stHi = rHi[STACK], stWLo = wLo[STACK], stWHi = wHi[STACK];
+  // The stack's are loaded on its first access (stHi 0: not yet), as many programs never touch it.
+  let stb = pkb, stLo = 1, stHi = 0, stWLo = 1, stWHi = 0;
+  // ctx (read-only), the same way: the u32 loads of xdp_md.
+  let cxb = pkb, cxLo = 1, cxHi = 0;
   let pc = m.pc;
   const start = m.budgetLeft < maxSteps ? m.budgetLeft : maxSteps;
   let left = start;
@@ -468,7 +483,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.LdxB: { let id: number, o: number;
           id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
           if (id === PKT && o >= pkLo && o + 1 <= pkHi) { lo[d] = pkb[o]; hi[d] = 0; pc++; continue; }
-          if (id === STACK && o >= stLo && o + 1 <= stHi) { lo[d] = stb[o]; hi[d] = 0; pc++; continue; }
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stLo && o + 1 <= stHi) { lo[d] = stb[o]; hi[d] = 0; pc++; continue; } }
           id >>>= 0;
           if (!(id < nreg && o >= rLo[id] && o + 1 <= rHi[id])) break inner;
           lo[d] = bytes[id][o]; hi[d] = 0; pc++; continue;
@@ -476,7 +491,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.LdxH: { let id: number, o: number;
           id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
           if (id === PKT && o >= pkLo && o + 2 <= pkHi) { lo[d] = pkb[o] | (pkb[o + 1] << 8); hi[d] = 0; pc++; continue; }
-          if (id === STACK && o >= stLo && o + 2 <= stHi) { lo[d] = stb[o] | (stb[o + 1] << 8); hi[d] = 0; pc++; continue; }
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stLo && o + 2 <= stHi) { lo[d] = stb[o] | (stb[o + 1] << 8); hi[d] = 0; pc++; continue; } }
           id >>>= 0;
           if (!(id < nreg && o >= rLo[id] && o + 2 <= rHi[id])) break inner;
           const bb = bytes[id];
@@ -485,7 +500,12 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.LdxW: { let id: number, o: number;
           id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
           if (id === PKT && o >= pkLo && o + 4 <= pkHi) { lo[d] = pkb[o] | (pkb[o + 1] << 8) | (pkb[o + 2] << 16) | (pkb[o + 3] << 24); hi[d] = 0; pc++; continue; }
-          if (id === STACK && o >= stLo && o + 4 <= stHi) { lo[d] = stb[o] | (stb[o + 1] << 8) | (stb[o + 2] << 16) | (stb[o + 3] << 24); hi[d] = 0; pc++; continue; }
+          if (id === CTX) {
+            if (cxHi === 0) { cxb = bytes[CTX]; cxLo = rLo[CTX]; cxHi = rHi[CTX]; }
+            // ctx->data, data_end, data_meta: the verifier's ctx rewrite makes them full packet pointers
+            if (o >= cxLo && o + 4 <= cxHi) { lo[d] = cxb[o] | (cxb[o + 1] << 8) | (cxb[o + 2] << 16) | (cxb[o + 3] << 24); hi[d] = o < 12 ? PKT : 0; pc++; continue; }
+          }
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stLo && o + 4 <= stHi) { lo[d] = stb[o] | (stb[o + 1] << 8) | (stb[o + 2] << 16) | (stb[o + 3] << 24); hi[d] = 0; pc++; continue; } }
           id >>>= 0;
           if (!(id < nreg && o >= rLo[id] && o + 4 <= rHi[id])) break inner;
           const bb = bytes[id];
@@ -496,11 +516,11 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         }
         case Op.LdxDW: { let id: number, o: number;
           id = hi[s]; o = (lo[s] >>> 0) + (w >> 16);
-          if (id === STACK && o >= stLo && o + 8 <= stHi) {
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stLo && o + 8 <= stHi) {
             lo[d] = stb[o] | (stb[o + 1] << 8) | (stb[o + 2] << 16) | (stb[o + 3] << 24);
             hi[d] = stb[o + 4] | (stb[o + 5] << 8) | (stb[o + 6] << 16) | (stb[o + 7] << 24);
             pc++; continue;
-          }
+          } }
           id >>>= 0;
           if (!(id < nreg && o >= rLo[id] && o + 8 <= rHi[id])) break inner;
           const bb = bytes[id];
@@ -511,7 +531,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.StB: case Op.StxB: { let id: number, o: number, a: number;
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           a = (w & 0xff) === Op.StxB ? lo[s] : code[i + 1];
-          if (id === STACK && o >= stWLo && o + 1 <= stWHi) { stb[o] = a; pc++; continue; }
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stWLo && o + 1 <= stWHi) { stb[o] = a; pc++; continue; } }
           if (id === PKT && o >= pkWLo && o + 1 <= pkWHi) { pkb[o] = a; pc++; continue; }
           id >>>= 0;
           if (!(id < nreg && o >= wLo[id] && o + 1 <= wHi[id])) break inner;
@@ -520,7 +540,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.StH: case Op.StxH: { let id: number, o: number, a: number;
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           a = (w & 0xff) === Op.StxH ? lo[s] : code[i + 1];
-          if (id === STACK && o >= stWLo && o + 2 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; pc++; continue; }
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stWLo && o + 2 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; pc++; continue; } }
           if (id === PKT && o >= pkWLo && o + 2 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pc++; continue; }
           id >>>= 0;
           if (!(id < nreg && o >= wLo[id] && o + 2 <= wHi[id])) break inner;
@@ -530,7 +550,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.StW: case Op.StxW: { let id: number, o: number, a: number;
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           a = (w & 0xff) === Op.StxW ? lo[s] : code[i + 1];
-          if (id === STACK && o >= stWLo && o + 4 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; stb[o + 2] = a >> 16; stb[o + 3] = a >> 24; pc++; continue; }
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stWLo && o + 4 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; stb[o + 2] = a >> 16; stb[o + 3] = a >> 24; pc++; continue; } }
           if (id === PKT && o >= pkWLo && o + 4 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pkb[o + 2] = a >> 16; pkb[o + 3] = a >> 24; pc++; continue; }
           id >>>= 0;
           if (!(id < nreg && o >= wLo[id] && o + 4 <= wHi[id])) break inner;
@@ -540,10 +560,10 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         case Op.StDW: case Op.StxDW: { let id: number, o: number, a: number, u: number;
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           if ((w & 0xff) === Op.StxDW) { a = lo[s]; u = hi[s]; } else { a = code[i + 1]; u = a >> 31; }
-          if (id === STACK && o >= stWLo && o + 8 <= stWHi) {
+          if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stWLo && o + 8 <= stWHi) {
             stb[o] = a; stb[o + 1] = a >> 8; stb[o + 2] = a >> 16; stb[o + 3] = a >> 24;
             stb[o + 4] = u; stb[o + 5] = u >> 8; stb[o + 6] = u >> 16; stb[o + 7] = u >> 24; pc++; continue;
-          }
+          } }
           id >>>= 0;
           if (!(id < nreg && o >= wLo[id] && o + 8 <= wHi[id])) break inner;
           const bb = bytes[id];
@@ -712,7 +732,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         if (!callHelper(m, fn, pc)) { left += runLen[pc] - 1 - tail; st = S_FAULT; break outer; }
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
         pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
-        stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK];
+        stHi = 0; cxHi = 0;
         if (m.pending !== 0) { left += runLen[pc] - 1 - tail; st = m.takePending(pc); break outer; }
         pc++; continue outer;
       }
@@ -725,7 +745,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         t = callIndirect(m, p, pc, d);
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
         pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
-        stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK];
+        stHi = 0; cxHi = 0;
         if (t === -1) { st = S_FAULT; break outer; }
         if (t === -2) { st = m.takePending(pc); break outer; }
         pc = t; enter = 1; continue outer;

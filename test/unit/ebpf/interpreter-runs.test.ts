@@ -137,3 +137,19 @@ test('`mov r0, K; exit` in a bpf-to-bpf callee returns to the caller', () => {
   assert.equal(m.insnCount, 5);
   assert.equal(m.depth, 0);
 });
+
+test('a program past the superinstruction limit (70,001 insns in one run) counts and stops exactly', () => {
+  // 23,333 x (mov r1, r0; add r1, 1; mov r0, r1): mov + add pairs that fuse below the limit.
+  const asm = `mov %r0, 0\n${'mov %r1, %r0\nadd %r1, 1\nmov %r0, %r1\n'.repeat(23_333)}exit`;
+  let s = load(asm);
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.equal(s.m.lo[0], 23_333);
+  assert.equal(s.m.insnCount, 1 + 3 * 23_333 + 1);
+  s = load(asm, 50_000);
+  assert.equal(s.m.run(s.p, interpreter), ST_FAULT);
+  assert.equal(s.m.fault?.insn, 50_000);
+  assert.equal(s.m.insnCount, 50_000);
+  // 1 + 3k insns done: r0 = k after 16,666 triples, and insn 49,999 (a mov r1, r0) ran too.
+  assert.equal(s.m.lo[0], 16_666);
+  assert.equal(s.m.lo[1], 16_666);
+});
