@@ -43,56 +43,73 @@ export interface FrameAccess {
  */
 export function expressionAt(info: DwarfInfo, loc: VarLocation, pc: DwarfAddress): Uint8Array | undefined {
   if (loc.kind === 'expr') return loc.expr;
-  if (loc.kind !== 'loclist') return undefined;
-  return loc.dwarf4 ? fromLoc(info, loc.cu, loc.offset, pc) : fromLoclists(info, loc.cu, loc.offset, pc);
+  let found: Uint8Array | undefined, fallback: Uint8Array | undefined;
+  forEachEntry(info, loc, (expr, a, end) => {
+    if (!a) { fallback = expr; return false; }
+    if ((a.sec === pc.sec || a.sec < 0) && pc.off >= a.off && pc.off < end) { found = expr; return true; }
+    return false;
+  });
+  return found ?? fallback;
 }
 
-const inRange = (a: DwarfAddress, end: number, pc: DwarfAddress): boolean => (a.sec === pc.sec || a.sec < 0) && pc.off >= a.off && pc.off < end;
+/** Every expression of a location (each list entry's), for questions about all of them. */
+export function allExpressions(info: DwarfInfo, loc: VarLocation): Uint8Array[] {
+  if (loc.kind === 'expr') return [loc.expr];
+  const out: Uint8Array[] = [];
+  forEachEntry(info, loc, (expr) => { out.push(expr); return false; });
+  return out;
+}
 
-function fromLoclists(info: DwarfInfo, cu: CompileUnit, offset: number, pc: DwarfAddress): Uint8Array | undefined {
+/** Walks a location list: `visit(expr, start, end)` per entry (start undefined: the default entry); true stops. */
+function forEachEntry(info: DwarfInfo, loc: VarLocation, visit: (expr: Uint8Array, start: DwarfAddress | undefined, end: number) => boolean): void {
+  if (loc.kind !== 'loclist') return;
+  if (loc.dwarf4) fromLoc(info, loc.cu, loc.offset, visit); else fromLoclists(info, loc.cu, loc.offset, visit);
+}
+
+type Visit = (expr: Uint8Array, start: DwarfAddress | undefined, end: number) => boolean;
+
+function fromLoclists(info: DwarfInfo, cu: CompileUnit, offset: number, visit: Visit): void {
   const s = info.loclists;
-  if (!s) return undefined;
+  if (!s) return;
   const r = new DwarfReader(s.data, s.name, offset);
   let base = cu.base;
-  let fallback: Uint8Array | undefined;
   for (let n = 0; n <= s.data.length; n++) {
     const kind = r.u8();
     let a: DwarfAddress, end: number;
     switch (kind) {
-      case 0: return fallback; // DW_LLE_end_of_list
+      case 0: return; // DW_LLE_end_of_list
       case 1: base = info.addrx(cu, r.uleb(), r.pos); continue; // base_addressx
       case 2: a = info.addrx(cu, r.uleb(), r.pos); end = info.addrx(cu, r.uleb(), r.pos).off; break; // startx_endx
       case 3: a = info.addrx(cu, r.uleb(), r.pos); end = a.off + r.uleb(); break; // startx_length
       case 4: { const lo = r.uleb(), hi = r.uleb(); a = { sec: base.sec, off: base.off + lo }; end = base.off + hi; break; } // offset_pair
-      case 5: fallback = r.bytes(r.uleb()); continue; // default_location
+      case 5: if (visit(r.bytes(r.uleb()), undefined, 0)) return; continue; // default_location
       case 6: { const p = r.pos; base = { off: r.uN(cu.addrSize), sec: s.secOf.get(p) ?? -1 }; continue; } // base_address
       case 7: { const p = r.pos; a = { off: r.uN(cu.addrSize), sec: s.secOf.get(p) ?? -1 }; end = r.uN(cu.addrSize); break; } // start_end
       case 8: { const p = r.pos; a = { off: r.uN(cu.addrSize), sec: s.secOf.get(p) ?? -1 }; end = a.off + r.uleb(); break; } // start_length
       default: return r.fail(`unknown location list entry kind ${kind}`, r.pos - 1);
     }
-    const expr = r.bytes(r.uleb());
-    if (inRange(a, end, pc)) return expr;
+    if (visit(r.bytes(r.uleb()), a, end)) return;
   }
-  return r.fail('location list does not end');
+  r.fail('location list does not end');
 }
 
-function fromLoc(info: DwarfInfo, cu: CompileUnit, offset: number, pc: DwarfAddress): Uint8Array | undefined {
+function fromLoc(info: DwarfInfo, cu: CompileUnit, offset: number, visit: Visit): void {
   const s = info.loc;
-  if (!s) return undefined;
+  if (!s) return;
   const r = new DwarfReader(s.data, s.name, offset);
   let base = cu.base;
   for (let n = 0; n <= s.data.length; n++) {
     const p = r.pos;
     const a = r.u64Big(), e = r.u64Big();
-    if (a === 0n && e === 0n) return undefined;
+    if (a === 0n && e === 0n) return;
     if (a === M64) { base = { off: Number(e), sec: s.secOf.get(p + 8) ?? -1 }; continue; }
     const expr = r.bytes(r.u16());
     // Relocated entries are absolute (section + offset); others count from the base address.
     const abs = s.secOf.has(p);
     const start: DwarfAddress = abs ? { sec: s.secOf.get(p)!, off: Number(a) } : { sec: base.sec, off: base.off + Number(a) };
-    if (inRange(start, (abs ? 0 : base.off) + Number(e), pc)) return expr;
+    if (visit(expr, start, (abs ? 0 : base.off) + Number(e))) return;
   }
-  return r.fail('location list does not end');
+  r.fail('location list does not end');
 }
 
 /**

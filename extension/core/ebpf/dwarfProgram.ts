@@ -3,9 +3,9 @@
 // byte offset), the C variables in scope there, and their values in a stopped VM frame.
 // The object's DWARF is parsed once, on first use; a corrupt DWARF leaves `error` set (one line
 // naming section and offset) and no variables, never an exception to the debugger.
-import { DwarfError, DwarfInfo, isSigned, type DwarfAddress, type DwarfFunction, type DwarfScope, type DwarfVariable } from './dwarf';
-import { expressionAt, type FrameAccess } from './dwarfLoc';
-import { constValue, unavailable, valueFromLocation, type CValue } from './dwarfValue';
+import { DW_TAG, DwarfError, DwarfInfo, DwarfReader, isSigned, type Die, type DwarfAddress, type DwarfFunction, type DwarfScope, type DwarfVariable } from './dwarf';
+import { allExpressions, expressionAt, type FrameAccess } from './dwarfLoc';
+import { constValue, MAX_VALUE_BYTES, sizeOf, unavailable, valueFromLocation, type CValue } from './dwarfValue';
 import type { ElfFile } from './elf';
 import type { ProgramPiece } from './program';
 
@@ -46,6 +46,7 @@ export interface FrameVariables {
 export class ProgramDwarf {
   private readonly cache = new Map<number, FrameVariables | undefined>();
   private readonly stackSizes = new Map<DwarfFunction, number>();
+  private readonly exprs = new WeakMap<DwarfVariable, Map<number, Uint8Array | null>>();
 
   constructor(private readonly obj: ObjectDwarf, private readonly pieces: readonly ProgramPiece[]) {}
 
@@ -97,10 +98,16 @@ export class ProgramDwarf {
     if (loc.kind === 'none') return unavailable(v.type, 'optimized out');
     const info = this.obj.info;
     if (!info) return unavailable(v.type, this.obj.error ?? 'no DWARF');
-    let expr: Uint8Array | undefined;
-    try { expr = expressionAt(info, loc, at.pc); } catch (e) {
-      if (!(e instanceof DwarfError)) throw e;
-      return unavailable(v.type, e.message);
+    // Which list entry holds at this instruction never changes: a condition re-reads it at every hit.
+    let byPc = this.exprs.get(v);
+    if (!byPc) this.exprs.set(v, byPc = new Map());
+    let expr = byPc.get(at.pc.off);
+    if (expr === undefined) {
+      try { expr = expressionAt(info, loc, at.pc) ?? null; } catch (e) {
+        if (!(e instanceof DwarfError)) throw e;
+        return unavailable(v.type, e.message);
+      }
+      byPc.set(at.pc.off, expr);
     }
     if (!expr) return unavailable(v.type, 'optimized out');
     return valueFromLocation(expr, v.type, {
@@ -115,8 +122,9 @@ export class ProgramDwarf {
   }
 
   /**
-   * The stack size LLVM gave the function: the deepest r10-relative byte its code touches (loads
-   * and stores through r10, and pointers made as `rX = r10; rX += -N`), rounded up to 8.
+   * The stack size LLVM gave the function (DWARF does not say it): the deepest r10-relative byte
+   * its code touches (loads and stores through r10, pointers made as `rX = r10; rX += -N`) or its
+   * stack variables need, rounded up to 8 (BPF's stack alignment).
    */
   private stackSize(f: DwarfFunction): number {
     let s = this.stackSizes.get(f);
@@ -138,6 +146,28 @@ export class ProgramDwarf {
         if ((cls === 0 || cls === 1 || cls === 4 || cls === 7) && dst < 11) derived[dst] = undefined;
         if (op === 0x18) o += 8;
       }
+    }
+    // Every stack object lies inside the frame: one at clang's offset N (>= 0) of S bytes needs N + S.
+    const info = this.obj.info;
+    if (info) {
+      const walk = (d: Die, level: number): void => {
+        if (level > 64) return;
+        for (const c of d.children) {
+          if (c.tag === DW_TAG.variable || c.tag === DW_TAG.formal_parameter) {
+            let v: DwarfVariable | undefined;
+            try { v = info.variable(c); } catch (e) { if (e instanceof DwarfError) continue; throw e; }
+            if (!v) continue;
+            let exprs: Uint8Array[] = [];
+            try { exprs = v.location.kind === 'expr' || v.location.kind === 'loclist' ? allExpressions(info, v.location) : []; } catch (e) { if (!(e instanceof DwarfError)) throw e; }
+            for (const x of exprs) {
+              if (x[0] !== 0x91 && x[0] !== 0x7a) continue; // DW_OP_fbreg, DW_OP_breg10
+              const off = new DwarfReader(x, 'location', 1);
+              try { const n = off.sleb(); if (n >= 0) depth = Math.max(depth, n + Math.min(sizeOf(v.type), MAX_VALUE_BYTES)); } catch (e) { if (!(e instanceof DwarfError)) throw e; }
+            }
+          } else if (c.tag === DW_TAG.lexical_block || c.tag === DW_TAG.inlined_subroutine) walk(c, level + 1);
+        }
+      };
+      walk(f.die, 0);
     }
     s = Math.ceil(depth / 8) * 8;
     this.stackSizes.set(f, s);

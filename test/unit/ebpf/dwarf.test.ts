@@ -172,7 +172,7 @@ describe('DWARF of clang BPF objects (llvm-dwarfdump is the oracle)', () => {
         for (const [lo, hi] of ranges) {
           for (let off = lo; off < hi; off += 8) {
             const got = expressionAt(info, v.location, { sec, off });
-            const want = 'expr' in o.location ? o.location.expr : o.location.ranges.find(([a, b]) => off >= a && off < b)?.[2];
+            const want: string | undefined = 'expr' in o.location ? o.location.expr : o.location.ranges.find(([a, b]) => off >= a && off < b)?.[2];
             assert.equal(got ? formatOps(got) : undefined, want, `${what} at 0x${off.toString(16)}`);
           }
         }
