@@ -235,6 +235,11 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
   const hintedAccess = (pc: number, base: number, o: number, size: number, write: boolean, r: number, fast: string, slow: string): void => {
     const w = write ? 'w' : 'r';
     emit(`o = (${L(base)} >>> 0) + (${o});`);
+    if (speculating) {
+      // Speculative code: a failed hint leaves for the interpreter before the access.
+      emit(`if (!(${H(base)} === ${r} && o >= x${r}${w}l && o + ${size} <= x${r}${w}h)) { ${deopt(pc, false)} } ${fast}`);
+      return;
+    }
     emit(`if (${H(base)} === ${r} && o >= x${r}${w}l && o + ${size} <= x${r}${w}h) { ${fast} } else {`);
     resolveCheck(pc, base, o, size, write);
     emit(`${slow} }`);
@@ -263,7 +268,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
       if (!leaderBetween(t, i)) selfLoop[t] = 1; else structured = false;
     }
   }
-  let cur = 0, block = 0;
+  let cur = 0, block = 0, speculating = false;
   const targets = new Set<number>();
   /** Leaves for the interpreter when a speculation fails: before insn `i`, or after it. */
   const deopt = (i: number, after: boolean): string => `pc = ${after ? i + 1 : i}; xk = ${XK_DEOPT};${after ? giveBack(i) : giveBack(i, 1)} break L;`;
@@ -277,7 +282,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
 
   /** The block code, using `facts` (leader -> facts) where given. */
   const genBody = (facts: Map<number, RegFacts> | undefined): string => {
-  out.length = 0; targets.clear(); cur = 0; block = 0;
+  out.length = 0; targets.clear(); cur = 0; block = 0; speculating = facts !== undefined;
   let cf: RegFacts | undefined;
   for (let i = 0; i < n; i++) {
     if (structured && leaders[i] && i > 0) emit('}'); // closes T_i
@@ -427,8 +432,11 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
           if (g === i) {
             const [gl, gh] = groupExtent.get(i)!;
             emit(`o = ${L(s)} >>> 0;`);
-            emit(`if (${H(s)} === ${r} && o + (${gl}) >= x${r}rl && o + (${gh}) <= x${r}rh) { gok${s} = 1; go${s} = o; } else gok${s} = 0;`);
+            const ok = `${H(s)} === ${r} && o + (${gl}) >= x${r}rl && o + (${gh}) <= x${r}rh`;
+            if (speculating) emit(`if (!(${ok})) { ${deopt(i, false)} } go${s} = o;`);
+            else emit(`if (${ok}) { gok${s} = 1; go${s} = o; } else gok${s} = 0;`);
           }
+          if (speculating) { emit(`o = go${s} + (${of}); ${fastValue(r, r === 1 ? 'o < 12 ? 2 : 0' : '0')}`); break; }
           emit(`if (gok${s} === 1) { o = go${s} + (${of}); ${fastValue(r, r === 1 ? 'o < 12 ? 2 : 0' : '0')} } else {`);
           resolveCheck(i, s, of, size, false);
           emit(`${value('b', 'id === 1 && o < 12 ? 2 : 0')} }`);

@@ -222,3 +222,21 @@ test('a ctx->data that is not a packet offset below 2^31 leaves for the interpre
   assert.match(r[0].results[0].fault ?? '', /invalid read of 1 byte at pkt\+0x80000000/);
   assert.equal(compiled(r[1].p).speculative, false);
 });
+
+test('a region hint that is wrong on some path leaves for the interpreter there and gives the same results', () => {
+  // The linear hint pass sees r2 = r10 - 8 (stack) last; when the packet's first byte is 0 the
+  // jump skips it and r2 is the packet pointer: the stack hint fails, the access is still valid.
+  const asm = [
+    'ldxw %r2, [%r1+0]', 'ldxw %r3, [%r1+4]', 'mov %r4, %r2', 'add %r4, 8', 'mov %r0, 0', 'jgt %r4, %r3, out',
+    'ldxb %r5, [%r2+0]', 'stdw [%r10-8], 77', 'jeq %r5, 0, skip', 'mov %r2, %r10', 'add %r2, -8', 'skip:',
+    'ldxdw %r0, [%r2+0]', 'out:', 'exit',
+  ].join('\n');
+  for (const first of [1, 0]) {
+    const packet = Uint8Array.of(first, 2, 3, 4, 5, 6, 7, 8);
+    const r = bothEngines(asm, packet, 3);
+    assert.deepEqual(r[1].results, r[0].results, `first byte ${first}`);
+    const want = first ? 77n : BigInt('0x0807060504030200');
+    assert.equal(r[0].results[0].r0, want);
+    assert.equal(compiled(r[1].p).speculative, first === 1, first ? 'hint right: facts kept' : 'hint wrong: compiled again without facts');
+  }
+});
