@@ -165,6 +165,10 @@ const enum Op {
   MovKExit,
   /** rA = K; then a jeq/jne with an immediate or a jgt with a register (return value set before a test) */
   MovKJeqK, MovKJneK, MovKJgtX,
+  /** rA = rB; rA += rC */
+  MovAddX,
+  /** two loads of one size through one base register the first does not overwrite */
+  Ldx2B, Ldx2H, Ldx2W,
   /** BREAK_OPCODE: a debugger breakpoint (not executed). */
   Break,
   /** Patched in for one run where the instruction budget or step count ends (not executed). */
@@ -300,7 +304,12 @@ function fuse(code: number[], n: number): void {
   for (let i = 0; i + 1 < n; i++) {
     const a = op(i), b = op(i + 1), w = code[4 * i] & ~0xff;
     if (a === Op.Lddw) { i++; continue; }
-    if (a === Op.Mov64X && b === Op.Add64K && dst(i + 1) === dst(i)) {
+    const src = (j: number): number => (code[4 * j] >> 12) & 15;
+    if (a === Op.Mov64X && b === Op.Add64X && dst(i + 1) === dst(i)) {
+      code[4 * i] = w | Op.MovAddX;
+    } else if ((a === Op.LdxB || a === Op.LdxH || a === Op.LdxW) && b === a && src(i + 1) === src(i) && dst(i) !== src(i)) {
+      code[4 * i] = w | (a === Op.LdxB ? Op.Ldx2B : a === Op.LdxH ? Op.Ldx2H : Op.Ldx2W);
+    } else if (a === Op.Mov64X && b === Op.Add64K && dst(i + 1) === dst(i)) {
       code[4 * i] = w | (op(i + 2) === Op.JgtX && dst(i + 2) === dst(i) ? Op.MovAddJgtX : Op.MovAddK);
     } else if (a === Op.Add64K && b === Op.JgtX && dst(i + 1) === dst(i)) {
       code[4 * i] = w | Op.AddJgtX;
@@ -657,6 +666,38 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           if (t) { pc += 2 + (x >> 16); len = code[i + 6]; } else { pc += 2; len = code[i + 7]; }
           break;
         }
+        case Op.MovAddX: { let t: number, a: number, b: number, x: number, c: number;
+          x = code[i + 4]; c = (x >> 12) & 15;
+          // rC is read after rA = rB (rC may be rA)
+          a = lo[s]; b = c === d ? a : lo[c]; t = (a + b) | 0;
+          hi[d] = (hi[s] + (c === d ? hi[s] : hi[c]) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t;
+          pc += 2; continue;
+        }
+        case Op.Ldx2B: case Op.Ldx2H: case Op.Ldx2W: { let id: number, a: number, o: number, q: number, x: number, e: number, lt: number, ht: number;
+          const op = w & 0xff, size = op === Op.Ldx2B ? 1 : op === Op.Ldx2H ? 2 : 4;
+          x = code[i + 4]; e = (x >> 8) & 15;
+          id = hi[s]; a = lo[s] >>> 0; o = a + (w >> 16); q = a + (x >> 16);
+          // the span of both accesses
+          lt = o < q ? o : q; ht = (o > q ? o : q) + size;
+          let bb: Uint8Array;
+          if (id === PKT && lt >= pkLo && ht <= pkHi) bb = pkb;
+          else if (id === CTX && op === Op.Ldx2W) {
+            if (cxHi === 0) { cxb = bytes[CTX]; cxLo = rLo[CTX]; cxHi = rHi[CTX]; }
+            if (!(lt >= cxLo && ht <= cxHi)) break inner;
+            lo[d] = cxb[o] | (cxb[o + 1] << 8) | (cxb[o + 2] << 16) | (cxb[o + 3] << 24); hi[d] = o < 12 ? PKT : 0;
+            lo[e] = cxb[q] | (cxb[q + 1] << 8) | (cxb[q + 2] << 16) | (cxb[q + 3] << 24); hi[e] = q < 12 ? PKT : 0;
+            pc += 2; continue;
+          } else {
+            id >>>= 0;
+            if (!(id < nreg && lt >= rLo[id] && ht <= rHi[id])) break inner;
+            bb = bytes[id];
+          }
+          if (size === 1) { lo[d] = bb[o]; lo[e] = bb[q]; }
+          else if (size === 2) { lo[d] = bb[o] | (bb[o + 1] << 8); lo[e] = bb[q] | (bb[q + 1] << 8); }
+          else { lo[d] = bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24); lo[e] = bb[q] | (bb[q + 1] << 8) | (bb[q + 2] << 16) | (bb[q + 3] << 24); }
+          hi[d] = 0; hi[e] = 0;
+          pc += 2; continue;
+        }
         // A run's last instruction: nothing of the run is left to give back.
         case Op.Exit:
           if (m.depth !== 0) break inner;
@@ -673,7 +714,9 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
     }
 
     // ---- one instruction that needs a call -----------------------------------------------------
-    const i = pc << 2, w = code[i], d = (w >> 8) & 15, s = (w >> 12) & 15, op = w & 0xff;
+    // The plain word: a superinstruction that cannot take its fast path leaves its first
+    // instruction to this section, on its own.
+    const i = pc << 2, w = pd.plain[i], d = (w >> 8) & 15, s = (w >> 12) & 15, op = w & 0xff;
     switch (op) {
       case Op.Div64K: case Op.Div64X: case Op.Mod64K: case Op.Mod64X: { let u: number, b: number;
         const isX = op === Op.Div64X || op === Op.Mod64X, isMod = op === Op.Mod64K || op === Op.Mod64X;

@@ -153,3 +153,39 @@ test('a program past the superinstruction limit (70,001 insns in one run) counts
   assert.equal(s.m.lo[0], 16_666);
   assert.equal(s.m.lo[1], 16_666);
 });
+
+test('paired loads through one base: both values, the right fault, ctx pointers, a base the second load overwrites', () => {
+  const pkt = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+  // second of the pair out of bounds (byte 13 of 13): the first ran, the fault names insn 2
+  let s = load('ldxw %r2, [%r1+0]\nldxb %r3, [%r2+11]\nldxb %r4, [%r2+13]\nexit', undefined, pkt);
+  assert.equal(s.m.run(s.p, interpreter), ST_FAULT);
+  assert.equal(s.m.fault?.insn, 2);
+  assert.equal(s.m.lo[3], 21);
+  assert.equal(s.m.insnCount, 3);
+  // first of the pair out of bounds: nothing of the pair ran
+  s = load('ldxw %r2, [%r1+0]\nmov %r4, 7\nldxh %r3, [%r2+12]\nldxh %r4, [%r2+0]\nexit', undefined, pkt);
+  assert.equal(s.m.run(s.p, interpreter), ST_FAULT);
+  assert.equal(s.m.fault?.insn, 2);
+  assert.equal(s.m.lo[4], 7);
+  assert.equal(s.m.insnCount, 3);
+  // ctx->data_end and ctx->data: full packet pointers; then byte pairs, the second overwriting its base
+  s = load('ldxw %r3, [%r1+4]\nldxw %r2, [%r1+0]\nldxb %r6, [%r2+1]\nldxb %r2, [%r2+0]\nexit', undefined, pkt);
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.deepEqual([s.m.hi[3], s.m.lo[3]], [2, XDP_PACKET_HEADROOM + 13]);
+  assert.deepEqual([s.m.lo[6], s.m.hi[6], s.m.lo[2], s.m.hi[2]], [11, 0, 10, 0]);
+  assert.equal(s.m.insnCount, 5);
+  // the same pair from the stack (not the packet): little-endian halves
+  s = load('stw [%r10-8], 0x04030201\nldxh %r3, [%r10-8]\nldxh %r4, [%r10-6]\nmov %r0, %r3\nexit');
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.deepEqual([s.m.lo[3], s.m.lo[4]], [0x0201, 0x0403]);
+});
+
+test('`rA = rB; rA += rC` reads rC after the move and carries into the high half', () => {
+  let s = load('mov %r2, 5\nmov %r3, 7\nmov %r3, %r2\nadd %r3, %r3\nmov %r0, %r3\nexit');
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.equal(s.m.r0(), 10n);
+  s = load('lddw %r2, 0xffffffff\nmov %r4, 1\nmov %r3, %r2\nadd %r3, %r4\nmov %r0, %r3\nexit');
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.equal(s.m.r0(), 0x100000000n);
+  assert.equal(s.m.insnCount, 6); // the lddw counts once
+});
