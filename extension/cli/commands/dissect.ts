@@ -6,7 +6,7 @@ import { FieldsOutput } from '../../core/packet/fieldsOutput';
 import { openFileSource } from '../../core/packet/fileSource';
 import { compileFilter, FilterSyntaxError } from '../../core/packet/filter';
 import { readPacketOptionsAt } from '../../core/packet/pcapng';
-import { dissectPlain, isPlainField } from '../../core/packet/plain';
+import { dissectPlain, isPlainField, PlainFieldsWriter } from '../../core/packet/plain';
 import { streamCapture } from '../../core/packet/reader';
 import { fillFrameInfo } from '../../core/packet/session';
 import { processIO, UsageError, type CliCommand } from '../io';
@@ -77,6 +77,7 @@ export const dissectCommand: CliCommand = {
       const wanted = [...new Set([...ids, ...(filter?.fields ?? [])])];
       const withComments = wanted.some((f) => fieldByAbbrev('frame.comment')!.id === f);
       const plain = wanted.every(isPlainField);
+      const lines = plain && !filter ? new PlainFieldsWriter(ids) : null;
       const ctx = new DissectContext();
       ctx.validateChecksums = validate;
       const d = new Dissection();
@@ -90,6 +91,11 @@ export const dissectCommand: CliCommand = {
       const scan = streamCapture(src, (p, res) => {
         if (p.index === 0) { firstSec = prevSec = p.tsSec; firstNsec = prevNsec = p.tsNsec; }
         const linkType = res.interfaces[p.iface]?.linkType ?? 1;
+        // No filter: a plain packet's line is written straight from its headers.
+        if (lines !== null && lines.line(p.buf, p.at, p.capLen, p.origLen, linkType, p.index + 1, out)) {
+          prevSec = p.tsSec; prevNsec = p.tsNsec;
+          return;
+        }
         if (!plain || !dissectPlain(p.buf, p.at, p.capLen, p.origLen, linkType, p.index + 1, d)) {
           fillFrameInfo(info, res, p.iface, p.index, p.tsSec, p.tsNsec, p.block, p.capLen, p.origLen, firstSec, firstNsec, prevSec, prevNsec);
           const little = res.sectionLittleEndian[res.interfaces[p.iface]?.section ?? 0] ?? true;

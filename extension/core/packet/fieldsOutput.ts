@@ -7,12 +7,15 @@
  * API
  *   class FieldsOutput(flush: (text) => void, limit = 64 KiB, flushBytes?: (bytes) => void)
  *     field(d, fid)   all occurrences of fid in d, comma-separated (nothing when absent)
- *     tab(); endLine();  end() flushes what is left
+ *     value(fid, v, buf, start)   one occurrence from its value and bytes (no Dissection; not for
+ *                     strings, byte strings, times)
+ *     tab(); comma(); endLine();  end() flushes what is left
  */
+import { formatIPv4Word, formatIPv6 } from './addr';
 import { Dissection, fieldText } from './dissection';
 import { BASE, FIELDS, FT } from './fields';
 
-const K_DEC = 0, K_HEX = 1, K_BOOL = 2, K_IPV4 = 3, K_ETHER = 4, K_TEXT = 5;
+const K_DEC = 0, K_HEX = 1, K_BOOL = 2, K_IPV4 = 3, K_ETHER = 4, K_IPV6 = 5, K_PROTO = 6, K_TEXT = 7;
 /** How each field's value is written, and the hex width (digits) for K_HEX. */
 const KIND = new Uint8Array(FIELDS.length);
 const HEX_DIGITS = new Uint8Array(FIELDS.length);
@@ -28,8 +31,16 @@ for (const f of FIELDS) {
     case FT.BOOLEAN: KIND[f.id] = K_BOOL; break;
     case FT.IPv4: KIND[f.id] = K_IPV4; break;
     case FT.ETHER: KIND[f.id] = K_ETHER; break;
+    case FT.IPv6: KIND[f.id] = K_IPV6; break;
+    case FT.PROTOCOL: case FT.NONE: KIND[f.id] = K_PROTO; break;
     default: KIND[f.id] = K_TEXT;
   }
+}
+
+/** fieldText's hex form for values outside [0, 2^32). */
+function hexText(v: number, width: number): string {
+  const s = v.toString(16);
+  return '0x' + (s.length >= width ? s : '0'.repeat(width - s.length) + s);
 }
 
 const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));
@@ -59,6 +70,8 @@ export class FieldsOutput {
   }
 
   tab(): void { this.room(1); this.buf[this.n++] = TAB; }
+  /** Between two occurrences of a field. */
+  comma(): void { this.room(1); this.buf[this.n++] = COMMA; }
 
   endLine(): void {
     this.room(1);
@@ -80,12 +93,17 @@ export class FieldsOutput {
       if (ids[i] !== fid) continue;
       if (any) { this.room(1); this.buf[this.n++] = COMMA; }
       any = true;
-      this.value(d, i, fid);
+      if (KIND[fid] === K_TEXT) this.text(fieldText(d, i));
+      else this.value(fid, d.val[i], d.buf, d.start[i]);
     }
   }
 
-  private value(d: Dissection, i: number, fid: number): void {
-    const v = d.val[i];
+  /**
+   * One value of field fid, as fieldText writes it: `v` is the item's value, `buf[start...]` its
+   * bytes (read for MAC and IPv6 addresses). Not for strings, byte strings and times (those need
+   * their Dissection item: field()).
+   */
+  value(fid: number, v: number, buf: Uint8Array, start: number): void {
     switch (KIND[fid]) {
       case K_DEC: if (v >= 0 && v <= 0xffffffff && Math.floor(v) === v) { this.dec(v); return; } break;
       case K_HEX: if (v >= 0 && v <= 0xffffffff && Math.floor(v) === v) { this.hex(v, HEX_DIGITS[fid]); return; } break;
@@ -98,16 +116,18 @@ export class FieldsOutput {
       } break;
       case K_ETHER: {
         this.room(17);
-        const s = d.buf, o = d.start[i];
         for (let k = 0; k < 6; k++) {
           if (k) this.buf[this.n++] = COLON;
-          const x = s[o + k];
+          const x = buf[start + k];
           this.buf[this.n++] = HEX[x >> 4]; this.buf[this.n++] = HEX[x & 15];
         }
         return;
       }
+      case K_IPV6: this.text(formatIPv6(buf, start)); return;
+      case K_PROTO: this.text(FIELDS[fid].abbrev); return;
     }
-    this.text(fieldText(d, i));
+    // Out-of-range numbers (negative, fractional): as fieldText prints them.
+    this.text(KIND[fid] === K_BOOL ? (v ? '1' : '0') : KIND[fid] === K_IPV4 ? formatIPv4Word(v) : KIND[fid] === K_HEX ? hexText(v, HEX_DIGITS[fid]) : String(v));
   }
 
   /** 0..255 in decimal (room already made). */

@@ -1,28 +1,32 @@
 /**
  * The plain-packet dissector: for the common shapes (Ethernet / SLL / raw IP, 802.1Q and 802.1ad
  * tags, IPv4 with or without options and fragments, IPv6 with hop-by-hop and fragment headers,
- * TCP, UDP, ICMP, ICMPv6) it stores the `PLAIN_FIELDS` of a packet read in place (no copy, no
- * allocation), exactly as `dissect.ts` would store them: same items, same order, same offsets,
- * values and flags. Anything else — tunnels (VXLAN, Geneve, GRE, IP in IP), a header cut short,
- * a bogus length — it declines, and the caller runs the full dissector. It is what makes `-e`
- * extraction and a filter's first column fill cheap. No Node imports.
+ * TCP, UDP, ICMP, ICMPv6) it finds where each header is in a packet read in place (no copy, no
+ * allocation), then gives the `PLAIN_FIELDS` exactly as `dissect.ts` would store them: same items,
+ * same order, same offsets, values and flags — as Dissection items, to a column sink, or straight
+ * as `-T fields` text. Anything else — tunnels (VXLAN, Geneve, GRE, IP in IP), a header cut short,
+ * a bogus length — it declines, and the caller runs the full dissector. No Node imports.
  *
  * Not computed here (so not in PLAIN_FIELDS): conversation state (tcp.stream, relative sequence
  * numbers, window scaling), checksum status, time and interface fields, text items, the
  * malformed/short markers (`d.malformed`/`d.short` stay false).
  *
  * API
- *   PLAIN_FIELDS: number[]          field ids this dissector stores
+ *   PLAIN_FIELDS: number[]          field ids this dissector gives
  *   isPlainField(fid) -> boolean
  *   dissectPlain(buf, at, capLen, origLen, linkType, number, d) -> boolean
  *       packet bytes are buf[at, at + capLen); `d.want` must be set and hold only PLAIN_FIELDS.
  *       true: `d` holds the packet's items (offsets in `buf`, `d.origin` = at); false: not a plain
  *       packet (`d` is left in an unspecified state; dissect it with dissectFrame).
  *   walkPlain(buf, at, capLen, origLen, linkType, number, want, sink) -> boolean
- *       the same walk handing each item to sink.item(fid, start - at, len, value) (column fills)
+ *       the same, handing each item to sink.item(fid, start - at, len, value) (column fills)
+ *   class PlainFieldsWriter(fids)   `-T fields` lines without items in between:
+ *       line(buf, at, capLen, origLen, linkType, number, out: FieldsOutput) -> boolean
+ *       writes the packet's line (fields tab-separated, newline) or, false, nothing (not plain)
  */
 import { Dissection, ITEM_GENERATED, ITEM_HIDDEN } from './dissection';
 import { F } from './fields';
+import type { FieldsOutput } from './fieldsOutput';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from './flow';
 
 const FRAME_NUMBER = F['frame.number'], FRAME_LEN = F['frame.len'], FRAME_CAP_LEN = F['frame.cap_len'];
@@ -47,35 +51,37 @@ const ICMPV6 = F['icmpv6'], ICMPV6_TYPE = F['icmpv6.type'], ICMPV6_CODE = F['icm
 // Each layer's items in the order dissect.ts stores them, as rows [field, offset from the header,
 // length, tree depth, flags] ("slots": ip.addr is stored twice, after ip.src and after ip.dst). A
 // want mask becomes, per layer, the list of slots to store, so a packet costs one loop step per
-// wanted item. Values come from one small switch per layer, and one put() per layer stores them.
+// wanted item; rowValue() gives a slot's value from the header.
 const H = ITEM_HIDDEN, G = ITEM_GENERATED;
 type Row = [fid: number, off: number, len: number, depth: number, flags: number];
-interface Layer { rows: Row[]; fid: Int32Array; off: Int32Array; len: Int32Array; depth: Uint8Array; flags: Uint8Array }
-function layer(rows: Row[]): Layer {
+interface Layer { id: number; rows: Row[]; fid: Int32Array; off: Int32Array; len: Int32Array; depth: Uint8Array; flags: Uint8Array }
+const LY_FRAME = 0, LY_ETH = 1, LY_VLAN = 2, LY_IP = 3, LY_IPV6 = 4, LY_TCP = 5, LY_UDP = 6, LY_ICMP = 7, LY_ICMPV6 = 8;
+function layer(id: number, rows: Row[]): Layer {
   return {
-    rows, fid: Int32Array.from(rows, (r) => r[0]), off: Int32Array.from(rows, (r) => r[1]), len: Int32Array.from(rows, (r) => r[2]),
+    id, rows, fid: Int32Array.from(rows, (r) => r[0]), off: Int32Array.from(rows, (r) => r[1]), len: Int32Array.from(rows, (r) => r[2]),
     depth: Uint8Array.from(rows, (r) => r[3]), flags: Uint8Array.from(rows, (r) => r[4]),
   };
 }
-const L_FRAME = layer([[FRAME_NUMBER, 0, 0, 1, 0], [FRAME_LEN, 0, 0, 1, 0], [FRAME_CAP_LEN, 0, 0, 1, 0]]);
-const L_ETH = layer([[ETH, 0, 14, 0, 0], [ETH_DST, 0, 6, 1, 0], [ETH_ADDR, 0, 6, 1, H], [ETH_SRC, 6, 6, 1, 0], [ETH_ADDR, 6, 6, 1, H],
+const L_FRAME = layer(LY_FRAME, [[FRAME_NUMBER, 0, 0, 1, 0], [FRAME_LEN, 0, 0, 1, 0], [FRAME_CAP_LEN, 0, 0, 1, 0]]);
+const L_ETH = layer(LY_ETH, [[ETH, 0, 14, 0, 0], [ETH_DST, 0, 6, 1, 0], [ETH_ADDR, 0, 6, 1, H], [ETH_SRC, 6, 6, 1, 0], [ETH_ADDR, 6, 6, 1, H],
   [ETH_TYPE, 12, 2, 1, 0]]);
-const L_VLAN = layer([[VLAN, 0, 4, 0, 0], [VLAN_PRIORITY, 0, 2, 1, 0], [VLAN_DEI, 0, 2, 1, 0], [VLAN_ID, 0, 2, 1, 0], [VLAN_ETYPE, 2, 2, 1, 0]]);
-const L_IP = layer([[IP, 0, 20, 0, 0], [IP_VERSION, 0, 1, 1, 0], [IP_HDR_LEN, 0, 1, 1, 0], [IP_DSFIELD, 1, 1, 1, 0], [IP_LEN, 2, 2, 1, 0],
+const L_VLAN = layer(LY_VLAN, [[VLAN, 0, 4, 0, 0], [VLAN_PRIORITY, 0, 2, 1, 0], [VLAN_DEI, 0, 2, 1, 0], [VLAN_ID, 0, 2, 1, 0], [VLAN_ETYPE, 2, 2, 1, 0]]);
+const L_IP = layer(LY_IP, [[IP, 0, 20, 0, 0], [IP_VERSION, 0, 1, 1, 0], [IP_HDR_LEN, 0, 1, 1, 0], [IP_DSFIELD, 1, 1, 1, 0], [IP_LEN, 2, 2, 1, 0],
   [IP_ID, 4, 2, 1, 0], [IP_FLAGS, 6, 1, 1, 0], [IP_FLAGS_DF, 6, 1, 2, 0], [IP_FLAGS_MF, 6, 1, 2, 0], [IP_FRAG_OFFSET, 6, 2, 1, 0],
   [IP_TTL, 8, 1, 1, 0], [IP_PROTO, 9, 1, 1, 0], [IP_CHECKSUM, 10, 2, 1, 0], [IP_SRC, 12, 4, 1, 0], [IP_ADDR, 12, 4, 1, H],
   [IP_DST, 16, 4, 1, 0], [IP_ADDR, 16, 4, 1, H]]);
-const L_IPV6 = layer([[IPV6, 0, 40, 0, 0], [IPV6_VERSION, 0, 1, 1, 0], [IP_VERSION, 0, 1, 1, H], [IPV6_FLOW, 1, 3, 1, 0], [IPV6_PLEN, 4, 2, 1, 0],
+const L_IPV6 = layer(LY_IPV6, [[IPV6, 0, 40, 0, 0], [IPV6_VERSION, 0, 1, 1, 0], [IP_VERSION, 0, 1, 1, H], [IPV6_FLOW, 1, 3, 1, 0], [IPV6_PLEN, 4, 2, 1, 0],
   [IPV6_NXT, 6, 1, 1, 0], [IPV6_HLIM, 7, 1, 1, 0], [IPV6_SRC, 8, 16, 1, 0], [IPV6_ADDR, 8, 16, 1, H], [IPV6_DST, 24, 16, 1, 0],
   [IPV6_ADDR, 24, 16, 1, H]]);
-const L_TCP = layer([[TCP, 0, 20, 0, 0], [TCP_SRCPORT, 0, 2, 1, 0], [TCP_DSTPORT, 2, 2, 1, 0], [TCP_PORT, 0, 2, 1, H], [TCP_PORT, 2, 2, 1, H],
+const L_TCP = layer(LY_TCP, [[TCP, 0, 20, 0, 0], [TCP_SRCPORT, 0, 2, 1, 0], [TCP_DSTPORT, 2, 2, 1, 0], [TCP_PORT, 0, 2, 1, H], [TCP_PORT, 2, 2, 1, H],
   [TCP_LEN, 0, 0, 1, G], [TCP_SEQ_RAW, 4, 4, 1, 0], [TCP_ACK_RAW, 8, 4, 1, 0], [TCP_HDR_LEN, 12, 1, 1, 0], [TCP_FLAGS, 12, 2, 1, 0],
   [TCP_FLAGS_ACK, 12, 2, 2, 0], [TCP_FLAGS_PUSH, 12, 2, 2, 0], [TCP_FLAGS_RESET, 12, 2, 2, 0], [TCP_FLAGS_SYN, 12, 2, 2, 0],
   [TCP_FLAGS_FIN, 12, 2, 2, 0], [TCP_WINDOW_SIZE_VALUE, 14, 2, 1, 0], [TCP_CHECKSUM, 16, 2, 1, 0], [TCP_URGENT_POINTER, 18, 2, 1, 0]]);
-const L_UDP = layer([[UDP, 0, 8, 0, 0], [UDP_SRCPORT, 0, 2, 1, 0], [UDP_DSTPORT, 2, 2, 1, 0], [UDP_PORT, 0, 2, 1, H], [UDP_PORT, 2, 2, 1, H],
+const L_UDP = layer(LY_UDP, [[UDP, 0, 8, 0, 0], [UDP_SRCPORT, 0, 2, 1, 0], [UDP_DSTPORT, 2, 2, 1, 0], [UDP_PORT, 0, 2, 1, H], [UDP_PORT, 2, 2, 1, H],
   [UDP_LENGTH, 4, 2, 1, 0], [UDP_CHECKSUM, 6, 2, 1, 0]]);
-const L_ICMP = layer([[ICMP, 0, 0, 0, 0], [ICMP_TYPE, 0, 1, 1, 0], [ICMP_CODE, 1, 1, 1, 0], [ICMP_CHECKSUM, 2, 2, 1, 0]]);
-const L_ICMPV6 = layer([[ICMPV6, 0, 0, 0, 0], [ICMPV6_TYPE, 0, 1, 1, 0], [ICMPV6_CODE, 1, 1, 1, 0], [ICMPV6_CHECKSUM, 2, 2, 1, 0]]);
+const L_ICMP = layer(LY_ICMP, [[ICMP, 0, 0, 0, 0], [ICMP_TYPE, 0, 1, 1, 0], [ICMP_CODE, 1, 1, 1, 0], [ICMP_CHECKSUM, 2, 2, 1, 0]]);
+const L_ICMPV6 = layer(LY_ICMPV6, [[ICMPV6, 0, 0, 0, 0], [ICMPV6_TYPE, 0, 1, 1, 0], [ICMPV6_CODE, 1, 1, 1, 0], [ICMPV6_CHECKSUM, 2, 2, 1, 0]]);
+/** In tree order (the order dissect.ts stores the layers of a plain packet). */
 const LAYERS = [L_FRAME, L_ETH, L_VLAN, L_IP, L_IPV6, L_TCP, L_UDP, L_ICMP, L_ICMPV6];
 
 export const PLAIN_FIELDS: number[] = [...new Set(LAYERS.flatMap((l) => l.rows.map((r) => r[0])))];
@@ -86,120 +92,231 @@ export function isPlainField(fid: number): boolean { return IS_PLAIN[fid] === 1;
 
 /** Per layer, the slots (row indexes) to store under the current want mask. */
 let planFor: Uint8Array | null = null;
-let pFrame = new Int32Array(0), pEth = pFrame, pVlan = pFrame, pIp = pFrame, pIpv6 = pFrame, pTcp = pFrame, pUdp = pFrame, pIcmp = pFrame, pIcmpv6 = pFrame;
+const plans: Int32Array[] = LAYERS.map(() => new Int32Array(0));
 function plan(w: Uint8Array): void {
   if (planFor === w) return;
-  const slots = (l: Layer) => Int32Array.from(l.rows.map((r, k) => (w[r[0]] === 1 ? k : -1)).filter((k) => k >= 0));
-  pFrame = slots(L_FRAME); pEth = slots(L_ETH); pVlan = slots(L_VLAN); pIp = slots(L_IP); pIpv6 = slots(L_IPV6);
-  pTcp = slots(L_TCP); pUdp = slots(L_UDP); pIcmp = slots(L_ICMP); pIcmpv6 = slots(L_ICMPV6);
+  for (const l of LAYERS) plans[l.id] = Int32Array.from(l.rows.map((r, k) => (w[r[0]] === 1 ? k : -1)).filter((k) => k >= 0));
   planFor = w;
 }
 
 /**
  * Receives items straight from the walk instead of a Dissection (the column fill: no item list in
- * between). `start` is relative to the packet. After a `false` return the sink must drop what it
- * got for that packet.
+ * between). `start` is relative to the packet. Only called for packets the walk takes.
  */
 export interface PlainItemSink {
   item(fid: number, start: number, len: number, value: number): void;
 }
 
-// Per-packet state (module level: no allocation per packet).
-let d: Dissection;
-let sink: PlainItemSink | null = null;
-let origin = 0;
-let capEnd = 0;
+// What the walk found (module level: no allocation per packet). -1: no such header.
+let buf: Uint8Array = new Uint8Array(0);
+let origin = 0, capEnd = 0, capLen0 = 0, origLen0 = 0, number0 = 0;
 /** Where the bytes the frame claims end (original length), as dissect.ts's `repEnd`. */
 let repEnd = 0;
-
-/** Stores row j of layer l for a header at p, like Dissection.add (the plan has checked the mask). */
-function put(l: Layer, j: number, p: number, len: number, value: number): void {
-  const start = p + l.off[j];
-  if (start + len > capEnd) len = Math.max(0, capEnd - start);
-  if (sink !== null) { sink.item(l.fid[j], start - origin, len, value); return; }
-  const x = d;
-  if (x.n === x.fid.length) x.grow();
-  const i = x.n++;
-  x.fid[i] = l.fid[j]; x.start[i] = start; x.len[i] = len; x.val[i] = value; x.val2[i] = 0;
-  x.depth[i] = l.depth[j]; x.flags[i] = l.flags[j];
-}
+let ethAt = -1;
+/** 802.1Q (0x8100, 0x9100) tags, the ones with vlan items; 802.1ad tags have none of ours. */
+const tagAt = new Int32Array(64);
+let tags = 0;
+let ipAt = -1, ip6At = -1;
+let l4Layer: Layer | null = null;
+let l4At = -1;
+/** TCP: the datagram end and repEnd for tcp.len; ICMP: where the protocol item ends. */
+let l4End = 0, l4RepEnd = 0;
 
 const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
-export function dissectPlain(buf: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number, into: Dissection): boolean {
+/** Slot j's value for the header of layer `lid` at p. */
+function rowValue(lid: number, j: number, p: number): number {
+  const b = buf;
+  switch (lid) {
+    case LY_FRAME: return j === 0 ? number0 : j === 1 ? origLen0 : capLen0;
+    case LY_ETH: return j === 5 ? u16(b, p + 12) : 0;
+    case LY_VLAN: return j === 1 ? b[p] >> 5 : j === 2 ? (b[p] >> 4) & 1 : j === 3 ? u16(b, p) & 0xfff : j === 4 ? u16(b, p + 2) : 0;
+    case LY_IP:
+      switch (j) {
+        case 1: return b[p] >> 4;
+        case 2: return (b[p] & 15) * 4;
+        case 3: return b[p + 1];
+        case 4: return u16(b, p + 2);
+        case 5: return u16(b, p + 4);
+        case 6: return b[p + 6] >> 5;
+        case 7: return (b[p + 6] >> 6) & 1;
+        case 8: return (b[p + 6] >> 5) & 1;
+        case 9: return u16(b, p + 6) & 0x1fff;
+        case 10: return b[p + 8];
+        case 11: return b[p + 9];
+        case 12: return u16(b, p + 10);
+        case 13: case 14: return u32(b, p + 12);
+        case 15: case 16: return u32(b, p + 16);
+        default: return 0;
+      }
+    case LY_IPV6:
+      return j === 1 || j === 2 ? b[p] >> 4 : j === 3 ? u32(b, p) & 0xfffff : j === 4 ? u16(b, p + 4) : j === 5 ? b[p + 6] : j === 6 ? b[p + 7] : 0;
+    case LY_TCP:
+      switch (j) {
+        case 1: case 3: return u16(b, p);
+        case 2: case 4: return u16(b, p + 2);
+        case 5: return Math.max(0, Math.min(l4End, l4RepEnd) - p - (b[p + 12] >> 4) * 4);
+        case 6: return u32(b, p + 4);
+        case 7: return u32(b, p + 8);
+        case 8: return (b[p + 12] >> 4) * 4;
+        case 9: return ((b[p + 12] & 0x0f) << 8) | b[p + 13];
+        case 10: return (b[p + 13] >> 4) & 1;
+        case 11: return (b[p + 13] >> 3) & 1;
+        case 12: return (b[p + 13] >> 2) & 1;
+        case 13: return (b[p + 13] >> 1) & 1;
+        case 14: return b[p + 13] & 1;
+        case 15: return u16(b, p + 14);
+        case 16: return u16(b, p + 16);
+        case 17: return u16(b, p + 18);
+        default: return 0;
+      }
+    case LY_UDP: return j === 1 || j === 3 ? u16(b, p) : j === 2 || j === 4 ? u16(b, p + 2) : j === 5 ? u16(b, p + 4) : j === 6 ? u16(b, p + 6) : 0;
+    default: return j === 1 ? b[p] : j === 2 ? b[p + 1] : j === 3 ? u16(b, p + 2) : 0; // ICMP, ICMPv6
+  }
+}
+
+/** Slot j's length: the row's, but the ip and tcp items cover their header, icmp the rest, all cut at the capture. */
+function rowLen(l: Layer, j: number, p: number): number {
+  let len = l.len[j];
+  if (j === 0) {
+    if (l === L_IP) len = (buf[p] & 15) * 4;
+    else if (l === L_TCP) len = Math.min((buf[p + 12] >> 4) * 4, capEnd - p); // dissect.ts: 20, then the header length
+    else if (l === L_ICMP || l === L_ICMPV6) len = l4End - p;
+  }
+  const start = p + l.off[j];
+  return start + len > capEnd ? Math.max(0, capEnd - start) : len;
+}
+
+/** Stores the planned slots of layer l at p into d, or hands them to sink. */
+function emit(l: Layer, p: number, d: Dissection | null, sink: PlainItemSink | null): void {
+  const slots = plans[l.id];
+  for (let k = 0; k < slots.length; k++) {
+    const j = slots[k];
+    const start = p + l.off[j], len = rowLen(l, j, p), v = rowValue(l.id, j, p);
+    if (sink !== null) { sink.item(l.fid[j], start - origin, len, v); continue; }
+    const x = d!;
+    if (x.n === x.fid.length) x.grow();
+    const i = x.n++;
+    x.fid[i] = l.fid[j]; x.start[i] = start; x.len[i] = len; x.val[i] = v; x.val2[i] = 0;
+    x.depth[i] = l.depth[j]; x.flags[i] = l.flags[j];
+  }
+}
+
+/** Every planned item of the packet the walk took, in tree order. */
+function emitAll(d: Dissection | null, sink: PlainItemSink | null): void {
+  emit(L_FRAME, origin, d, sink);
+  if (ethAt >= 0) emit(L_ETH, ethAt, d, sink);
+  for (let t = 0; t < tags; t++) emit(L_VLAN, tagAt[t], d, sink);
+  if (ipAt >= 0) emit(L_IP, ipAt, d, sink);
+  else if (ip6At >= 0) emit(L_IPV6, ip6At, d, sink);
+  if (l4Layer !== null) emit(l4Layer, l4At, d, sink);
+}
+
+export function dissectPlain(b: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number, into: Dissection): boolean {
   const want = into.want;
-  if (want === null) return false;
+  if (want === null || !walk(b, at, capLen, origLen, linkType, number)) return false;
   plan(want);
-  d = into; sink = null;
   into.n = 0; if (into.strs.length !== 0) into.strs.length = 0;
-  into.buf = buf; into.origin = at; into.malformed = false; into.short = false;
-  return walk(buf, at, capLen, origLen, linkType, number);
+  into.buf = b; into.origin = at; into.malformed = false; into.short = false;
+  emitAll(into, null);
+  return true;
 }
 
 /** As dissectPlain, but the items go to `to` (fields chosen by the mask `want`), not to a Dissection. */
-export function walkPlain(buf: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number,
+export function walkPlain(b: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number,
   want: Uint8Array, to: PlainItemSink): boolean {
+  if (!walk(b, at, capLen, origLen, linkType, number)) return false;
   plan(want);
-  sink = to;
-  const ok = walk(buf, at, capLen, origLen, linkType, number);
-  sink = null;
-  return ok;
+  emitAll(null, to);
+  return true;
 }
 
-function walk(buf: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number): boolean {
-  origin = at;
-  const cap = Math.min(capLen, buf.length - at);
+/** `-T fields` lines of plain packets, written from the headers the walk found. */
+export class PlainFieldsWriter {
+  /** Per requested field, its (layer, slot) pairs in tree order. */
+  private readonly slots: { layer: Layer; j: number }[][];
+
+  constructor(readonly fids: number[]) {
+    if (!fids.every(isPlainField)) throw new Error('PlainFieldsWriter: not all fields are plain fields');
+    this.slots = fids.map((f) => LAYERS.flatMap((l) => l.rows.flatMap((r, j) => (r[0] === f ? [{ layer: l, j }] : []))));
+  }
+
+  line(b: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number, out: FieldsOutput): boolean {
+    if (!walk(b, at, capLen, origLen, linkType, number)) return false;
+    for (let k = 0; k < this.fids.length; k++) {
+      if (k) out.tab();
+      const fid = this.fids[k], list = this.slots[k];
+      let any = false;
+      for (let s = 0; s < list.length; s++) {
+        const l = list[s].layer, j = list[s].j;
+        const n = l === L_VLAN ? tags : 1;
+        for (let t = 0; t < n; t++) {
+          const p = where(l, t);
+          if (p < 0) continue;
+          if (any) out.comma();
+          any = true;
+          out.value(fid, rowValue(l.id, j, p), b, p + l.off[j]);
+        }
+      }
+    }
+    out.endLine();
+    return true;
+  }
+}
+
+/** Where the header of layer l (tag t for vlan) is in this packet, or -1. */
+function where(l: Layer, t: number): number {
+  switch (l.id) {
+    case LY_FRAME: return origin;
+    case LY_ETH: return ethAt;
+    case LY_VLAN: return tagAt[t];
+    case LY_IP: return ipAt;
+    case LY_IPV6: return ip6At;
+    default: return l4Layer === l ? l4At : -1;
+  }
+}
+
+// ---------------------------------------------------------------- the walk (dissect.ts's decisions)
+
+function walk(b: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number): boolean {
+  buf = b; origin = at; capLen0 = capLen; origLen0 = origLen; number0 = number;
+  ethAt = -1; tags = 0; ipAt = -1; ip6At = -1; l4Layer = null; l4At = -1;
+  const cap = Math.min(capLen, b.length - at);
   capEnd = at + cap;
   repEnd = at + Math.max(origLen, cap);
-  for (let k = 0; k < pFrame.length; k++) {
-    const j = pFrame[k];
-    put(L_FRAME, j, at, 0, j === 0 ? number : j === 1 ? origLen : capLen);
+  if (linkType === LINKTYPE_ETHERNET) {
+    if (at + 14 > capEnd) return false;
+    ethAt = at;
+    return ethertype(b, u16(b, at + 12), at + 14);
   }
-  if (linkType === LINKTYPE_ETHERNET) return ethernet(buf, at);
   if (linkType === LINKTYPE_RAW || linkType === 12 || linkType === 14) {
     if (at + 1 > capEnd) return false;
-    const v = buf[at] >> 4;
-    return v === 4 ? ipv4(buf, at, capEnd) : v === 6 ? ipv6(buf, at, capEnd) : true;
+    const v = b[at] >> 4;
+    return v === 4 ? ipv4(b, at, capEnd) : v === 6 ? ipv6(b, at, capEnd) : true;
   }
   if (linkType === LINKTYPE_LINUX_SLL || linkType === LINKTYPE_LINUX_SLL2) {
     const hl = linkType === LINKTYPE_LINUX_SLL ? 16 : 20;
     if (at + hl > capEnd) return false;
-    return ethertype(buf, linkType === LINKTYPE_LINUX_SLL ? u16(buf, at + 14) : u16(buf, at), at + hl);
+    return ethertype(b, linkType === LINKTYPE_LINUX_SLL ? u16(b, at + 14) : u16(b, at), at + hl);
   }
   return true; // other link types: only "data", none of our fields
 }
 
-function ethernet(b: Uint8Array, p: number): boolean {
-  if (p + 14 > capEnd) return false;
-  const type = u16(b, p + 12);
-  for (let k = 0; k < pEth.length; k++) {
-    const j = pEth[k];
-    put(L_ETH, j, p, L_ETH.len[j], j === 5 ? type : 0);
-  }
-  return ethertype(b, type, p + 14);
-}
-
 /** Ethertype dispatch as dissect.ts does it, with 802.1Q/802.1ad tags walked in a loop. */
 function ethertype(b: Uint8Array, type: number, p: number): boolean {
-  for (let guard = 0; guard < 64; guard++) {
+  for (;;) {
     if (type === 0x0800) return ipv4(b, p, capEnd);
     if (type === 0x86dd) return ipv6(b, p, capEnd);
     if (type !== 0x8100 && type !== 0x9100 && type !== 0x88a8) return true; // ARP, data...: none of our fields
     if (p + 4 > capEnd) return false;
-    const tci = u16(b, p);
-    const inner = u16(b, p + 2);
     if (type !== 0x88a8) {
-      for (let k = 0; k < pVlan.length; k++) {
-        const j = pVlan[k];
-        const v = j === 1 ? tci >> 13 : j === 2 ? (tci >> 12) & 1 : j === 3 ? tci & 0xfff : j === 4 ? inner : 0;
-        put(L_VLAN, j, p, L_VLAN.len[j], v);
-      }
+      if (tags === tagAt.length) return false;
+      tagAt[tags++] = p;
     }
-    type = inner;
+    type = u16(b, p + 2);
     p += 4;
   }
-  return false;
 }
 
 function ipv4(b: Uint8Array, p: number, end: number): boolean {
@@ -208,51 +325,22 @@ function ipv4(b: Uint8Array, p: number, end: number): boolean {
   const tot = u16(b, p + 2);
   if (ihl < 20 || tot < ihl) return false; // bogus lengths: the full dissector says how
   if (ihl > 20 && (p + ihl > end || p + ihl > capEnd)) return false;
+  ipAt = p;
   const fo = u16(b, p + 6);
   const proto = b[p + 9];
-  for (let k = 0; k < pIp.length; k++) {
-    const j = pIp[k];
-    let v = 0;
-    switch (j) {
-      case 1: v = b[p] >> 4; break;
-      case 2: v = ihl; break;
-      case 3: v = b[p + 1]; break;
-      case 4: v = tot; break;
-      case 5: v = u16(b, p + 4); break;
-      case 6: v = fo >> 13; break;
-      case 7: v = (fo >> 14) & 1; break;
-      case 8: v = (fo >> 13) & 1; break;
-      case 9: v = fo & 0x1fff; break;
-      case 10: v = b[p + 8]; break;
-      case 11: v = proto; break;
-      case 12: v = u16(b, p + 10); break;
-      case 13: case 14: v = u32(b, p + 12); break;
-      case 15: case 16: v = u32(b, p + 16); break;
-    }
-    put(L_IP, j, p, j === 0 ? ihl : L_IP.len[j], v);
-  }
   // A later fragment, or a first fragment of a protocol without ports, carries only data.
   if ((fo & 0x1fff) !== 0) return true;
   if ((fo & 0x2000) !== 0 && proto !== 6 && proto !== 17 && proto !== 1) return true;
   const ipEnd = p + tot;
-  const saved = repEnd;
-  if (ipEnd < repEnd) repEnd = ipEnd;
-  const ok = ipPayload(b, proto, p + ihl, Math.min(end, ipEnd), ipEnd);
-  repEnd = saved;
-  return ok;
+  return ipPayload(b, proto, p + ihl, Math.min(end, ipEnd), ipEnd);
 }
 
 function ipv6(b: Uint8Array, p: number, end: number): boolean {
   if (p + 40 > end || p + 40 > capEnd) return false;
-  const plen = u16(b, p + 4);
-  let nh = b[p + 6];
-  for (let k = 0; k < pIpv6.length; k++) {
-    const j = pIpv6[k];
-    const v = j === 1 || j === 2 ? b[p] >> 4 : j === 3 ? u32(b, p) & 0xfffff : j === 4 ? plen : j === 5 ? nh : j === 6 ? b[p + 7] : 0;
-    put(L_IPV6, j, p, L_IPV6.len[j], v);
-  }
-  const ipEnd = p + 40 + plen;
+  ip6At = p;
+  const ipEnd = p + 40 + u16(b, p + 4);
   const dgEnd = Math.min(end, ipEnd);
+  let nh = b[p + 6];
   let q = p + 40;
   // Hop-by-hop and fragment headers, as dissect.ts walks them (their own fields are not ours).
   for (let guard = 0; ; guard++) {
@@ -276,74 +364,31 @@ function ipv6(b: Uint8Array, p: number, end: number): boolean {
     break;
   }
   if (nh === 59) return true;
-  const saved = repEnd;
-  if (ipEnd < repEnd) repEnd = ipEnd;
-  const ok = ipPayload(b, nh, q, dgEnd, ipEnd);
-  repEnd = saved;
-  return ok;
+  return ipPayload(b, nh, q, dgEnd, ipEnd);
 }
 
+/** `end`: where the captured datagram ends; `ipEnd`: where the IP header says it ends. */
 function ipPayload(b: Uint8Array, proto: number, p: number, end: number, ipEnd: number): boolean {
   switch (proto) {
-    case 6: return tcp(b, p, end, ipEnd);
-    case 17: return udp(b, p, end);
-    case 1: return icmp(b, p, end, L_ICMP, pIcmp);
-    case 58: return icmp(b, p, end, L_ICMPV6, pIcmpv6);
+    case 6: {
+      if (p + 20 > end || p + 20 > capEnd) return false;
+      if ((b[p + 12] >> 4) * 4 < 20) return false;
+      l4Layer = L_TCP; l4At = p; l4End = ipEnd; l4RepEnd = Math.min(repEnd, ipEnd);
+      return true;
+    }
+    case 17: {
+      if (p + 8 > end || p + 8 > capEnd) return false;
+      const sport = u16(b, p), dport = u16(b, p + 2);
+      // VXLAN and Geneve carry a whole inner frame: the full dissector's job.
+      if (sport === 4789 || dport === 4789 || sport === 6081 || dport === 6081) return false;
+      l4Layer = L_UDP; l4At = p;
+      return true;
+    }
+    case 1: case 58:
+      if (p + 4 > end || p + 4 > capEnd) return false;
+      l4Layer = proto === 1 ? L_ICMP : L_ICMPV6; l4At = p; l4End = end;
+      return true;
     case 47: case 4: case 41: return false; // GRE and IP in IP: inner headers repeat our fields
     default: return true;
   }
-}
-
-function tcp(b: Uint8Array, p: number, end: number, ipEnd: number): boolean {
-  if (p + 20 > end || p + 20 > capEnd) return false;
-  const hl = (b[p + 12] >> 4) * 4;
-  if (hl < 20) return false;
-  const flags = ((b[p + 12] & 0x0f) << 8) | b[p + 13];
-  for (let k = 0; k < pTcp.length; k++) {
-    const j = pTcp[k];
-    let v = 0;
-    switch (j) {
-      case 1: case 3: v = u16(b, p); break;
-      case 2: case 4: v = u16(b, p + 2); break;
-      case 5: v = Math.max(0, Math.min(ipEnd, repEnd) - p - hl); break;
-      case 6: v = u32(b, p + 4); break;
-      case 7: v = u32(b, p + 8); break;
-      case 8: v = hl; break;
-      case 9: v = flags; break;
-      case 10: v = (flags >> 4) & 1; break;
-      case 11: v = (flags >> 3) & 1; break;
-      case 12: v = (flags >> 2) & 1; break;
-      case 13: v = (flags >> 1) & 1; break;
-      case 14: v = flags & 1; break;
-      case 15: v = u16(b, p + 14); break;
-      case 16: v = u16(b, p + 16); break;
-      case 17: v = u16(b, p + 18); break;
-    }
-    // The tcp item: dissect.ts stores 20 bytes, then sets the header length.
-    put(L_TCP, j, p, j === 0 ? Math.min(hl, capEnd - p) : L_TCP.len[j], v);
-  }
-  return true;
-}
-
-function udp(b: Uint8Array, p: number, end: number): boolean {
-  if (p + 8 > end || p + 8 > capEnd) return false;
-  const sport = u16(b, p), dport = u16(b, p + 2);
-  // VXLAN and Geneve carry a whole inner frame: the full dissector's job.
-  if (sport === 4789 || dport === 4789 || sport === 6081 || dport === 6081) return false;
-  for (let k = 0; k < pUdp.length; k++) {
-    const j = pUdp[k];
-    const v = j === 1 || j === 3 ? sport : j === 2 || j === 4 ? dport : j === 5 ? u16(b, p + 4) : j === 6 ? u16(b, p + 6) : 0;
-    put(L_UDP, j, p, L_UDP.len[j], v);
-  }
-  return true;
-}
-
-function icmp(b: Uint8Array, p: number, end: number, l: Layer, slots: Int32Array): boolean {
-  if (p + 4 > end || p + 4 > capEnd) return false;
-  for (let k = 0; k < slots.length; k++) {
-    const j = slots[k];
-    // The protocol item covers the rest of the datagram.
-    put(l, j, p, j === 0 ? end - p : l.len[j], j === 1 ? b[p] : j === 2 ? b[p + 1] : j === 3 ? u16(b, p + 2) : 0);
-  }
-  return true;
 }

@@ -13,7 +13,9 @@ import { F, FIELDS } from '../../../extension/core/packet/fields';
 import { openCaptureFile } from '../../../extension/core/packet/fileSource';
 import { compileFilter } from '../../../extension/core/packet/filter';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from '../../../extension/core/packet/flow';
-import { dissectPlain, isPlainField, PLAIN_FIELDS, walkPlain } from '../../../extension/core/packet/plain';
+import { dissectPlain, isPlainField, PLAIN_FIELDS, PlainFieldsWriter, walkPlain } from '../../../extension/core/packet/plain';
+import { fieldsText } from '../../../extension/core/packet/dissection';
+import { FieldsOutput } from '../../../extension/core/packet/fieldsOutput';
 import { openCaptureBytes } from '../../../extension/core/packet/reader';
 import { generateScenario, parseScenario } from '../../../extension/core/packet/scenario';
 import { CaptureSession } from '../../../extension/core/packet/session';
@@ -183,4 +185,37 @@ test('a filter\'s column fill through the plain walker equals filtering full dis
       }
     }
   } finally { file.close(); }
+});
+
+test('-T fields lines written straight from the headers (PlainFieldsWriter) equal the full dissector\'s text, fuzz included', () => {
+  let seed = 0x1234567;
+  const rnd = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+  const sets = [PLAIN_FIELDS, [F['frame.len'], F['ip.src'], F['ip.dst'], F['tcp.srcport'], F['udp.dstport']],
+    [F['vlan.id'], F['ip.addr'], F['ipv6.addr'], F['tcp.port'], F['udp.port'], F['eth.addr'], F['ip.version'], F['tcp'], F['icmpv6']]];
+  const writers = sets.map((ids) => new PlainFieldsWriter(ids));
+  const base = [...corpusFrames(), ...scenarioFrames(), ...edgeFrames()];
+  const full = new Dissection();
+  let lines = 0;
+  const check = (pkt: Uint8Array, orig: number, lt: number) => {
+    const pad = 5;
+    const big = new Uint8Array(pad + pkt.length + 8);
+    big.set(pkt, pad);
+    for (const [k, ids] of sets.entries()) {
+      let got = '';
+      const out = new FieldsOutput((t) => { got += t; });
+      if (!writers[k].line(big, pad, pkt.length, orig, lt, 7, out)) continue;
+      out.end();
+      full.only(ids);
+      dissectFrame(pkt, info(pkt.length, orig, lt), new DissectContext(), full);
+      assert.equal(got, ids.map((id) => fieldsText(full, id)).join('\t') + '\n');
+      lines++;
+    }
+  };
+  for (const pkt of base) check(pkt, pkt.length, LINKTYPE_ETHERNET);
+  for (let t = 0; t < 3000; t++) {
+    const pkt = base[rnd(base.length)].slice();
+    for (let k = 0; k < 1 + rnd(3); k++) pkt[rnd(Math.min(pkt.length, 70))] = rnd(256);
+    check(pkt.subarray(0, rnd(5) === 0 ? rnd(pkt.length + 1) : pkt.length), pkt.length, [LINKTYPE_ETHERNET, LINKTYPE_RAW][rnd(2)]);
+  }
+  assert.ok(lines > 5000, `${lines} lines`);
 });
