@@ -101,6 +101,15 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
     else if ((c & 0xf0) !== 0x90 && (c === 0x06 ? imm[i] : off[i]) < 0) acyclic = false;
   }
   const helperSlots = collectHelpers(p);
+  // Instructions some jump lands on.
+  const jumpedTo = new Uint8Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const c = code[i], cls = c & 7;
+    if (c === OP_LDDW) { i++; continue; }
+    if ((cls !== 5 && cls !== 6) || c === 0x85 || c === 0x8d || (c & 0xf0) === 0x90) continue;
+    const t = i + 1 + (c === 0x06 ? imm[i] : off[i]);
+    if (t >= 0 && t <= n) jumpedTo[t] = 1;
+  }
   // Per instruction: how many instructions of its block follow it. A run that leaves a block
   // early (fault, helper stop, ...) gives those back so the count matches the interpreter's.
   const restOfBlock = new Int32Array(n + 1);
@@ -109,7 +118,14 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
     restOfBlock[i] = k;
     k = leaders[i] ? 0 : k + 1;
   }
-  const giveBack = (i: number, extra = 0): string => (restOfBlock[i] + extra > 0 ? ` left += ${restOfBlock[i] + extra};` : '');
+  // Acyclic code charges the budget lazily: `pend` instructions of the blocks run so far are not
+  // yet taken off `left`; a jump, a fall-through into a jump target and every way out take them.
+  let pend = 0;
+  const giveBack = (i: number, extra = 0): string => {
+    const g = restOfBlock[i] + extra - pend;
+    return g > 0 ? ` left += ${g};` : g < 0 ? ` left -= ${-g};` : '';
+  };
+  const flush = (): string => (pend > 0 ? `left -= ${pend}; ` : '');
   // Block lengths (instructions, an lddw counts once as in the interpreter).
   const out: string[] = [];
   const emit = (s: string): void => { out.push(s); };
@@ -276,15 +292,21 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
     if (selfLoop[target] && target <= cur && !leaderBetween(target, cur)) return `continue B${target};`;
     if (!structured) return `pc = ${target}; continue L;`;
     targets.add(target);
-    return `break T${target};`;
+    return `${flush()}break T${target};`;
   };
   const jump = (cond: string, target: number): void => { emit(`if (${cond}) { ${goTo(target)} }`); };
 
   /** The block code, using `facts` (leader -> facts) where given. */
   const genBody = (facts: Map<number, RegFacts> | undefined): string => {
-  out.length = 0; targets.clear(); cur = 0; block = 0; speculating = facts !== undefined;
+  out.length = 0; targets.clear(); cur = 0; block = 0; speculating = facts !== undefined; pend = 0;
   let cf: RegFacts | undefined;
   for (let i = 0; i < n; i++) {
+    if (acyclic && leaders[i] && i > 0) {
+      // Every way into a jump target arrives with nothing pending; a block nothing falls into
+      // starts from what its jumps left (nothing).
+      const prev = code[i - 1], prevLddw = i > 1 && code[i - 2] === OP_LDDW;
+      if (jumpedTo[i]) { emit(flush()); pend = 0; } else if (!prevLddw && (prev === 0x05 || prev === 0x06 || prev === 0x95)) pend = 0;
+    }
     if (structured && leaders[i] && i > 0) emit('}'); // closes T_i
     if (leaders[i]) {
       let len = 0;
@@ -294,7 +316,8 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
         if (code[j] === OP_LDDW) j++;
       }
       const check = `if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`;
-      emit(acyclic ? `left -= ${len};` : `${structured ? '' : `case ${i}: `}${selfLoop[i] ? `B${i}: for (;;) { ` : ''}${check}`);
+      if (acyclic) pend += len;
+      else emit(`${structured ? '' : `case ${i}: `}${selfLoop[i] ? `B${i}: for (;;) { ` : ''}${check}`);
     }
     if (leaders[i]) block = i;
     cur = i;
@@ -536,7 +559,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
         break;
       case 0x95:
         // Structured code has no calls and is entered at pc 0 with depth 0 only: exit ends the run.
-        if (structured) { emit(`pc = ${i}; xk = ${XK_EXIT}; break L;`); break; }
+        if (structured) { emit(`${flush()}pc = ${i}; xk = ${XK_EXIT}; break L;`); break; }
         emit(`if (m.depth === 0) { pc = ${i}; xk = ${XK_EXIT}; break L; }`);
         emit(`t = --m.depth; pc = FR[t]; t <<= 3; r6l = FS[t]; r6h = FS[t + 1]; r7l = FS[t + 2]; r7h = FS[t + 3]; r8l = FS[t + 4]; r8h = FS[t + 5]; r9l = FS[t + 6]; r9h = FS[t + 7]; r10l = (r10l + 512) | 0; continue L;`);
         break;
@@ -550,7 +573,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
   if (structured) {
-    emit(`} pc = ${n}; xk = ${XK_BAD};`);
+    emit(`${flush()}} pc = ${n}; xk = ${XK_BAD};`);
   } else {
     emit(`case ${n}: pc = ${n}; xk = ${XK_BAD}; break L;`);
     emit(`default: xk = ${XK_BAD}; break L;`);
