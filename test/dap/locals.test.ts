@@ -23,6 +23,8 @@ const DEBUG_C = join(FIXTURES, 'xdp_debug.c');
 
 let tmp: string;
 let adapter: string;
+/** xdp_locals.c compiled here, for llvm-dwarfdump. */
+let localsObj: string;
 
 function lineOf(file: string, text: string): number {
   const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text));
@@ -42,13 +44,13 @@ function tool(name: string, args: string[], pkg: string): string {
  * llvm-dwarfdump's location list of variable `name` in `obj`: [lo, hi) byte ranges (the oracle
  * for "is it live at this instruction"). A single expression (no list) covers everything.
  */
-function liveRanges(obj: string, name: string): [number, number][] | 'always' {
+function liveRanges(obj: string, name: string): [number, number][] | 'always' | 'none' {
   const text = tool('llvm-dwarfdump', ['--debug-info', obj], 'llvm');
   const blocks = text.split(/\n(?=0x[0-9a-f]+:\s+DW_TAG)/);
   const b = blocks.find((x) => /DW_TAG_(variable|formal_parameter)/.test(x) && x.includes(`DW_AT_name\t("${name}")`));
   assert.ok(b, `llvm-dwarfdump has no variable ${name}`);
   const loc = /DW_AT_location\t\(([\s\S]*?)\)\n\s+DW_AT_name/.exec(b!);
-  assert.ok(loc, `${name} has no DW_AT_location`);
+  if (!loc) return 'none';
   if (!loc![1].includes('loclist')) return 'always';
   return [...loc![1].matchAll(/\[0x([0-9a-f]+), 0x([0-9a-f]+)\)/g)].map((m) => [parseInt(m[1], 16), parseInt(m[2], 16)]);
 }
@@ -67,6 +69,8 @@ function writeTrace(name: string, frames: Uint8Array[]): string {
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'netvsc-locals-'));
   adapter = join(tmp, 'debugAdapter.js');
+  localsObj = join(tmp, 'locals.o');
+  tool('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', LOCALS_C, '-o', localsObj], 'clang');
   await esbuild.build({
     entryPoints: [join(ROOT, 'extension/vscode/debug/debugAdapter.ts')], outfile: adapter, bundle: true, platform: 'node',
     target: 'node20', format: 'cjs', external: ['vscode'], logLevel: 'error',
@@ -125,6 +129,7 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
       assert.equal(((await position) as DebugProtocol.Event).body.packet, 2);
       const st = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
       assert.equal(st[0].line, line);
+      assert.match(st[0].name, /xdp_locals/);
 
       const scopes = (await dc.scopesRequest({ frameId: 0 })).body.scopes;
       assert.equal(scopes[0].name, 'Locals');
@@ -140,9 +145,13 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
       assert.equal(v.eth.type, 'struct ethhdr *');
       assert.equal(v.ip.value, 'pkt+0x10e');
       assert.equal(v.udp.value, 'pkt+0x122');
-      // `data` has no location at all, and `ctx` is live only at the top of the function (dwarfdump).
+      // `data` has no location at all (clang keeps only eth); ctx and data_end as llvm-dwarfdump's ranges say.
+      assert.equal(liveRanges(localsObj, 'data'), 'none');
       assert.equal(v.data.value, '<optimized out>');
-      assert.equal(v.ctx.value, '<optimized out>');
+      const insn = Number(BigInt(st[0].instructionPointerReference!)) / 8;
+      const live = (n: string): boolean => { const r = liveRanges(localsObj, n); return r === 'always' || (r !== 'none' && r.some(([lo, hi]) => insn * 8 >= lo && insn * 8 < hi)); };
+      assert.equal(v.ctx.value, live('ctx') ? 'ctx+0x0' : '<optimized out>');
+      assert.equal(v.data_end.value, live('data_end') ? 'pkt+0x13c' : '<optimized out>'); // 0x100 + the 60-byte frame
 
       // Pointers into the packet expand to the header's members; __be16 shows the number as stored.
       const eth = await kids(dc, v.eth);
@@ -192,16 +201,15 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
   it('shows <optimized out> for a variable outside its location ranges, live ones by their register', async () => {
     const line = lineOf(LOCALS_C, 'if (ip->protocol != IPPROTO_UDP)');
     await withClient(async (dc) => {
-      const obj = join(tmp, 'l.o');
-      tool('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', LOCALS_C, '-o', obj], 'clang');
+      const obj = localsObj;
       await launchAt(dc, LOCALS_C, [buildPacket(UDP('10.0.0.1', 53))], [{ line }]);
       const st = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
       const insn = Number(BigInt(st[0].instructionPointerReference!)) / 8;
       // The oracle: llvm-dwarfdump says dport's range starts later than this instruction, eth's covers it.
       const dportRanges = liveRanges(obj, 'dport');
-      assert.ok(dportRanges !== 'always' && dportRanges.every(([lo, hi]) => insn * 8 < lo || insn * 8 >= hi), `fixture: dport is live at insn ${insn}`);
+      assert.ok(Array.isArray(dportRanges) && dportRanges.every(([lo, hi]) => insn * 8 < lo || insn * 8 >= hi), `fixture: dport is live at insn ${insn}`);
       const ethRanges = liveRanges(obj, 'eth');
-      assert.ok(ethRanges === 'always' || ethRanges.some(([lo, hi]) => insn * 8 >= lo && insn * 8 < hi));
+      assert.ok(ethRanges === 'always' || (Array.isArray(ethRanges) && ethRanges.some(([lo, hi]) => insn * 8 >= lo && insn * 8 < hi)));
       const v = byName(await scopeVars(dc, 0, 'Locals'));
       assert.equal(v.dport.value, '<optimized out>');
       assert.equal(v.eth.value, 'pkt+0x100');
@@ -232,6 +240,33 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
       assert.equal(await evalIn(dc, 'ip->protocol', 'hover', st[1].id), '17');
       // data_end is in r6 of the caller: 60 bytes past eth (a 60-byte frame).
       assert.equal(await evalIn(dc, 'data_end - eth', 'watch', st[1].id), '60');
+    });
+  });
+
+  it('lists an inlined function\'s variables in the frame of its instructions, beside the caller\'s', async () => {
+    // llvm-dwarfdump: where is_dns was inlined (DW_TAG_inlined_subroutine low_pc).
+    const text = tool('llvm-dwarfdump', ['--debug-info', localsObj], 'llvm');
+    const low = /DW_TAG_inlined_subroutine\n\s+DW_AT_abstract_origin\t\(0x[0-9a-f]+ "is_dns"\)\n\s+DW_AT_low_pc\t\((0x[0-9a-f]+)\)/.exec(text);
+    assert.ok(low, 'is_dns is not inlined in the fixture');
+    await withClient(async (dc) => {
+      await dc.initializeRequest({ adapterID: 'netvsc', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+      const init = dc.waitForEvent('initialized');
+      const stopped = dc.waitForEvent('stopped');
+      await dc.launchRequest({ program: LOCALS_C, trace: writeTrace('i.pcap', [buildPacket(UDP('10.0.0.1', 53))]) } as DebugProtocol.LaunchRequestArguments);
+      await init;
+      const bp = (await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: low![1] }] })).body.breakpoints as DebugProtocol.Breakpoint[];
+      assert.equal(bp[0].verified, true);
+      await dc.configurationDoneRequest();
+      await stopped;
+      const vars = await scopeVars(dc, 0, 'Locals');
+      const port = vars.find((x) => x.name === 'port');
+      assert.ok(port, `no inlined 'port' in ${vars.map((x) => x.name).join(', ')}`);
+      assert.match(port!.type ?? '', /inlined is_dns/);
+      assert.equal(port!.value, '<optimized out>'); // the inlined instance gives it no location
+      // Two `udp`s: is_dns's parameter (no location) first, then xdp_locals' (r8 + 34) with its value.
+      const udps = vars.filter((x) => x.name === 'udp').map((x) => x.value);
+      assert.deepEqual(udps, ['<optimized out>', 'pkt+0x122']);
+      assert.equal(vars.find((x) => x.name === 'dport')!.value, '53');
     });
   });
 });

@@ -142,11 +142,12 @@ export class VariablesModel {
     const at = dwarf.variablesAt(insn);
     if (dwarf.error) return [{ name: 'error', value: `no C variables: ${dwarf.error}` }];
     if (!at) return [{ name: '(none)', value: `no DWARF function covers instruction ${insn}` }];
-    const loc = cLocals(this.h.machine, dwarf, depth, insn)!;
+    const mem = valueMemory(this.h.machine), regs = frameRegisters(this.h.machine, depth);
     const out: VarNode[] = [];
     for (const s of at.scopes) {
       for (const v of s.vars) {
-        const node = this.cNode(v.name, loc.get(v.name)!, v.name, loc.mem);
+        // Each declaration reads its own location (an inlined function's `udp` is not the caller's).
+        const node = this.cNode(v.name, dwarf.read(v, at, { reg: regs.reg, read: mem.read }), v.name, mem);
         if (s.kind === 'inlined') node.type = `${node.type ?? ''} (inlined ${s.name})`;
         out.push(node);
       }
