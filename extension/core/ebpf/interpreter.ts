@@ -159,6 +159,8 @@ const enum Op {
   MovAddK,
   /** rA = rB; rA += K; if rA > rC goto (a packet bounds check) */
   MovAddJgtX,
+  /** rA = rB; rA += K; rZ = K2; if rA > rC goto (the same, setting the return value first) */
+  MovAddMovKJgtX,
   /** rA += K; if rA > rC goto */
   AddJgtX,
   /** r0 = K; exit */
@@ -310,7 +312,8 @@ function fuse(code: number[], n: number): void {
     } else if ((a === Op.LdxB || a === Op.LdxH || a === Op.LdxW) && b === a && src(i + 1) === src(i) && dst(i) !== src(i)) {
       code[4 * i] = w | (a === Op.LdxB ? Op.Ldx2B : a === Op.LdxH ? Op.Ldx2H : Op.Ldx2W);
     } else if (a === Op.Mov64X && b === Op.Add64K && dst(i + 1) === dst(i)) {
-      code[4 * i] = w | (op(i + 2) === Op.JgtX && dst(i + 2) === dst(i) ? Op.MovAddJgtX : Op.MovAddK);
+      code[4 * i] = w | (op(i + 2) === Op.JgtX && dst(i + 2) === dst(i) ? Op.MovAddJgtX
+        : op(i + 2) === Op.Mov64K && op(i + 3) === Op.JgtX && dst(i + 3) === dst(i) ? Op.MovAddMovKJgtX : Op.MovAddK);
     } else if (a === Op.Add64K && b === Op.JgtX && dst(i + 1) === dst(i)) {
       code[4 * i] = w | Op.AddJgtX;
     } else if (a === Op.Mov64K) {
@@ -638,6 +641,15 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           ah = (hi[s] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t; hi[d] = ah;
           x = code[i + 8]; b = (x >> 12) & 15; ah >>>= 0; ch = hi[b] >>> 0;
           if (ah > ch || (ah === ch && (t >>> 0) > (lo[b] >>> 0))) { pc += 3 + (x >> 16); len = code[i + 10]; } else { pc += 3; len = code[i + 11]; }
+          break;
+        }
+        case Op.MovAddMovKJgtX: { let t: number, a: number, b: number, ah: number, ch: number, x: number;
+          a = lo[s]; b = code[i + 5]; t = (a + b) | 0;
+          hi[d] = (hi[s] + (b >> 31) + ((t >>> 0) < (a >>> 0) ? 1 : 0)) | 0; lo[d] = t;
+          x = code[i + 8]; b = code[i + 9]; a = (x >> 8) & 15; lo[a] = b; hi[a] = b >> 31;
+          // rA and rC read after both moves (rZ may be either)
+          x = code[i + 12]; b = (x >> 12) & 15; ah = hi[d] >>> 0; ch = hi[b] >>> 0;
+          if (ah > ch || (ah === ch && (lo[d] >>> 0) > (lo[b] >>> 0))) { pc += 4 + (x >> 16); len = code[i + 14]; } else { pc += 4; len = code[i + 15]; }
           break;
         }
         case Op.AddJgtX: { let t: number, a: number, b: number, ah: number, ch: number, x: number;

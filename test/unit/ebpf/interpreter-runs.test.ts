@@ -189,3 +189,36 @@ test('`rA = rB; rA += rC` reads rC after the move and carries into the high half
   assert.equal(s.m.r0(), 0x100000000n);
   assert.equal(s.m.insnCount, 6); // the lddw counts once
 });
+
+test('the bounds check with the return value set in between: exact stops, and moves that alias its registers', () => {
+  const prog = (mid: string): string => `
+    mov %r1, 100
+    mov %r2, 120
+    mov %r3, %r1
+    ${mid}
+    jgt %r3, %r2, out
+    mov %r0, 1
+  out:
+    exit`;
+  const plain = prog('add %r3, 14\nmov %r0, 9');
+  let s = load(plain);
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.deepEqual([s.m.lo[0], s.m.insnCount], [1, 8]); // 114 > 120 is false: falls through to r0 = 1
+  for (let budget = 1; budget <= 7; budget++) {
+    s = load(plain, budget);
+    assert.equal(s.m.run(s.p, interpreter), ST_FAULT);
+    assert.deepEqual([s.m.fault?.insn, s.m.insnCount], [budget, budget]);
+    assert.equal(s.m.lo[0], budget <= 4 ? 0 : budget <= 6 ? 9 : 1, `budget ${budget}: r0`);
+    assert.equal(s.m.lo[3], budget <= 2 ? 0 : budget === 3 ? 100 : 114, `budget ${budget}: r3`);
+  }
+  // rZ is rA: the compare sees 0 (not taken); rZ is rC: it sees the new bound 200 (not taken)
+  for (const mid of ['add %r3, 140\nmov %r3, 0', 'add %r3, 30\nmov %r2, 200']) {
+    s = load(prog(mid));
+    assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+    assert.equal(s.m.lo[0], 1, mid);
+  }
+  // and taken when it should be: 100 + 30 > 120, r0 stays the 9 set in between
+  s = load(prog('add %r3, 30\nmov %r0, 9'));
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.deepEqual([s.m.lo[0], s.m.insnCount], [9, 7]);
+});
