@@ -55,21 +55,26 @@ class ColumnBuilder {
     this.strs = str ? [] : undefined;
   }
 
-  private packet = 0;
+  /** The last packet whose start is set: starts are filled when a later packet stores something. */
+  private packet = -1;
 
-  begin(i: number): void { this.start[i] = this.used; this.packet = i; }
-  /** Drops what was stored for packet i since begin(i). */
-  rollback(i: number): void { this.used = this.start[i]; }
+  /** Packets up to i start here (those before i that stored nothing end here too). */
+  private reach(i: number): void {
+    for (let q = this.packet + 1; q <= i; q++) this.start[q] = this.used;
+    this.packet = i;
+  }
 
-  /** A numeric or ranged occurrence (start relative to the packet). */
-  pushRaw(value: number, start: number, len: number): void {
+  /** A numeric or ranged occurrence of packet i (start relative to the packet); packets come in order. */
+  pushRaw(i: number, value: number, start: number, len: number): void {
+    if (i !== this.packet) this.reach(i);
     if (this.used === this.num.length) this.grow();
     const u = this.used++;
     this.num[u] = value;
     if (this.off) { this.off[u] = start; this.len![u] = len; }
   }
 
-  push(d: Dissection, j: number): void {
+  push(i: number, d: Dissection, j: number): void {
+    if (i !== this.packet) this.reach(i);
     if (this.used === this.num.length) this.grow();
     const u = this.used++;
     if (this.strs) { this.strs.push(stringOf(d, j)); this.num[u] = this.strs.length - 1; }
@@ -91,7 +96,7 @@ class ColumnBuilder {
 
   finish(): Column {
     const u = this.used;
-    this.start[this.n] = u;
+    this.reach(this.n);
     // Copy down to size only when more than 1/8 would be spare.
     const fit = <T extends Float64Array | Int32Array>(a: T): T => (a.length - u > a.length / 8 ? a.slice(0, u) as T : a);
     return { start: this.start, num: fit(this.num), off: this.off && fit(this.off), len: this.len && fit(this.len), strs: this.strs };
@@ -100,10 +105,12 @@ class ColumnBuilder {
 
 /** Routes the plain walker's items to the column of their field. */
 class ColumnSink implements PlainItemSink {
+  /** The packet being walked. */
+  packet = 0;
   constructor(private readonly slot: Int32Array, private readonly builders: ColumnBuilder[]) {}
   item(fid: number, start: number, len: number, value: number): void {
     const k = this.slot[fid];
-    if (k >= 0) this.builders[k].pushRaw(value, start, len);
+    if (k >= 0) this.builders[k].pushRaw(this.packet, value, start, len);
   }
 }
 
@@ -132,16 +139,14 @@ export class FieldColumns implements FieldAccessor {
     want.forEach((f, k) => { slot[f] = k; });
     const builders = want.map((f) => new ColumnBuilder(n, NEEDS_RANGE.has(FIELDS[f].type), FIELDS[f].type === FT.STRING));
     const sink = new ColumnSink(slot, builders);
-    const w = builders.length;
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < w; k++) builders[k].begin(i);
-      if (walk && walk(i, sink)) continue;
-      if (walk) for (let k = 0; k < w; k++) builders[k].rollback(i); // what a declining walk stored
+      sink.packet = i;
+      if (walk && walk(i, sink)) continue; // the walk stores nothing for a packet it declines
       const d = dissect(i);
       const ids = d.fid;
       for (let j = 0, m = d.n; j < m; j++) {
         const k = slot[ids[j]];
-        if (k >= 0) builders[k].push(d, j);
+        if (k >= 0) builders[k].push(i, d, j);
       }
     }
     want.forEach((f, k) => { this.cols[f] = builders[k].finish(); });
