@@ -893,12 +893,19 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
 }
 
 function start(m: Machine, p: LoadedProgram): number {
-  if (p.code.length > JIT_MAX_INSNS) { m.resetRegisters(); return interpreter.exec(m, p, Infinity); }
-  const st = compiled(p).start(m);
+  const c = p.jit as CompiledProgram | undefined;
+  const st = c !== undefined ? c.start(m) : firstStart(m, p);
+  if (st >= 0) return st;
   if (st === FALLBACK) return interpreter.exec(m, p, Infinity);
   // A speculation failed: this run finishes on the interpreter, later ones on code without facts.
   if (st === DEOPT) { p.jit = compileProgram(p, false); return interpreter.exec(m, p, Infinity); }
   return st;
+}
+
+/** A start before the program is compiled: compile it, or run it on the interpreter when too long. */
+function firstStart(m: Machine, p: LoadedProgram): number {
+  if (p.code.length > JIT_MAX_INSNS) { m.resetRegisters(); return interpreter.exec(m, p, Infinity); }
+  return compiled(p).start(m);
 }
 
 /** The JIT as an engine. */
