@@ -195,6 +195,20 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
       assert.equal(wk.protocol.value, '17');
       // Registers are still there, after Locals.
       assert.equal(scopes[1].name, 'Registers');
+
+      // setVariable: a member of the stack struct, a packet byte through a pointer, a local in a register.
+      const keyRef = v.key.variablesReference, ipRef = v.ip.variablesReference;
+      assert.equal((await dc.setVariableRequest({ variablesReference: keyRef, name: 'dport', value: '5353' })).body.value, '5353');
+      assert.equal(await evalIn(dc, 'key.dport', 'watch'), '5353');
+      assert.equal(await evalIn(dc, '*(u16 *)(r10 - 4)', 'watch'), '5353'); // where key.dport lives (fbreg +8, offset 4)
+      assert.equal((await dc.setVariableRequest({ variablesReference: ipRef, name: 'ttl', value: '7' })).body.value, '7');
+      assert.equal(await evalIn(dc, 'ip.ttl', 'watch'), '7'); // the packet field, dissected from the rewritten bytes
+      const localsRef = (await dc.scopesRequest({ frameId: 0 })).body.scopes[0].variablesReference;
+      const eth2 = byName((await dc.variablesRequest({ variablesReference: localsRef })).body.variables).eth;
+      assert.equal((await dc.setVariableRequest({ variablesReference: localsRef, name: 'eth', value: 'r10' })).body.value, 'stack+0x1000');
+      assert.equal(await evalIn(dc, 'r8', 'watch'), await evalIn(dc, 'r10', 'watch')); // eth lives in r8
+      assert.notEqual(eth2.value, 'stack+0x1000');
+      await assert.rejects(dc.setVariableRequest({ variablesReference: localsRef, name: 'dport', value: '1' }), /cannot be changed/); // a computed value (DW_OP_stack_value)
     });
   });
 

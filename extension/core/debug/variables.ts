@@ -10,7 +10,7 @@ import { FIRST_DYNAMIC_REGION, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGIO
 import { MAX_BPF_STACK } from '../ebpf/isa';
 import type { BpfProgram } from '../ebpf/program';
 import type { Machine } from '../ebpf/vm';
-import { stripType, typeName } from '../ebpf/dwarf';
+import { isSigned, stripType, typeName } from '../ebpf/dwarf';
 import type { FrameAccess } from '../ebpf/dwarfLoc';
 import type { FrameVariables, ProgramDwarf } from '../ebpf/dwarfProgram';
 import { childrenOf, formatValue, hasChildren, scalarOf, type CValue, type ValueMemory } from '../ebpf/dwarfValue';
@@ -147,7 +147,7 @@ export class VariablesModel {
     for (const s of at.scopes) {
       for (const v of s.vars) {
         // Each declaration reads its own location (an inlined function's `udp` is not the caller's).
-        const node = this.cNode(v.name, dwarf.read(v, at, { reg: regs.reg, read: mem.read }), v.name, mem);
+        const node = this.cNode(v.name, dwarf.read(v, at, { reg: regs.reg, read: mem.read }), v.name, mem, depth);
         if (s.kind === 'inlined') node.type = `${node.type ?? ''} (inlined ${s.name})`;
         out.push(node);
       }
@@ -156,14 +156,45 @@ export class VariablesModel {
     return out;
   }
 
-  /** A C value as a tree node: text, C type, the expression that reaches it, expandable by type. */
-  cNode(name: string, v: CValue, expr: string, mem: ValueMemory): VarNode {
+  /**
+   * A C value as a tree node: text, C type, the expression that reaches it, expandable by type.
+   * Scalars in memory (the stack, the packet, a map value) or in a register of frame `depth` can
+   * be set (setVariable), as registers can.
+   */
+  cNode(name: string, v: CValue, expr: string, mem: ValueMemory, depth = this.h.machine.depth): VarNode {
     const node: VarNode = { name, value: formatValue(v, mem), type: typeName(v.type), evaluateName: expr };
+    const k = stripType(v.type).kind;
+    if (!v.unavailable && (k === 'base' || k === 'enum' || k === 'pointer') && (v.address !== undefined || v.reg !== undefined)) {
+      node.set = (text) => this.setC(v, text, mem, depth);
+    }
     // A pointer opens the memory it points to; a value in memory, its own bytes.
     const addr = stripType(v.type).kind === 'pointer' ? scalarOf(v) : v.address;
     if (addr !== undefined) node.memoryReference = this.memRefOf(Number(addr >> 32n) | 0, Number(addr & 0xffffffffn) | 0);
-    if (hasChildren(v, mem)) node.children = () => childrenOf(v, expr, mem).map((c) => this.cNode(c.name, c.value, c.expr, mem));
+    if (hasChildren(v, mem)) node.children = () => childrenOf(v, expr, mem).map((c) => this.cNode(c.name, c.value, c.expr, mem, depth));
     return node;
+  }
+
+  /** Writes a C scalar where it lives: its bytes in VM memory, or its register. Returns the new text. */
+  private setC(v: CValue, text: string, mem: ValueMemory, depth: number): string {
+    const r = evaluate(text, this.h.evalContext());
+    if (r.value === undefined) throw new EvalError(`'${text}' is not a number`, -1);
+    const m = this.h.machine, size = v.bytes.length;
+    const bytes = new Uint8Array(size);
+    for (let i = 0, x = r.value; i < size; i++, x >>= 8n) bytes[i] = Number(x & 0xffn);
+    if (v.address !== undefined) {
+      const id = m.memory.resolve(Number(v.address >> 32n) | 0, Number(v.address & 0xffffffffn) | 0, 0, size, true);
+      if (id < 0) throw new Error(`${mem.describe(v.address)} is not writable`);
+      m.memory.bytes[id].set(bytes, m.memory.offset);
+    } else {
+      const i = v.reg!;
+      const value = size < 8 && isSigned(v.type) ? BigInt.asIntN(size * 8, r.value) : BigInt.asUintN(size * 8, r.value);
+      const lo = Number(value & 0xffffffffn) | 0, hi = Number((value >> 32n) & 0xffffffffn) | 0;
+      if (depth === m.depth && i < 10) { m.lo[i] = lo; m.hi[i] = hi; } else if (i >= 6 && i <= 9) {
+        const o = depth * 8 + (i - 6) * 2;
+        m.frameSaved[o] = lo; m.frameSaved[o + 1] = hi;
+      } else throw new Error(`r${i} of this frame is not saved: it cannot be set`);
+    }
+    return formatValue({ ...v, bytes }, mem);
   }
 
   private stackSlots(fp: number): VarNode[] {

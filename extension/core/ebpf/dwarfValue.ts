@@ -22,6 +22,8 @@ export interface CValue {
   known?: Uint8Array;
   /** VM address of the value when it lives in memory (what `&` gives). */
   address?: bigint;
+  /** The register holding the whole value (a DW_OP_regN location), so it can be written. */
+  reg?: number;
   /** Set when nothing is known: `optimized out`, `not saved`, or an error text. */
   unavailable?: string;
 }
@@ -64,7 +66,7 @@ export function valueFromLocation(expr: Uint8Array, type: CType, frame: FrameAcc
       case 'reg': {
         if (p.reg > 10) return unavailable(type, 'optimized out');
         const v = frame.reg(p.reg);
-        return v === undefined ? unavailable(type, 'not saved') : { type, bytes: leBytes(v, size) };
+        return v === undefined ? unavailable(type, 'not saved') : { type, bytes: leBytes(v, size), reg: p.reg };
       }
       case 'value': return { type, bytes: leBytes(p.value, size) };
       case 'bytes': { const b = new Uint8Array(size); b.set(p.bytes.subarray(0, size)); return { type, bytes: b }; }
