@@ -234,7 +234,7 @@ interface Predecoded {
    * jump, a bpf-to-bpf call, callx or exit, so control only ever enters a run at its start or
    * where a run was left off: the budget is charged once per run entered, not per instruction.
    */
-  readonly runLen: Int32Array;
+  readonly runLen: number[];
   /** `code` without superinstructions: a run cut short by the budget or a single step runs this. */
   readonly plain: number[];
 }
@@ -252,7 +252,7 @@ function smiArray(n: number): number[] {
 function predecode(p: LoadedProgram): Predecoded {
   const { length: n, off, imm, src } = p.code;
   const packed = p.packed;
-  const code = smiArray(4 * (n + 1)), runLen = new Int32Array(n + 1);
+  const code = smiArray(4 * (n + 1)), runLen = smiArray(n + 1);
   code[4 * n] = Op.Bad;
   runLen[n] = 1;
   const second = new Uint8Array(n + 1);
@@ -364,7 +364,8 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;
   // The packet and the stack, which most accesses hit, with their windows in locals (a helper
   // may move the packet's: refreshed after each call).
-  let pkb = bytes[PKT], pkLo = rLo[PKT], pkHi = rHi[PKT], pkWLo = wLo[PKT], pkWHi = wHi[PKT];
+  // (its write window on the first store: pkWHi 0, not yet)
+  let pkb = bytes[PKT], pkLo = rLo[PKT], pkHi = rHi[PKT], pkWLo = 1, pkWHi = 0;
   // The stack's are loaded on its first access (stHi 0: not yet), as many programs never touch it.
   let stb = pkb, stLo = 1, stHi = 0, stWLo = 1, stWHi = 0;
   // ctx (read-only), the same way: the u32 loads of xdp_md.
@@ -379,7 +380,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   let enter = 1;
   // eslint-disable-next-line no-useless-assignment
   let st = S_EXIT;
-  if (!(pc >= 0 && pc <= p.code.length)) {
+  if (!(pc >= 0 && pc < runLen.length)) {
     // Only a corrupt resume gets here: one (faulting) instruction.
     if (left === 0) st = start === maxSteps && start < m.budgetLeft ? S_STEP : m.budgetFault(pc);
     else { left--; st = badInsn(m, p, pc); }
@@ -544,7 +545,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           a = (w & 0xff) === Op.StxB ? lo[s] : code[i + 1];
           if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stWLo && o + 1 <= stWHi) { stb[o] = a; pc++; continue; } }
-          if (id === PKT && o >= pkWLo && o + 1 <= pkWHi) { pkb[o] = a; pc++; continue; }
+          if (id === PKT) { if (pkWHi === 0) { pkWLo = wLo[PKT]; pkWHi = wHi[PKT]; } if (o >= pkWLo && o + 1 <= pkWHi) { pkb[o] = a; pc++; continue; } }
           id >>>= 0;
           if (!(id < nreg && o >= wLo[id] && o + 1 <= wHi[id])) break inner;
           bytes[id][o] = a; pc++; continue;
@@ -553,7 +554,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           a = (w & 0xff) === Op.StxH ? lo[s] : code[i + 1];
           if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stWLo && o + 2 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; pc++; continue; } }
-          if (id === PKT && o >= pkWLo && o + 2 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pc++; continue; }
+          if (id === PKT) { if (pkWHi === 0) { pkWLo = wLo[PKT]; pkWHi = wHi[PKT]; } if (o >= pkWLo && o + 2 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pc++; continue; } }
           id >>>= 0;
           if (!(id < nreg && o >= wLo[id] && o + 2 <= wHi[id])) break inner;
           const bb = bytes[id];
@@ -563,7 +564,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           a = (w & 0xff) === Op.StxW ? lo[s] : code[i + 1];
           if (id === STACK) { if (stHi === 0) { stb = bytes[STACK]; stLo = rLo[STACK]; stHi = rHi[STACK]; stWLo = wLo[STACK]; stWHi = wHi[STACK]; } if (o >= stWLo && o + 4 <= stWHi) { stb[o] = a; stb[o + 1] = a >> 8; stb[o + 2] = a >> 16; stb[o + 3] = a >> 24; pc++; continue; } }
-          if (id === PKT && o >= pkWLo && o + 4 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pkb[o + 2] = a >> 16; pkb[o + 3] = a >> 24; pc++; continue; }
+          if (id === PKT) { if (pkWHi === 0) { pkWLo = wLo[PKT]; pkWHi = wHi[PKT]; } if (o >= pkWLo && o + 4 <= pkWHi) { pkb[o] = a; pkb[o + 1] = a >> 8; pkb[o + 2] = a >> 16; pkb[o + 3] = a >> 24; pc++; continue; } }
           id >>>= 0;
           if (!(id < nreg && o >= wLo[id] && o + 4 <= wHi[id])) break inner;
           const bb = bytes[id];
@@ -786,7 +787,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         m.pc = pc;
         if (!callHelper(m, fn, pc)) { left += runLen[pc] - 1 - tail; st = S_FAULT; break outer; }
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
-        pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
+        pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWHi = 0;
         stHi = 0; cxHi = 0;
         if (m.pending !== 0) { left += runLen[pc] - 1 - tail; st = m.takePending(pc); break outer; }
         pc++; continue outer;
@@ -799,7 +800,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         m.pc = pc;
         t = callIndirect(m, p, pc, d);
         bytes = mem.bytes; rLo = mem.readLo; rHi = mem.readHi; wLo = mem.writeLo; wHi = mem.writeHi; nreg = mem.count;
-        pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWLo = wLo[PKT]; pkWHi = wHi[PKT];
+        pkb = bytes[PKT]; pkLo = rLo[PKT]; pkHi = rHi[PKT]; pkWHi = 0;
         stHi = 0; cxHi = 0;
         if (t === -1) { st = S_FAULT; break outer; }
         if (t === -2) { st = m.takePending(pc); break outer; }
