@@ -27,15 +27,7 @@
  *   validateScenario(obj) -> Scenario              (`flows[2].rate: must be a positive number`)
  *   generateScenario(s) -> GeneratedPacket[]       sorted by time: { tsSec, tsNsec, data, direction, flow }
  */
-import type * as Yaml from 'yaml';
-
-// Loaded on first use: the yaml package's start-up is paid only by commands that read a scenario.
-let yaml: typeof Yaml | undefined;
-function parseYaml(text: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  yaml ??= require('yaml') as typeof Yaml;
-  return yaml.parse(text);
-}
+import { parse as parseYaml } from 'yaml';
 import { parseIPv4, parseIPv6 } from './addr';
 import { buildPacket, fragmentIp, type EthSpec, type PacketSpec, type TcpOption } from './build';
 
