@@ -171,6 +171,8 @@ const enum Op {
   MovAddX,
   /** two loads of one size through one base register the first does not overwrite */
   Ldx2B, Ldx2H, Ldx2W,
+  /** rA = packet load; rZ = K2; if rA ==/!= K3 goto (a header field test returning a constant) */
+  LdxMovKJeqK, LdxMovKJneK,
   /** BREAK_OPCODE: a debugger breakpoint (not executed). */
   Break,
   /** Patched in for one run where the instruction budget or step count ends (not executed). */
@@ -311,6 +313,9 @@ function fuse(code: number[], n: number): void {
       code[4 * i] = w | Op.MovAddX;
     } else if ((a === Op.LdxB || a === Op.LdxH || a === Op.LdxW) && b === a && src(i + 1) === src(i) && dst(i) !== src(i)) {
       code[4 * i] = w | (a === Op.LdxB ? Op.Ldx2B : a === Op.LdxH ? Op.Ldx2H : Op.Ldx2W);
+    } else if ((a === Op.LdxB || a === Op.LdxH || a === Op.LdxW) && b === Op.Mov64K && (op(i + 2) === Op.JeqK || op(i + 2) === Op.JneK) && dst(i + 2) === dst(i)) {
+      code[4 * i] = w | (op(i + 2) === Op.JeqK ? Op.LdxMovKJeqK : Op.LdxMovKJneK);
+      code[4 * i + 2] = a === Op.LdxB ? 1 : a === Op.LdxH ? 2 : 4; // the load's size (this slot's [2] is free)
     } else if (a === Op.Mov64X && b === Op.Add64K && dst(i + 1) === dst(i)) {
       code[4 * i] = w | (op(i + 2) === Op.JgtX && dst(i + 2) === dst(i) ? Op.MovAddJgtX
         : op(i + 2) === Op.Mov64K && op(i + 3) === Op.JgtX && dst(i + 3) === dst(i) ? Op.MovAddMovKJgtX : Op.MovAddK);
@@ -651,6 +656,23 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           // rA and rC read after both moves (rZ may be either)
           x = code[i + 12]; b = (x >> 12) & 15; ah = hi[d] >>> 0; ch = hi[b] >>> 0;
           if (ah > ch || (ah === ch && (lo[d] >>> 0) > (lo[b] >>> 0))) { pc += 4 + (x >> 16); len = code[i + 14]; } else { pc += 4; len = code[i + 15]; }
+          break;
+        }
+        case Op.LdxMovKJeqK: case Op.LdxMovKJneK: { let o: number, v: number, b: number, x: number, z: number, t: boolean;
+          // Only the packet's fast path: anything else leaves the load to the plain path.
+          if (hi[s] !== PKT) break inner;
+          x = code[i + 4]; // the mov (its slot may hold a superinstruction: dst and K are as decoded)
+          b = code[i + 2]; // the load's size
+          o = (lo[s] >>> 0) + (w >> 16);
+          if (!(o >= pkLo && o + b <= pkHi)) break inner;
+          v = b === 1 ? pkb[o] : b === 2 ? pkb[o] | (pkb[o + 1] << 8) : pkb[o] | (pkb[o + 1] << 8) | (pkb[o + 2] << 16) | (pkb[o + 3] << 24);
+          lo[d] = v; hi[d] = 0;
+          z = (x >> 8) & 15; b = code[i + 5]; lo[z] = b; hi[z] = b >> 31;
+          // the test reads rA after the mov (rZ may be rA)
+          x = code[i + 8]; b = code[i + 9];
+          t = lo[d] === b && hi[d] === b >> 31;
+          if ((w & 0xff) === Op.LdxMovKJneK) t = !t;
+          if (t) { pc += 3 + (x >> 16); len = code[i + 10]; } else { pc += 3; len = code[i + 11]; }
           break;
         }
         case Op.AddJgtX: { let t: number, a: number, b: number, ah: number, ch: number, x: number;

@@ -222,3 +222,42 @@ test('the bounds check with the return value set in between: exact stops, and mo
   assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
   assert.deepEqual([s.m.lo[0], s.m.insnCount], [9, 7]);
 });
+
+test('a header field test (load; rZ = K; jeq/jne): packet, stack and faulting loads, aliasing, exact stops', () => {
+  const pkt = [0x08, 0x00, 17, 0xaa];
+  const prog = (load: string, mid = 'mov %r0, 2', test = 'jne %r3, 17, out') => `
+    ldxw %r2, [%r1+0]
+    stw [%r10-4], 0x11
+    ${load}
+    ${mid}
+    ${test}
+    mov %r0, 1
+  out:
+    exit`;
+  // ip->protocol == 17: falls through to r0 = 1 (7 insns); through the stack, the same
+  for (const load of ['ldxb %r3, [%r2+2]', 'ldxb %r3, [%r10-4]']) {
+    const s = load1(prog(load));
+    assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+    assert.deepEqual([s.m.lo[0], s.m.lo[3], s.m.insnCount], [1, 17, 7], load);
+  }
+  // a u16 load (little-endian 0x0008) tested with jeq: not equal to 8 << 8, falls through
+  let s = load1(prog('ldxh %r3, [%r2+0]', 'mov %r0, 2', 'jeq %r3, 2048, out'));
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.deepEqual([s.m.lo[0], s.m.lo[3]], [1, 8]);
+  // the mov overwrites the tested register: 5 != 17, taken, r0 stays 0
+  s = load1(prog('ldxb %r3, [%r2+2]', 'mov %r3, 5'));
+  assert.equal(s.m.run(s.p, interpreter), ST_EXIT);
+  assert.deepEqual([s.m.lo[0], s.m.insnCount], [0, 6]);
+  // the load past data_end faults at insn 2, nothing after it ran
+  s = load1(prog('ldxw %r3, [%r2+2]'));
+  assert.equal(s.m.run(s.p, interpreter), ST_FAULT);
+  assert.deepEqual([s.m.fault?.insn, s.m.insnCount, s.m.lo[0]], [2, 3, 0]);
+  // budget stops inside the idiom
+  for (let budget = 3; budget <= 5; budget++) {
+    s = load1(prog('ldxb %r3, [%r2+2]'), budget);
+    assert.equal(s.m.run(s.p, interpreter), ST_FAULT);
+    assert.deepEqual([s.m.fault?.insn, s.m.insnCount], [budget, budget]);
+    assert.deepEqual([s.m.lo[3], s.m.lo[0]], [budget >= 3 ? 17 : 0, budget >= 4 ? 2 : 0]);
+  }
+  function load1(asm: string, budget?: number) { return load(asm, budget, pkt); }
+});
