@@ -121,6 +121,9 @@ export function scanPcapng(reader: ChunkedReader, index: PacketSink,
   const size = reader.src.size;
   const st: PcapngScan = { reader, index, res, size, off: 0, little: true, section: -1, sectionBase: 0, tsCache: [] };
   const tsCache = st.tsCache;
+  // A DataView over the current window: one builtin call per field read, also before the JIT.
+  let dvOf: Uint8Array | null = null;
+  let dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   while (st.off < size) {
     const off = st.off;
     const hp = reader.at(off, 12);
@@ -128,15 +131,16 @@ export function scanPcapng(reader: ChunkedReader, index: PacketSink,
     // checks are those of generalBlock, which handles everything else and says what is wrong).
     if (hp >= 0 && st.section >= 0) {
       const c = reader.chunk, little = st.little;
-      const len = rd32(c, hp + 4, little);
-      if (rd32(c, hp, little) === BT_EPB && len >= 32 && (len & 3) === 0 && len <= MAX_BLOCK_SIZE && off + len <= size
-        && hp + len <= c.length && rd32(c, hp + len - 4, little) === len) {
-        const ifIndex = st.sectionBase + rd32(c, hp + 8, little);
-        const caplen = rd32(c, hp + 20, little);
+      if (c !== dvOf) { dv = new DataView(c.buffer, c.byteOffset, c.byteLength); dvOf = c; }
+      const len = dv.getUint32(hp + 4, little);
+      if (dv.getUint32(hp, little) === BT_EPB && len >= 32 && (len & 3) === 0 && len <= MAX_BLOCK_SIZE && off + len <= size
+        && hp + len <= c.length && dv.getUint32(hp + len - 4, little) === len) {
+        const ifIndex = st.sectionBase + dv.getUint32(hp + 8, little);
+        const caplen = dv.getUint32(hp + 20, little);
         if (ifIndex < res.interfaces.length && caplen <= len - 32) {
-          splitTimestamp(rd32(c, hp + 12, little), rd32(c, hp + 16, little), tsCache[ifIndex]);
+          splitTimestamp(dv.getUint32(hp + 12, little), dv.getUint32(hp + 16, little), tsCache[ifIndex]);
           st.off = off + len;
-          index.push(off + 28, caplen, rd32(c, hp + 24, little), TS_OUT[0] + res.interfaces[ifIndex].tsOffset, TS_OUT[1], ifIndex, BLOCK_EPB);
+          index.push(off + 28, caplen, dv.getUint32(hp + 24, little), TS_OUT[0] + res.interfaces[ifIndex].tsOffset, TS_OUT[1], ifIndex, BLOCK_EPB);
           continue;
         }
       }

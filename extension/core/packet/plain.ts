@@ -250,9 +250,11 @@ export class PlainFieldsWriter {
       let any = false;
       for (let s = 0; s < list.length; s++) {
         const l = list[s].layer, j = list[s].j;
-        const n = l === L_VLAN ? tags : 1;
+        const vlan = l === L_VLAN;
+        const n = vlan ? tags : 1;
         for (let t = 0; t < n; t++) {
-          const p = where(l, t);
+          const p = vlan ? tagAt[t] : l.id === LY_FRAME ? origin : l.id === LY_ETH ? ethAt : l.id === LY_IP ? ipAt : l.id === LY_IPV6 ? ip6At
+            : l4Layer === l ? l4At : -1;
           if (p < 0) continue;
           if (any) out.comma();
           any = true;
@@ -262,18 +264,6 @@ export class PlainFieldsWriter {
     }
     out.endLine();
     return true;
-  }
-}
-
-/** Where the header of layer l (tag t for vlan) is in this packet, or -1. */
-function where(l: Layer, t: number): number {
-  switch (l.id) {
-    case LY_FRAME: return origin;
-    case LY_ETH: return ethAt;
-    case LY_VLAN: return tagAt[t];
-    case LY_IP: return ipAt;
-    case LY_IPV6: return ip6At;
-    default: return l4Layer === l ? l4At : -1;
   }
 }
 
@@ -288,7 +278,7 @@ function walk(b: Uint8Array, at: number, capLen: number, origLen: number, linkTy
   if (linkType === LINKTYPE_ETHERNET) {
     if (at + 14 > capEnd) return false;
     ethAt = at;
-    return ethertype(b, u16(b, at + 12), at + 14);
+    return ethertype(b, (b[at + 12] << 8) | b[at + 13], at + 14);
   }
   if (linkType === LINKTYPE_RAW || linkType === 12 || linkType === 14) {
     if (at + 1 > capEnd) return false;
@@ -314,7 +304,7 @@ function ethertype(b: Uint8Array, type: number, p: number): boolean {
       if (tags === tagAt.length) return false;
       tagAt[tags++] = p;
     }
-    type = u16(b, p + 2);
+    type = (b[p + 2] << 8) | b[p + 3];
     p += 4;
   }
 }
@@ -322,11 +312,11 @@ function ethertype(b: Uint8Array, type: number, p: number): boolean {
 function ipv4(b: Uint8Array, p: number, end: number): boolean {
   if (p + 20 > end || p + 20 > capEnd) return false;
   const ihl = (b[p] & 15) * 4;
-  const tot = u16(b, p + 2);
+  const tot = (b[p + 2] << 8) | b[p + 3];
   if (ihl < 20 || tot < ihl) return false; // bogus lengths: the full dissector says how
   if (ihl > 20 && (p + ihl > end || p + ihl > capEnd)) return false;
   ipAt = p;
-  const fo = u16(b, p + 6);
+  const fo = (b[p + 6] << 8) | b[p + 7];
   const proto = b[p + 9];
   // A later fragment, or a first fragment of a protocol without ports, carries only data.
   if ((fo & 0x1fff) !== 0) return true;
@@ -378,7 +368,7 @@ function ipPayload(b: Uint8Array, proto: number, p: number, end: number, ipEnd: 
     }
     case 17: {
       if (p + 8 > end || p + 8 > capEnd) return false;
-      const sport = u16(b, p), dport = u16(b, p + 2);
+      const sport = (b[p] << 8) | b[p + 1], dport = (b[p + 2] << 8) | b[p + 3];
       // VXLAN and Geneve carry a whole inner frame: the full dissector's job.
       if (sport === 4789 || dport === 4789 || sport === 6081 || dport === 6081) return false;
       l4Layer = L_UDP; l4At = p;
