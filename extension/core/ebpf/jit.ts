@@ -125,7 +125,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
     const g = restOfBlock[i] + extra - pend;
     return g > 0 ? ` left += ${g};` : g < 0 ? ` left -= ${-g};` : '';
   };
-  const flush = (): string => (pend > 0 ? `left -= ${pend}; ` : '');
+  const flush = (): string => (pend > 0 ? `left = (left - ${pend}) | 0; ` : '');
   // Block lengths (instructions, an lddw counts once as in the interpreter).
   const out: string[] = [];
   const emit = (s: string): void => { out.push(s); };
@@ -315,7 +315,8 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
         len++;
         if (code[j] === OP_LDDW) j++;
       }
-      const check = `if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left -= ${len};`;
+      // `| 0`: int32 arithmetic (0 <= left <= the budget), no overflow check in V8's code.
+      const check = `if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left = (left - ${len}) | 0;`;
       if (acyclic) pend += len;
       else emit(`${structured ? '' : `case ${i}: `}${selfLoop[i] ? `B${i}: for (;;) { ` : ''}${check}`);
     }
