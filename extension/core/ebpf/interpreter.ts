@@ -1,10 +1,16 @@
 /**
- * The reference interpreter: one `switch` over the raw opcode, registers as int32 halves in the
- * machine's typed arrays, every memory access checked against the region table (memory.ts).
+ * The reference interpreter, every memory access checked against the region table (memory.ts).
  *
- * Debugging costs nothing on the fast path: single-stepping is the instruction budget set to 1
- * (the budget is counted anyway), and breakpoints are the debugger's trick of patching the opcode
- * with BREAK_OPCODE in a copy of the code (see `Stepper`).
+ * A program is predecoded once (`predecode`): each instruction becomes a small dense operation
+ * number specialised by opcode and operand kind, its operands in the same slot, jump targets'
+ * run lengths precomputed, and clang's common idioms fused into superinstructions. The loop
+ * (`exec`) is one jump-table `switch` over that form, registers as int32 halves in the machine's
+ * typed arrays; the instruction budget is charged once per run of straight-line code.
+ *
+ * Debugging costs nothing on the fast path: a single step is a run cut short after one
+ * instruction (the same mechanism that stops a run exactly where the budget ends), and
+ * breakpoints are the debugger's trick of patching the opcode with BREAK_OPCODE in a copy of the
+ * code (see `Stepper`), which gets its own predecoded form.
  */
 import { MAX_BPF_STACK } from './isa';
 import { REGION_CODE, REGION_CTX, REGION_PACKET, REGION_STACK, STACK_SIZE } from './memory';
@@ -353,11 +359,15 @@ type WithPredecoded = LoadedProgram & { interp?: Predecoded };
  * charged and not executed, so the count and the instruction a budget fault names are exactly
  * those of per-instruction counting.
  *
- * Shape: the inner loop makes no calls on any path that stays in it, so V8's load elimination
- * keeps the typed arrays' maps, lengths and data pointers across iterations instead of checking
- * them again on every instruction. Whatever needs a call (helpers, bpf-to-bpf frames, 64-bit
- * division, atomics, legacy loads, an access outside the fast windows, faults) leaves it for the
- * outer loop, which executes that one instruction and comes back.
+ * Shape: the inner loop holds only what runs without a call (ALU, jumps, accesses inside the
+ * windows kept in locals), so it stays small. Whatever needs a call (helpers, bpf-to-bpf frames,
+ * 64-bit division, atomics, legacy loads, an access outside those windows, faults) leaves it for
+ * the outer loop, which executes that one instruction from the plain form and comes back.
+ *
+ * Cost model (V8): every typed-array access re-checks the array's map and bounds and reloads its
+ * data pointer, and once any ArrayBuffer in the process has been detached (tsx's loader does
+ * it) also its buffer's detached bit. So the predecoded form is a plain small-integer array, and
+ * what matters most is how many distinct arrays an instruction touches.
  */
 function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   let pd = (p as WithPredecoded).interp;
