@@ -283,4 +283,26 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
       assert.equal(vars.find((x) => x.name === 'dport')!.value, '53');
     });
   });
+
+  it('reads global data by C name through the program\'s .rodata/.data/.bss maps', async () => {
+    const globals = join(FIXTURES, 'xdp_globals.c');
+    const line = lineOf(globals, 'stats.pass++;');
+    await withClient(async (dc) => {
+      await launchAt(dc, globals, [buildPacket(UDP('10.0.0.1', 53))], [{ line }]);
+      // The initialisers in the source; seen_packets is 1 once this packet's increment is stored:
+      // llvm-objdump shows the store after the lddw of seen_packets, the stop is where BTF line info puts the line.
+      const obj = join(tmp, 'globals.o');
+      tool('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', globals, '-o', obj], 'clang');
+      const dis = tool('llvm-objdump', ['-dr', '--no-show-raw-insn', '--section=xdp', obj], 'llvm');
+      const lddw = Number(new RegExp(String.raw`^\s*(\d+):[^\n]*\n\s+[0-9a-f]+:\s+R_BPF_64_64\s+seen_packets`, 'm').exec(dis)![1]);
+      const store = [...dis.matchAll(/^\s*(\d+):\s+\*\(u64 \*\)\(r\d \+ 0\) = r\d$/gm)].map((m) => Number(m[1])).find((i) => i > lddw)!;
+      const st = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      const insn = Number(BigInt(st[0].instructionPointerReference!)) / 8;
+      assert.equal(await evalIn(dc, 'blocked_port', 'watch'), '53');
+      assert.equal(await evalIn(dc, 'seen_packets', 'hover'), insn > store ? '1' : '0');
+      assert.equal(await evalIn(dc, 'stats.drop', 'watch'), '2'); // this packet passes: drop keeps its initialiser
+      assert.match(await evalIn(dc, 'stats', 'watch'), /^\{pass = [12], drop = 2\}$/); // pass: 1, or 2 once incremented
+      assert.match(await evalIn(dc, '&stats', 'watch'), /\.data\+0x0$/);
+    });
+  });
 });

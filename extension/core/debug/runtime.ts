@@ -1112,7 +1112,7 @@ export class DebugRuntime {
       get locals() {
         if (!localsRead) {
           localsRead = true;
-          if (inProg && dwarf && m) locals = cLocals(m, dwarf, frame?.depth ?? m.depth, frame?.insn ?? m.pc);
+          if (inProg && dwarf && m) locals = cLocals(m, dwarf, frame?.depth ?? m.depth, frame?.insn ?? m.pc, this.maps);
         }
         return locals;
       },

@@ -13,6 +13,7 @@ import type { Machine } from '../ebpf/vm';
 import { isSigned, stripType, typeName } from '../ebpf/dwarf';
 import type { FrameAccess } from '../ebpf/dwarfLoc';
 import type { FrameVariables, ProgramDwarf } from '../ebpf/dwarfProgram';
+import type { DwarfAddress } from '../ebpf/dwarf';
 import { childrenOf, formatValue, hasChildren, scalarOf, type CValue, type ValueMemory } from '../ebpf/dwarfValue';
 import { COUNTER_NAMES, DECISION_NAMES, REASON_NAMES } from '../trace/codes';
 import { evaluate, EvalError, type CLocals, type EvalContext } from './expression';
@@ -147,7 +148,7 @@ export class VariablesModel {
     for (const s of at.scopes) {
       for (const v of s.vars) {
         // Each declaration reads its own location (an inlined function's `udp` is not the caller's).
-        const node = this.cNode(v.name, dwarf.read(v, at, { reg: regs.reg, read: mem.read }), v.name, mem, depth);
+        const node = this.cNode(v.name, dwarf.read(v, at, { reg: regs.reg, read: mem.read, global: globalAddress(this.h.machine, this.h.maps, dwarf) }), v.name, mem, depth);
         if (s.kind === 'inlined') node.type = `${node.type ?? ''} (inlined ${s.name})`;
         out.push(node);
       }
@@ -370,17 +371,44 @@ export function frameRegisters(m: Machine, depth: number): Pick<FrameAccess, 're
   };
 }
 
-/** The C variables of program frame `depth` stopped at `insn`, for the evaluator and the Locals scope. */
-export function cLocals(m: Machine, dwarf: ProgramDwarf, depth: number, insn: number): CLocals | undefined {
+/**
+ * Global data of the object (.rodata/.data/.bss) where the program's maps hold it in the VM:
+ * the map standing for the section (libbpf's internal map), its value region, plus the offset.
+ */
+export function globalAddress(m: Machine, maps: readonly BpfMap[], dwarf: ProgramDwarf): (a: DwarfAddress) => bigint | undefined {
+  return (a) => {
+    const name = dwarf.sectionName(a.sec);
+    const map = maps.find((x) => x.def.globalSection === name);
+    if (!map) return undefined;
+    const base = map.lookupOffset(new Uint8Array(map.keySize), 0, 0);
+    if (base < 0) return undefined;
+    // Only a region the program already has (it loads the section's address): reading adds none.
+    // The region is a view of the map's value bytes: find the one holding the byte.
+    const at = map.values.byteOffset + base + a.off;
+    for (let i = FIRST_DYNAMIC_REGION; i < m.memory.count; i++) {
+      const b = m.memory.bytes[i];
+      if (b.buffer === map.values.buffer && at >= b.byteOffset && at < b.byteOffset + b.length) return (BigInt(i) << 32n) | BigInt(at - b.byteOffset);
+    }
+    return undefined;
+  };
+}
+
+/**
+ * The C variables of program frame `depth` stopped at `insn`, for the evaluator and the Locals
+ * scope; a name no local has is looked up among the globals (global data in the program's maps).
+ */
+export function cLocals(m: Machine, dwarf: ProgramDwarf, depth: number, insn: number, maps: readonly BpfMap[] = []): CLocals | undefined {
   const at: FrameVariables | undefined = dwarf.variablesAt(insn);
   if (!at) return undefined;
   const mem = valueMemory(m);
   const regs = frameRegisters(m, depth);
+  const frame = { reg: regs.reg, read: mem.read, global: globalAddress(m, maps, dwarf) };
   return {
     mem,
     get: (name) => {
-      for (const s of at.scopes) for (const v of s.vars) if (v.name === name) return dwarf.read(v, at, { reg: regs.reg, read: mem.read });
-      return undefined;
+      for (const s of at.scopes) for (const v of s.vars) if (v.name === name) return dwarf.read(v, at, frame);
+      const g = dwarf.global(name);
+      return g && dwarf.read(g, at, frame);
     },
   };
 }

@@ -536,6 +536,25 @@ export class DwarfInfo {
     }
   }
 
+  private globalList: DwarfVariable[] | undefined;
+
+  /** Variables at file scope with a location (global data: .rodata, .data, .bss; and maps, license). */
+  globals(): DwarfVariable[] {
+    if (!this.globalList) {
+      this.globalList = [];
+      for (const cu of this.units) {
+        for (const c of cu.die.children) {
+          if (c.tag !== DW_TAG.variable || !c.attrs.has(DW_AT.location)) continue;
+          const v = this.variable(c);
+          if (v) this.globalList.push(v);
+        }
+      }
+    }
+    return this.globalList;
+  }
+
+  unitAt(off: number): CompileUnit | undefined { return this.units.find((u) => u.off === off); }
+
   /** The function whose code holds (sec, off). */
   functionAt(sec: number, off: number): DwarfFunction | undefined {
     return this.functions.find((f) => f.sec === sec && f.ranges.some(([a, b]) => off >= a && off < b));

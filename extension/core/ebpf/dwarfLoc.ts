@@ -35,6 +35,10 @@ export interface FrameAccess {
   stackSize: number;
   /** DW_OP_convert: the base type at a unit-relative DIE offset, as size and signedness. */
   baseType?(unitOffset: number): { size: number; signed: boolean } | undefined;
+  /** DW_OP_addrx: entry `index` of the unit's address table. */
+  addrx?(index: number): DwarfAddress | undefined;
+  /** A data address of the object (a global in .rodata/.data/.bss) as a VM address, when the program has it. */
+  global?(a: DwarfAddress): bigint | undefined;
 }
 
 /**
@@ -191,6 +195,13 @@ export function evaluateLocation(expr: Uint8Array, frame: FrameAccess): LocPiece
           break;
         }
         case 0xa9: r.uleb(); break; // reinterpret: same bits
+        case 0xa1: { // addrx: a global variable's address (ELF section + offset) in the VM
+          const a = frame.addrx?.(r.uleb());
+          const vm = a && frame.global?.(a);
+          if (vm === undefined) throw new LocationUnavailable('optimized out');
+          push(vm);
+          break;
+        }
         case 0x9e: pending = { kind: 'bytes', bytes: r.bytes(r.uleb()) }; break;
         case 0x9f: pending = { kind: 'value', value: pop() }; break;
         default: throw new LocationUnavailable('optimized out');

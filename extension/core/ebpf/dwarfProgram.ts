@@ -91,8 +91,22 @@ export class ProgramDwarf {
     return undefined;
   }
 
+  /** Variables at file scope (global data, maps, license); none when the DWARF is bad. */
+  globals(): DwarfVariable[] {
+    try { return this.obj.info?.globals() ?? []; } catch (e) {
+      if (e instanceof DwarfError) { this.lateError = e.message; return []; }
+      throw e;
+    }
+  }
+
+  /** A variable at file scope by C name (global data), undefined when there is none. */
+  global(name: string): DwarfVariable | undefined { return this.globals().find((v) => v.name === name); }
+
+  /** ELF section name of a DWARF address (for mapping global data to the program's maps). */
+  sectionName(sec: number): string { return this.obj.sectionName(sec); }
+
   /** The value of `v` at the frame's instruction (`frame.stackSize` is filled from `at`). */
-  read(v: DwarfVariable, at: FrameVariables, frame: Omit<FrameAccess, 'stackSize'>): CValue {
+  read(v: DwarfVariable, at: Pick<FrameVariables, 'pc' | 'stackSize'>, frame: Omit<FrameAccess, 'stackSize'>): CValue {
     const loc = v.location;
     if (loc.kind === 'const') return constValue(v.type, loc);
     if (loc.kind === 'none') return unavailable(v.type, 'optimized out');
@@ -111,7 +125,11 @@ export class ProgramDwarf {
     }
     if (!expr) return unavailable(v.type, 'optimized out');
     return valueFromLocation(expr, v.type, {
-      reg: (i) => frame.reg(i), read: (a, n) => frame.read(a, n), stackSize: at.stackSize,
+      reg: (i) => frame.reg(i), read: (a, n) => frame.read(a, n), stackSize: at.stackSize, global: frame.global,
+      addrx: (index) => {
+        const cu = info.unitAt(v.unit);
+        try { return cu && info.addrx(cu, index, 0); } catch (e) { if (e instanceof DwarfError) return undefined; throw e; }
+      },
       baseType: (off) => {
         try {
           const t = info.type(v.unit + off);

@@ -306,6 +306,8 @@ describe('DWARF reader on corrupt input', () => {
         if (!at) continue;
         for (const sc of at.scopes) for (const v of sc.vars) formatValue(d.read(v, at, frame), mem);
       }
+      const at0 = d.variablesAt(0);
+      if (at0) for (const g of d.globals()) formatValue(d.read(g, at0, { ...frame, global: (a) => (3n << 32n) | BigInt(a.off & 0xfff) }), mem);
       if (d.error) {
         errors++;
         assert.match(d.error, /^\.(rel)?\.?debug_\w+ offset 0x[0-9a-f]+: \S/, d.error);
