@@ -365,8 +365,8 @@ type WithPredecoded = LoadedProgram & { interp?: Predecoded };
  * the outer loop, which executes that one instruction from the plain form and comes back.
  *
  * Cost model (V8): every typed-array access re-checks the array's map and bounds and reloads its
- * data pointer, and once any ArrayBuffer in the process has been detached (tsx's loader does
- * it) also its buffer's detached bit. So the predecoded form is a plain small-integer array, and
+ * data pointer, and once any ArrayBuffer in the process has been detached (it happens in a
+ * process running under tsx, as the benchmarks do) also its buffer's detached bit. So the predecoded form is a plain small-integer array, and
  * what matters most is how many distinct arrays an instruction touches.
  */
 function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
