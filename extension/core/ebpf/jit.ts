@@ -1,7 +1,17 @@
 /**
- * eBPF -> JavaScript compiler. A program becomes one function: registers are local int32 pairs
- * (`r3l`, `r3h`), basic blocks are `case` labels of a `switch (pc)` in a loop, memory accesses are
- * the region checks of memory.ts inlined, helpers are direct calls through the table.
+ * eBPF -> JavaScript compiler. A program becomes two functions over the same block code, built by
+ * one factory per program and bound to the machine that loaded it (its register arrays and the
+ * ctx/packet/stack bytes are constants V8 embeds): `start` (a fresh run from insn 0, registers as
+ * constants, only r0 stored after an exit) and `run` (any leader, registers read from and stored
+ * back to the machine). Registers are local int32 pairs (`r3l`, `r3h`); memory accesses are the
+ * region checks of memory.ts inlined (hinted ones through DataViews over the fixed regions);
+ * helpers are direct calls through the table.
+ *
+ * Layout: a program whose jumps all go forward, or back to the start of their own block (single-
+ * block loops), is straight-line code (labelled blocks, jumps are `break`s, each such loop a
+ * `for (;;)`); anything else (bpf-to-bpf calls, longer loops) is a `switch (pc)` in a loop.
+ * In `start` of a straight-line program, register facts (known high halves, low-half bounds)
+ * turn most 64-bit work into 32-bit work, behind guards that leave for the interpreter.
  *
  * Safety: the generated source is built ONLY from fixed templates in this file and numbers taken
  * from typed arrays (opcodes, register numbers 0-10 checked by `checkProgram`, offsets,
@@ -11,9 +21,10 @@
  * Every local holds an int32 (results of `>>>` are `| 0`-ed), exactly what the interpreter's
  * Int32Array registers hold.
  *
- * Semantics are the interpreter's: the budget is charged per basic block, and a block that does
- * not fit in what is left, an entry in the middle of a block, or single-stepping hands the run to
- * the interpreter, which finishes it exactly (same fault instruction, same count).
+ * Semantics are the interpreter's: the budget is charged per basic block (lazily in loop-free
+ * code), and a block that does not fit in what is left, an entry in the middle of a block,
+ * single-stepping or a failed speculation hands the run to the interpreter, which finishes it
+ * exactly (same fault instruction, same count).
  */
 import { OP_LDDW, BPF_PSEUDO_FUNC } from './isa';
 import {
