@@ -240,3 +240,13 @@ test('a region hint that is wrong on some path leaves for the interpreter there 
     assert.equal(compiled(r[1].p).speculative, first === 1, first ? 'hint right: facts kept' : 'hint wrong: compiled again without facts');
   }
 });
+
+test('a guard that fires inside a single-block loop hands the rest of the loop to the interpreter exactly', () => {
+  // r0 += 0x40000000 ten times: the low half carries on the 4th and 8th round.
+  const asm = 'mov %r0, 0\nmov %r1, 0\nl:\nadd %r0, 0x40000000\nadd %r1, 1\njlt %r1, 10, l\nexit';
+  const r = bothEngines(asm, new Uint8Array(0), 2);
+  assert.deepEqual(r[1].results, r[0].results);
+  assert.equal(r[0].results[0].r0, 10n * 0x40000000n);
+  assert.equal(r[0].results[0].count, 2 + 3 * 10 + 1);
+  assert.equal(compiled(r[1].p).speculative, false);
+});
