@@ -128,8 +128,13 @@ function memberValue(v: CValue, m: CMember): CValue {
   const size = sizeOf(m.type);
   if (m.bitSize === undefined) {
     if (m.offset + size > v.bytes.length) return unavailable(m.type, 'optimized out');
-    if (!allKnown(v, m.offset, size)) return unavailable(m.type, 'optimized out');
-    return { type: m.type, bytes: v.bytes.slice(m.offset, m.offset + size), address: v.address !== undefined ? (v.address + BigInt(m.offset)) & M64 : undefined };
+    const known = v.known?.slice(m.offset, m.offset + size);
+    // Some bytes known (pieces): an aggregate member shows what is; a member with none is optimized out.
+    if (known && !known.some((k) => k)) return unavailable(m.type, 'optimized out');
+    return {
+      type: m.type, bytes: v.bytes.slice(m.offset, m.offset + size), known: known && !known.every((k) => k) ? known : undefined,
+      address: v.address !== undefined ? (v.address + BigInt(m.offset)) & M64 : undefined,
+    };
   }
   // A bitfield: bits [bitOffset, bitOffset + bitSize) counted from bit 0 of byte `offset`.
   const first = m.offset + Math.floor((m.bitOffset ?? 0) / 8);

@@ -242,6 +242,20 @@ describe('DWARF of clang BPF objects (llvm-dwarfdump is the oracle)', () => {
     assert.equal(v('dport'), '53');
   });
 
+  it('assembles a value from DW_OP_piece pieces, marking the bytes no piece holds', () => {
+    // dwarfdump: union word w is [low byte of r6][nothing][r6 >> 16 as a u16] somewhere in shapes().
+    const o = dwarfdumpVars(objs['shapes.o']).find((x) => x.name === 'w')!;
+    assert.ok(typeof o.location === 'object' && 'ranges' in o.location);
+    const range = o.location.ranges.find(([, , ops]) => ops === 'DW_OP_breg6 W6+0, DW_OP_convert, DW_OP_convert, DW_OP_stack_value, DW_OP_piece 0x1, DW_OP_piece 0x1, DW_OP_breg6 W6+0, DW_OP_lit16, DW_OP_shr, DW_OP_convert, DW_OP_convert, DW_OP_stack_value, DW_OP_piece 0x2');
+    assert.ok(range, 'fixture: clang describes w in pieces');
+    const p = loadObject(readFileSync(objs['shapes.o']), { fileName: 'shapes.o' }).programs[0];
+    const d = p.dwarf!, insn = range![0] / 8;
+    const at = d.variablesAt(insn)!;
+    const mem: ValueMemory = { read: () => undefined, describe: (a) => a.toString(16) };
+    const w = d.read(d.lookup(insn, 'w')!, at, { reg: (i) => (i === 6 ? 0x11223344n : undefined), read: mem.read });
+    assert.equal(formatValue(w, mem), '{v = <optimized out>, b = {0x44, <optimized out>, 0x22, 0x11}}');
+  });
+
   it('maps instructions of a .text sub-program appended after the entry function back to .text', () => {
     const obj = loadObject(readFileSync(objs['debug.o']), { fileName: 'debug.o' });
     const p = obj.programs[0];
