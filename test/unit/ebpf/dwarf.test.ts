@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { loadObject } from '../../../extension/core/ebpf/loader';
 import { DwarfInfo, DwarfReader, typeName, DW_TAG, type Die, type DwarfVariable } from '../../../extension/core/ebpf/dwarf';
 import { expressionAt } from '../../../extension/core/ebpf/dwarfLoc';
-import { formatValue, type ValueMemory } from '../../../extension/core/ebpf/dwarfValue';
+import { childrenOf, formatValue, type ValueMemory } from '../../../extension/core/ebpf/dwarfValue';
 import { parseElf } from '../../../extension/core/ebpf/elf';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -318,7 +318,13 @@ describe('DWARF reader on corrupt input', () => {
       for (let i = 0; i < p.insns.length / 8; i++) {
         const at = d.variablesAt(i);
         if (!at) continue;
-        for (const sc of at.scopes) for (const v of sc.vars) formatValue(d.read(v, at, frame), mem);
+        for (const sc of at.scopes) {
+          for (const v of sc.vars) {
+            const val = d.read(v, at, frame);
+            formatValue(val, mem);
+            for (const c of childrenOf(val, v.name, mem).slice(0, 16)) { formatValue(c.value, mem); typeName(c.value.type); }
+          }
+        }
       }
       const at0 = d.variablesAt(0);
       if (at0) for (const g of d.globals()) formatValue(d.read(g, at0, { ...frame, global: (a) => (3n << 32n) | BigInt(a.off & 0xfff) }), mem);
