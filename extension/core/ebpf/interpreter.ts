@@ -179,6 +179,8 @@ const enum Op {
   Ldx2B, Ldx2H, Ldx2W,
   /** rA = packet load; rZ = K2; if rA ==/!= K3 goto (a header field test returning a constant) */
   LdxMovKJeqK, LdxMovKJneK,
+  /** rA <<= K; then rA |= rB, rA &= K2, rA >>= K2 or rA s>>= K2 (byte assembly, bit fields, zero extension) */
+  LshThen,
   /** BREAK_OPCODE: a debugger breakpoint (not executed). */
   Break,
   /** Patched in for one run where the instruction budget or step count ends (not executed). */
@@ -322,6 +324,9 @@ function fuse(code: number[], n: number): void {
     } else if ((a === Op.LdxB || a === Op.LdxH || a === Op.LdxW) && b === Op.Mov64K && (op(i + 2) === Op.JeqK || op(i + 2) === Op.JneK) && dst(i + 2) === dst(i)) {
       code[4 * i] = w | (op(i + 2) === Op.JeqK ? Op.LdxMovKJeqK : Op.LdxMovKJneK);
       code[4 * i + 2] = a === Op.LdxB ? 1 : a === Op.LdxH ? 2 : 4; // the load's size (this slot's [2] is free)
+    } else if (a === Op.Lsh64K && (b === Op.Or64X || b === Op.And64K || b === Op.Rsh64K || b === Op.Arsh64K) && dst(i + 1) === dst(i)) {
+      code[4 * i] = w | Op.LshThen;
+      code[4 * i + 2] = b; // the second op (its own slot may become a superinstruction's first)
     } else if (a === Op.Mov64X && b === Op.Add64K && dst(i + 1) === dst(i)) {
       code[4 * i] = w | (op(i + 2) === Op.JgtX && dst(i + 2) === dst(i) ? Op.MovAddJgtX
         : op(i + 2) === Op.Mov64K && op(i + 3) === Op.JgtX && dst(i + 3) === dst(i) ? Op.MovAddMovKJgtX : Op.MovAddK);
@@ -684,6 +689,19 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           if ((w & 0xff) === Op.LdxMovKJneK) t = !t;
           if (t) { pc += 3 + (x >> 16); len = code[i + 10]; } else { pc += 3; len = code[i + 11]; }
           break;
+        }
+        case Op.LshThen: { let t: number, a: number, h: number, x: number;
+          t = code[i + 1]; a = lo[d]; h = hi[d];
+          if (t >= 32) { h = a << (t - 32); a = 0; } else if (t !== 0) { h = (h << t) | (a >>> (32 - t)); a = a << t; }
+          x = code[i + 2];
+          if (x === Op.Or64X) { x = (code[i + 4] >> 12) & 15; if (x !== d) { a |= lo[x]; h |= hi[x]; } } // rA | rA is rA
+          else if (x === Op.And64K) { x = code[i + 5]; a &= x; h &= x >> 31; }
+          else {
+            t = code[i + 5];
+            if (x === Op.Rsh64K) { if (t >= 32) { a = h >>> (t - 32); h = 0; } else if (t !== 0) { a = (a >>> t) | (h << (32 - t)); h = h >>> t; } }
+            else if (t >= 32) { a = h >> (t - 32); h = h >> 31; } else if (t !== 0) { a = (a >>> t) | (h << (32 - t)); h = h >> t; }
+          }
+          lo[d] = a; hi[d] = h; pc += 2; continue;
         }
         case Op.AddJgtX: { let t: number, a: number, b: number, ah: number, ch: number, x: number;
           a = lo[d]; b = code[i + 1]; t = (a + b) | 0;

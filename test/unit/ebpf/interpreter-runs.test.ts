@@ -261,3 +261,18 @@ test('a header field test (load; rZ = K; jeq/jne): packet, stack and faulting lo
   }
   function load1(asm: string, budget?: number) { return load(asm, budget, pkt); }
 });
+
+test('a left shift then or/and/shift right on the same register: 64-bit results, the register or-ed with itself', () => {
+  const run = (asm: string): bigint => {
+    const s = load(`lddw %r4, 0x80000001\nmov %r3, 0x7f\n${asm}\nmov %r0, %r4\nexit`);
+    assert.equal(s.m.run(s.p, interpreter), ST_EXIT, asm);
+    assert.equal(s.m.insnCount, 6, asm);
+    return s.m.r0();
+  };
+  assert.equal(run('lsh %r4, 8\nor %r4, %r3'), 0x800000017fn);
+  assert.equal(run('lsh %r4, 8\nor %r4, %r4'), 0x8000000100n);
+  assert.equal(run('lsh %r4, 2\nand %r4, 60'), 4n);
+  assert.equal(run('lsh %r4, 32\nrsh %r4, 32'), 0x80000001n);
+  assert.equal(run('lsh %r4, 32\narsh %r4, 32'), 0xffffffff80000001n);
+  assert.equal(run('lsh %r4, 32\narsh %r4, 60'), 0xfffffffffffffff8n);
+});
