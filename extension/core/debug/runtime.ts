@@ -1103,6 +1103,7 @@ export class DebugRuntime {
     const inProg = !!pr || !!this.pkt?.inProgram;
     const m = this.world?.machine, dwarf = this.program.dwarf;
     let locals: CLocals | undefined, localsRead = false;
+    const localsAt = (mm: Machine, depth: number, insn: number): CLocals | undefined => this.localsAt(mm, depth, insn);
     return {
       reg: (i) => (inProg ? this.reg64(i) : undefined),
       memory: this.world?.machine.memory,
@@ -1112,11 +1113,22 @@ export class DebugRuntime {
       get locals() {
         if (!localsRead) {
           localsRead = true;
-          if (inProg && dwarf && m) locals = cLocals(m, dwarf, frame?.depth ?? m.depth, frame?.insn ?? m.pc, this.maps);
+          if (inProg && dwarf && m) locals = localsAt(m, frame?.depth ?? m.depth, frame?.insn ?? m.pc);
         }
         return locals;
       },
     };
+  }
+
+  /** The last frame's C variables (they read the machine when asked): a condition hits one place again and again. */
+  private lastLocals: { m: Machine; depth: number; insn: number; locals: CLocals | undefined } | undefined;
+
+  private localsAt(m: Machine, depth: number, insn: number): CLocals | undefined {
+    const c = this.lastLocals;
+    if (c && c.m === m && c.depth === depth && c.insn === insn) return c.locals;
+    const locals = cLocals(m, this.program.dwarf!, depth, insn, this.maps);
+    this.lastLocals = { m, depth, insn, locals };
+    return locals;
   }
 
   /** Evaluates for WATCH / hover / REPL (in frame `frameIndex` of `stack()`). Throws EvalError with the column of the problem. */

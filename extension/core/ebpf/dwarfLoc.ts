@@ -33,10 +33,10 @@ export interface FrameAccess {
    * stack variables relative to r10 - stack size (non-negative), later ones relative to r10.
    */
   stackSize: number;
-  /** DW_OP_convert: the base type at a unit-relative DIE offset, as size and signedness. */
-  baseType?(unitOffset: number): { size: number; signed: boolean } | undefined;
-  /** DW_OP_addrx: entry `index` of the unit's address table. */
-  addrx?(index: number): DwarfAddress | undefined;
+  /** DW_OP_convert: the base type at a DIE offset relative to compile unit `unit`, as size and signedness. */
+  baseType?(unit: number, offset: number): { size: number; signed: boolean } | undefined;
+  /** DW_OP_addrx: entry `index` of the address table of compile unit `unit`. */
+  addrx?(unit: number, index: number): DwarfAddress | undefined;
   /** A data address of the object (a global in .rodata/.data/.bss) as a VM address, when the program has it. */
   global?(a: DwarfAddress): bigint | undefined;
 }
@@ -117,103 +117,112 @@ function fromLoc(info: DwarfInfo, cu: CompileUnit, offset: number, visit: Visit)
 }
 
 /**
- * Evaluates a location expression. Supported: DW_OP_reg0..31/regx, DW_OP_breg0..31/bregx,
- * DW_OP_fbreg (the frame base is r10 for BPF), literals and constants, plus_uconst and simple
- * arithmetic, deref, stack_value, implicit_value, piece. Anything else: LocationUnavailable.
+ * Evaluates a location expression of compile unit `unit`. Supported: DW_OP_reg0..31/regx,
+ * DW_OP_breg0..31/bregx, DW_OP_fbreg (the frame base is r10 for BPF), literals and constants,
+ * plus_uconst and simple arithmetic, deref, convert, addrx (globals), stack_value,
+ * implicit_value, piece. Anything else: LocationUnavailable.
  */
-export function evaluateLocation(expr: Uint8Array, frame: FrameAccess): LocPiece[] {
-  const r = new DwarfReader(expr, 'location expression');
-  const stack: bigint[] = [];
-  const pieces: LocPiece[] = [];
-  let pending: LocKind | undefined;
-  const pop = (): bigint => { const v = stack.pop(); if (v === undefined) throw new LocationUnavailable('optimized out'); return v; };
-  const push = (v: bigint): void => { if (stack.length > 64) throw new LocationUnavailable('optimized out'); stack.push(v & M64); };
-  const reg = (i: number): bigint => { const v = frame.reg(i); if (v === undefined) throw new LocationUnavailable('not saved'); return v; };
-  // r10-based: clang's stack offsets count from r10 - stack size when non-negative (see FrameAccess).
-  const breg = (i: number, off: bigint): bigint => (i === 10 && off >= 0n ? reg(10) - BigInt(frame.stackSize) + off : reg(i) + off);
-  const current = (): LocKind => {
-    if (pending) return pending;
-    if (stack.length) return { kind: 'mem', addr: stack[stack.length - 1] };
-    return { kind: 'none' };
-  };
+export function evaluateLocation(expr: Uint8Array, frame: FrameAccess, unit = 0): LocPiece[] {
+  const e = new ExprMachine(frame);
   try {
+    e.run(new DwarfReader(expr, 'location expression'), unit);
+  } catch (err) {
+    if (err instanceof LocationUnavailable) throw err;
+    // A truncated or malformed expression: nothing can be said about the variable.
+    throw new LocationUnavailable('optimized out');
+  }
+  if (e.pieces.length) return e.pieces;
+  const whole = e.current();
+  if (whole.kind === 'none') throw new LocationUnavailable('optimized out');
+  return [whole];
+}
+
+/** The DWARF expression stack machine (methods, not closures: a condition evaluates this at every hit). */
+class ExprMachine {
+  readonly stack: bigint[] = [];
+  readonly pieces: LocPiece[] = [];
+  pending: LocKind | undefined;
+  constructor(private readonly frame: FrameAccess) {}
+
+  pop(): bigint { const v = this.stack.pop(); if (v === undefined) throw new LocationUnavailable('optimized out'); return v; }
+  push(v: bigint): void { if (this.stack.length > 64) throw new LocationUnavailable('optimized out'); this.stack.push(v & M64); }
+  reg(i: number): bigint { const v = i <= 10 ? this.frame.reg(i) : undefined; if (v === undefined) throw new LocationUnavailable(i <= 10 ? 'not saved' : 'optimized out'); return v; }
+  /** r10-based: clang's stack offsets count from r10 - stack size when non-negative (see FrameAccess). */
+  breg(i: number, off: bigint): bigint { return i === 10 && off >= 0n ? this.reg(10) - BigInt(this.frame.stackSize) + off : this.reg(i) + off; }
+  current(): LocKind {
+    if (this.pending) return this.pending;
+    if (this.stack.length) return { kind: 'mem', addr: this.stack[this.stack.length - 1] };
+    return { kind: 'none' };
+  }
+
+  run(r: DwarfReader, unit: number): void {
+    const frame = this.frame;
     while (r.pos < r.end) {
       const op = r.u8();
-      if (op >= 0x30 && op <= 0x4f) { push(BigInt(op - 0x30)); continue; }
-      if (op >= 0x50 && op <= 0x6f) { pending = { kind: 'reg', reg: op - 0x50 }; continue; }
-      if (op >= 0x70 && op <= 0x8f) { push(breg(op - 0x70, r.slebBig())); continue; }
+      if (op >= 0x30 && op <= 0x4f) { this.push(BigInt(op - 0x30)); continue; }
+      if (op >= 0x50 && op <= 0x6f) { this.pending = { kind: 'reg', reg: op - 0x50 }; continue; }
+      if (op >= 0x70 && op <= 0x8f) { this.push(this.breg(op - 0x70, r.slebBig())); continue; }
       switch (op) {
         case 0x06: { // deref
-          const b = frame.read(pop(), 8);
+          const b = frame.read(this.pop(), 8);
           if (!b) throw new LocationUnavailable('optimized out');
           let v = 0n;
           for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-          push(v);
+          this.push(v);
           break;
         }
-        case 0x08: push(BigInt(r.u8())); break;
-        case 0x09: push(BigInt((r.u8() << 24) >> 24)); break;
-        case 0x0a: push(BigInt(r.u16())); break;
-        case 0x0b: push(BigInt((r.u16() << 16) >> 16)); break;
-        case 0x0c: push(BigInt(r.u32())); break;
-        case 0x0d: push(BigInt(r.u32() | 0)); break;
-        case 0x0e: case 0x0f: push(r.u64Big()); break;
-        case 0x10: push(r.ulebBig()); break;
-        case 0x11: push(r.slebBig()); break;
-        case 0x12: { const v = pop(); push(v); push(v); break; }
-        case 0x13: pop(); break;
-        case 0x16: { const a = pop(), b = pop(); push(a); push(b); break; }
-        case 0x1a: { const b = pop(), a = pop(); push(a & b); break; }
-        case 0x1c: { const b = pop(), a = pop(); push(a - b); break; }
-        case 0x1e: { const b = pop(), a = pop(); push(a * b); break; }
-        case 0x1f: push(-pop()); break;
-        case 0x20: push(~pop()); break;
-        case 0x21: { const b = pop(), a = pop(); push(a | b); break; }
-        case 0x22: { const b = pop(), a = pop(); push(a + b); break; }
-        case 0x23: push(pop() + r.ulebBig()); break;
-        case 0x24: { const b = pop(), a = pop(); push(a << (b & 63n)); break; }
-        case 0x25: { const b = pop(), a = pop(); push(a >> (b & 63n)); break; }
-        case 0x26: { const b = pop(), a = pop(); push(BigInt.asIntN(64, a) >> (b & 63n)); break; }
-        case 0x27: { const b = pop(), a = pop(); push(a ^ b); break; }
-        case 0x90: pending = { kind: 'reg', reg: r.uleb() }; break;
-        case 0x91: push(breg(10, r.slebBig())); break; // fbreg: DW_AT_frame_base is DW_OP_reg10 for BPF
-        case 0x92: { const i = r.uleb(); push(breg(i, r.slebBig())); break; }
+        case 0x08: this.push(BigInt(r.u8())); break;
+        case 0x09: this.push(BigInt((r.u8() << 24) >> 24)); break;
+        case 0x0a: this.push(BigInt(r.u16())); break;
+        case 0x0b: this.push(BigInt((r.u16() << 16) >> 16)); break;
+        case 0x0c: this.push(BigInt(r.u32())); break;
+        case 0x0d: this.push(BigInt(r.u32() | 0)); break;
+        case 0x0e: case 0x0f: this.push(r.u64Big()); break;
+        case 0x10: this.push(r.ulebBig()); break;
+        case 0x11: this.push(r.slebBig()); break;
+        case 0x12: { const v = this.pop(); this.push(v); this.push(v); break; }
+        case 0x13: this.pop(); break;
+        case 0x16: { const a = this.pop(), b = this.pop(); this.push(a); this.push(b); break; }
+        case 0x1f: this.push(-this.pop()); break;
+        case 0x20: this.push(~this.pop()); break;
+        case 0x23: this.push(this.pop() + r.ulebBig()); break;
+        case 0x1a: case 0x1c: case 0x1e: case 0x21: case 0x22: case 0x24: case 0x25: case 0x26: case 0x27: {
+          const b = this.pop(), a = this.pop();
+          this.push(op === 0x1a ? a & b : op === 0x1c ? a - b : op === 0x1e ? a * b : op === 0x21 ? a | b : op === 0x22 ? a + b
+            : op === 0x24 ? a << (b & 63n) : op === 0x25 ? a >> (b & 63n) : op === 0x26 ? BigInt.asIntN(64, a) >> (b & 63n) : a ^ b);
+          break;
+        }
+        case 0x90: this.pending = { kind: 'reg', reg: r.uleb() }; break;
+        case 0x91: this.push(this.breg(10, r.slebBig())); break; // fbreg: DW_AT_frame_base is DW_OP_reg10 for BPF
+        case 0x92: { const i = r.uleb(); this.push(this.breg(i, r.slebBig())); break; }
         case 0x93: { // piece
           const size = r.uleb();
-          pieces.push({ ...current(), size });
-          pending = undefined; stack.length = 0;
+          this.pieces.push({ ...this.current(), size });
+          this.pending = undefined; this.stack.length = 0;
           break;
         }
         case 0x96: break; // nop
+        case 0x9e: this.pending = { kind: 'bytes', bytes: r.bytes(r.uleb()) }; break;
+        case 0x9f: this.pending = { kind: 'value', value: this.pop() }; break;
         case 0xa8: { // convert: truncate (and sign-extend) to a base type; 0 is the generic type
           const off = r.uleb();
           if (off === 0) break;
-          const bt = frame.baseType?.(off);
+          const bt = frame.baseType?.(unit, off);
           if (!bt || bt.size < 1 || bt.size > 8) throw new LocationUnavailable('optimized out');
-          const bits = BigInt(bt.size * 8), v = pop() & ((1n << bits) - 1n);
-          push(bt.signed ? BigInt.asIntN(bt.size * 8, v) : v);
+          const bits = BigInt(bt.size * 8), v = this.pop() & ((1n << bits) - 1n);
+          this.push(bt.signed ? BigInt.asIntN(bt.size * 8, v) : v);
           break;
         }
         case 0xa9: r.uleb(); break; // reinterpret: same bits
         case 0xa1: { // addrx: a global variable's address (ELF section + offset) in the VM
-          const a = frame.addrx?.(r.uleb());
+          const a = frame.addrx?.(unit, r.uleb());
           const vm = a && frame.global?.(a);
           if (vm === undefined) throw new LocationUnavailable('optimized out');
-          push(vm);
+          this.push(vm);
           break;
         }
-        case 0x9e: pending = { kind: 'bytes', bytes: r.bytes(r.uleb()) }; break;
-        case 0x9f: pending = { kind: 'value', value: pop() }; break;
         default: throw new LocationUnavailable('optimized out');
       }
     }
-  } catch (e) {
-    if (e instanceof LocationUnavailable) throw e;
-    // A truncated or malformed expression: nothing can be said about the variable.
-    throw new LocationUnavailable('optimized out');
   }
-  if (pieces.length) return pieces;
-  const whole = current();
-  if (whole.kind === 'none') throw new LocationUnavailable('optimized out');
-  return [whole];
 }

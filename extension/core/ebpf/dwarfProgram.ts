@@ -125,19 +125,23 @@ export class ProgramDwarf {
     }
     if (!expr) return unavailable(v.type, 'optimized out');
     return valueFromLocation(expr, v.type, {
-      reg: (i) => frame.reg(i), read: (a, n) => frame.read(a, n), stackSize: at.stackSize, global: frame.global,
-      addrx: (index) => {
-        const cu = info.unitAt(v.unit);
-        try { return cu && info.addrx(cu, index, 0); } catch (e) { if (e instanceof DwarfError) return undefined; throw e; }
-      },
-      baseType: (off) => {
-        try {
-          const t = info.type(v.unit + off);
-          return t.kind === 'base' ? { size: t.size, signed: isSigned(t) } : undefined;
-        } catch (e) { if (e instanceof DwarfError) return undefined; throw e; }
-      },
-    });
+      reg: frame.reg, read: frame.read, global: frame.global, stackSize: at.stackSize, baseType: this.baseType, addrx: this.addrx,
+    }, v.unit);
   }
+
+  /** DW_OP_convert's base types (see FrameAccess.baseType). */
+  private readonly baseType = (unit: number, off: number): { size: number; signed: boolean } | undefined => {
+    try {
+      const t = this.obj.info?.type(unit + off);
+      return t?.kind === 'base' ? { size: t.size, signed: isSigned(t) } : undefined;
+    } catch (e) { if (e instanceof DwarfError) return undefined; throw e; }
+  };
+
+  /** DW_OP_addrx's address table (see FrameAccess.addrx). */
+  private readonly addrx = (unit: number, index: number): DwarfAddress | undefined => {
+    const info = this.obj.info, cu = info?.unitAt(unit);
+    try { return cu && info!.addrx(cu, index, 0); } catch (e) { if (e instanceof DwarfError) return undefined; throw e; }
+  };
 
   /**
    * The stack size LLVM gave the function (DWARF does not say it): the deepest r10-relative byte

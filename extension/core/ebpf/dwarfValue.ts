@@ -47,11 +47,11 @@ const tooLarge = (type: CType, size: number): CValue | undefined =>
   (size > MAX_VALUE_BYTES ? unavailable(type, `${typeName(type)} is ${size} bytes, more than the ${MAX_VALUE_BYTES} shown`) : undefined);
 
 /** The value of a variable whose location is `expr` (evaluated against `frame`). */
-export function valueFromLocation(expr: Uint8Array, type: CType, frame: FrameAccess): CValue {
+export function valueFromLocation(expr: Uint8Array, type: CType, frame: FrameAccess, unit = 0): CValue {
   const big = tooLarge(type, sizeOf(type));
   if (big) return big;
   let pieces: LocPiece[];
-  try { pieces = evaluateLocation(expr, frame); } catch (e) {
+  try { pieces = evaluateLocation(expr, frame, unit); } catch (e) {
     if (e instanceof LocationUnavailable) return unavailable(type, e.reason);
     throw e;
   }
