@@ -149,3 +149,70 @@ test('JIT and interpreter agree on 3000 generated programs', () => {
   // The generator must exercise both outcomes.
   assert.ok(exits > 1500 && faults > 50, `exits ${exits}, faults ${faults}`);
 });
+
+/**
+ * A counted loop (r7 the counter) over random ALU work, packet loads through r9 and r6 = r9 + r7,
+ * and stack traffic; sometimes with a forward jump inside the body (a loop of several blocks),
+ * sometimes long enough to run out of the budget. Exercises the JIT's loop layouts, its register
+ * facts and the guards that leave for the interpreter in the middle of a loop.
+ */
+export function generateLoopProgram(rnd: () => number): BpfInsn[] {
+  const pick = <T>(a: readonly T[]): T => a[rnd() % a.length];
+  const imm = (): number => (rnd() & 3) === 0 ? rnd() | 0 : pick(EDGE);
+  const reg = (): number => rnd() % 6; // r0..r5 (r6 = packet pointer + counter, r7 = counter)
+  const out: BpfInsn[] = [];
+  const I = (code: number, dst = 0, src = 0, off = 0, k = 0): void => { out.push({ code, dst, src, off, imm: k }); };
+  I(0x61, 9, 1, 0); I(0x61, 8, 1, 4);
+  for (let r = 0; r < 6; r++) I(0xb7, r, 0, 0, imm());
+  I(0xb7, 7, 0, 0, 0);
+  const head = out.length;
+  const ops = 2 + (rnd() % 10);
+  const jumpAt = (rnd() % 3) === 0 ? head + (rnd() % ops) : -1;
+  let jumpIndex = -1;
+  for (let n = 0; n < ops; n++) {
+    if (out.length === jumpAt) { jumpIndex = out.length; I(0x55, reg(), 0, 0, pick([0, 1, 7])); } // jne, offset set below
+    const cls = rnd() & 1 ? 0x07 : 0x04;
+    switch (rnd() % 6) {
+      case 0: case 1: {
+        const op = pick([0x00, 0x00, 0x10, 0x20, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0]);
+        if (rnd() & 1) I(cls | op | 8, reg(), reg()); else I(cls | op, reg(), 0, 0, op >= 0x60 && op <= 0x70 || op === 0xc0 ? rnd() % 64 : imm());
+        break;
+      }
+      case 2: { // packet load at a fixed offset (sometimes past the end of the 64-byte packet)
+        const size = pick([1, 2, 4, 8]), sz = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 }[size]!;
+        I(0x61 | sz, reg(), 9, (rnd() % 16) === 0 ? 64 - size + 1 : rnd() % (64 - size + 1));
+        break;
+      }
+      case 3: // r6 = r9 + r7; load through it
+        I(0xbf, 6, 9); I(0x0f, 6, 7); I(pick([0x71, 0x69]), reg(), 6, 0);
+        break;
+      case 4: { // stack store then load
+        const off = -8 * (1 + (rnd() % 4));
+        I(0x7b, 10, reg(), off); I(0x79, reg(), 10, off);
+        break;
+      }
+      default: I(0x07, reg(), 0, 0, pick([0x40000000, 0x7fffffff, -1, -8, 2])); // adds that may carry
+    }
+  }
+  if (jumpIndex >= 0) out[jumpIndex].off = Math.max(0, Math.min(2, out.length - jumpIndex - 1));
+  I(0x07, 7, 0, 0, 1);
+  const count = (rnd() % 10) === 0 ? 50_000 : 1 + (rnd() % 20);
+  I(0xa5, 7, 0, head - (out.length + 1), count); // if r7 < count goto head
+  I(0x95);
+  return out;
+}
+
+test('JIT and interpreter agree on 1500 generated programs with loops', () => {
+  const env = new SeededEnv(20261127);
+  const rnd = (): number => env.random();
+  const packet = new Uint8Array(64);
+  let budget = 0, exits = 0;
+  for (let n = 0; n < 1500; n++) {
+    for (let i = 0; i < 64; i++) packet[i] = rnd() & 0xff;
+    const insns = encodeProgram(generateLoopProgram(rnd));
+    const [a, b] = runBoth(insns, packet);
+    if (!isDeepStrictEqual(a, b)) assert.deepEqual(b, a, `program ${n} differs:\n${Buffer.from(insns).toString('hex')}`);
+    if (a.st === 0) exits++; else if (a.fault?.kind === 'budget') budget++;
+  }
+  assert.ok(exits > 700 && budget > 30, `exits ${exits}, budget faults ${budget}`);
+});
