@@ -196,23 +196,23 @@ export function generateLoopProgram(rnd: () => number): BpfInsn[] {
   }
   if (jumpIndex >= 0) out[jumpIndex].off = Math.max(0, Math.min(2, out.length - jumpIndex - 1));
   I(0x07, 7, 0, 0, 1);
-  const count = (rnd() % 10) === 0 ? 50_000 : 1 + (rnd() % 20);
+  const count = (rnd() % 15) === 0 ? 50_000 : 1 + (rnd() % 20);
   I(0xa5, 7, 0, head - (out.length + 1), count); // if r7 < count goto head
   I(0x95);
   return out;
 }
 
-test('JIT and interpreter agree on 1500 generated programs with loops', () => {
+test('JIT and interpreter agree on 1000 generated programs with loops', () => {
   const env = new SeededEnv(20261127);
   const rnd = (): number => env.random();
   const packet = new Uint8Array(64);
   let budget = 0, exits = 0;
-  for (let n = 0; n < 1500; n++) {
+  for (let n = 0; n < 1000; n++) {
     for (let i = 0; i < 64; i++) packet[i] = rnd() & 0xff;
     const insns = encodeProgram(generateLoopProgram(rnd));
     const [a, b] = runBoth(insns, packet);
     if (!isDeepStrictEqual(a, b)) assert.deepEqual(b, a, `program ${n} differs:\n${Buffer.from(insns).toString('hex')}`);
     if (a.st === 0) exits++; else if (a.fault?.kind === 'budget') budget++;
   }
-  assert.ok(exits > 700 && budget > 30, `exits ${exits}, budget faults ${budget}`);
+  assert.ok(exits > 500 && budget > 8, `exits ${exits}, budget faults ${budget}`);
 });
