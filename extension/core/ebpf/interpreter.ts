@@ -561,6 +561,14 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
           hi[d] = bb[o + 4] | (bb[o + 5] << 8) | (bb[o + 6] << 16) | (bb[o + 7] << 24);
           pc++; continue;
         }
+        case Op.LdxSB: case Op.LdxSH: case Op.LdxSW: { let id: number, o: number, v: number;
+          const op = w & 0xff, size = op === Op.LdxSW ? 4 : op === Op.LdxSH ? 2 : 1;
+          id = hi[s] >>> 0; o = (lo[s] >>> 0) + (w >> 16);
+          if (!(id < nreg && o >= rLo[id] && o + size <= rHi[id])) break inner;
+          const bb = bytes[id];
+          v = size === 1 ? (bb[o] << 24) >> 24 : size === 2 ? ((bb[o] | (bb[o + 1] << 8)) << 16) >> 16 : bb[o] | (bb[o + 1] << 8) | (bb[o + 2] << 16) | (bb[o + 3] << 24);
+          lo[d] = v; hi[d] = v >> 31; pc++; continue;
+        }
         case Op.StB: case Op.StxB: { let id: number, o: number, a: number;
           id = hi[d]; o = (lo[d] >>> 0) + (w >> 16);
           a = (w & 0xff) === Op.StxB ? lo[s] : code[i + 1];
