@@ -25,7 +25,7 @@ import type { Capture, PacketRef } from './capture';
 
 interface Column {
   start: Uint32Array;
-  num: Float64Array;
+  num: Float64Array | Uint32Array;
   /** Byte range within the packet, for byte-like types and slices. */
   off?: Int32Array;
   len?: Int32Array;
@@ -33,35 +33,52 @@ interface Column {
 }
 
 const NEEDS_RANGE = new Set<FT>([FT.ETHER, FT.IPv6, FT.BYTES, FT.PROTOCOL, FT.NONE]);
+/** Types whose values may be negative or fractional: 8-byte columns from the start. */
+const WIDE = new Set<FT>([FT.INT16, FT.INT32, FT.RELATIVE_TIME]);
 const ANNOTATION = new Uint8Array(FIELDS.length);
 for (const f of FIELDS) if (/^(netvsc|xdp)(\.|$)/.test(f.abbrev)) ANNOTATION[f.id] = 1;
 const isAnnotation = (fid: number): boolean => ANNOTATION[fid] === 1;
 
-/** One column being filled, packet by packet (occurrences appended; capacity doubles). */
+/** Values of a column: 4 bytes each while every value is an integer in [0, 2^32), else 8. */
+type Values = Float64Array | Uint32Array;
+
+/**
+ * One column being filled, packet by packet (occurrences appended). Capacity is projected from the
+ * first 1/64 of the packets, so a column is rarely copied and its memory is touched about once
+ * (first-touch page faults are a good part of a fill over a million packets).
+ */
 class ColumnBuilder {
   private readonly start: Uint32Array;
-  private num: Float64Array;
+  private num: Values;
   private off: Int32Array | undefined;
   private len: Int32Array | undefined;
   private readonly strs: string[] | undefined;
   private used = 0;
+  /** The last packet whose start is set: starts are filled when a later packet stores something. */
+  private packet = -1;
+  private checkAt: number;
 
-  constructor(private readonly n: number, ranged: boolean, str: boolean) {
+  constructor(private readonly n: number, ranged: boolean, str: boolean, wide: boolean) {
     const cap = Math.max(16, n);
     this.start = new Uint32Array(n + 1);
-    this.num = new Float64Array(cap);
+    this.num = wide ? new Float64Array(cap) : new Uint32Array(cap);
     this.off = ranged ? new Int32Array(cap) : undefined;
     this.len = ranged ? new Int32Array(cap) : undefined;
     this.strs = str ? [] : undefined;
+    this.checkAt = Math.max(1024, n >> 6);
   }
-
-  /** The last packet whose start is set: starts are filled when a later packet stores something. */
-  private packet = -1;
 
   /** Packets up to i start here (those before i that stored nothing end here too). */
   private reach(i: number): void {
     for (let q = this.packet + 1; q <= i; q++) this.start[q] = this.used;
     this.packet = i;
+    if (i >= this.checkAt) { this.checkAt = Infinity; this.resize(this.projected()); }
+  }
+
+  private store(u: number, value: number): void {
+    // A value a Uint32Array cannot hold (negative, fractional, NaN, >= 2^32) widens the column.
+    if (this.num instanceof Uint32Array && (value >>> 0) !== value) this.num = Float64Array.from(this.num);
+    this.num[u] = value;
   }
 
   /** A numeric or ranged occurrence of packet i (start relative to the packet); packets come in order. */
@@ -69,7 +86,7 @@ class ColumnBuilder {
     if (i !== this.packet) this.reach(i);
     if (this.used === this.num.length) this.grow();
     const u = this.used++;
-    this.num[u] = value;
+    this.store(u, value);
     if (this.off) { this.off[u] = start; this.len![u] = len; }
   }
 
@@ -77,28 +94,36 @@ class ColumnBuilder {
     if (i !== this.packet) this.reach(i);
     if (this.used === this.num.length) this.grow();
     const u = this.used++;
-    if (this.strs) { this.strs.push(stringOf(d, j)); this.num[u] = this.strs.length - 1; }
-    else this.num[u] = d.val[j];
+    if (this.strs) { this.strs.push(stringOf(d, j)); this.store(u, this.strs.length - 1); }
+    else this.store(u, d.val[j]);
     if (this.off) { this.off[u] = d.start[j] - d.origin; this.len![u] = d.len[j]; }
   }
 
-  /** Grows to what the packets so far project for the whole capture (+1/8), at least doubling early on. */
+  /** What the packets so far project for the whole capture, +1/8. */
+  private projected(): number {
+    return Math.ceil((this.used / (this.packet + 1)) * this.n * 1.125) + 16;
+  }
+
   private grow(): void {
     const seen = this.packet + 1;
-    const projected = Math.ceil((this.used / seen) * this.n * 1.125) + 16;
-    const m = Math.max(projected, seen < this.n / 8 ? this.num.length * 2 : this.num.length + 1024);
-    const num = new Float64Array(m); num.set(this.num); this.num = num;
+    this.resize(Math.max(this.projected(), seen < this.n / 8 ? this.num.length * 2 : this.num.length + 1024));
+  }
+
+  private resize(m: number): void {
+    if (m < this.used) m = this.used;
+    const num = this.num instanceof Uint32Array ? new Uint32Array(m) : new Float64Array(m);
+    num.set(this.num.subarray(0, this.used)); this.num = num;
     if (this.off) {
-      const off = new Int32Array(m); off.set(this.off); this.off = off;
-      const len = new Int32Array(m); len.set(this.len!); this.len = len;
+      const off = new Int32Array(m); off.set(this.off.subarray(0, this.used)); this.off = off;
+      const len = new Int32Array(m); len.set(this.len!.subarray(0, this.used)); this.len = len;
     }
   }
 
   finish(): Column {
-    const u = this.used;
     this.reach(this.n);
+    const u = this.used;
     // Copy down to size only when more than 1/8 would be spare.
-    const fit = <T extends Float64Array | Int32Array>(a: T): T => (a.length - u > a.length / 8 ? a.slice(0, u) as T : a);
+    const fit = <T extends Values | Int32Array>(a: T): T => (a.length - u > a.length / 8 ? a.slice(0, u) as T : a);
     return { start: this.start, num: fit(this.num), off: this.off && fit(this.off), len: this.len && fit(this.len), strs: this.strs };
   }
 }
@@ -137,7 +162,7 @@ export class FieldColumns implements FieldAccessor {
     const n = this.packets;
     const slot = new Int32Array(FIELDS.length).fill(-1);
     want.forEach((f, k) => { slot[f] = k; });
-    const builders = want.map((f) => new ColumnBuilder(n, NEEDS_RANGE.has(FIELDS[f].type), FIELDS[f].type === FT.STRING));
+    const builders = want.map((f) => new ColumnBuilder(n, NEEDS_RANGE.has(FIELDS[f].type), FIELDS[f].type === FT.STRING, WIDE.has(FIELDS[f].type)));
     const sink = new ColumnSink(slot, builders);
     for (let i = 0; i < n; i++) {
       sink.packet = i;

@@ -125,54 +125,77 @@ let l4End = 0, l4RepEnd = 0;
 const u16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 const u32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
+// Slot j's value for a header at p, one small function per layer (each inlines where it is used).
+function frameValue(j: number): number { return j === 0 ? number0 : j === 1 ? origLen0 : capLen0; }
+function ethValue(j: number, p: number): number { return j === 5 ? u16(buf, p + 12) : 0; }
+function vlanValue(j: number, p: number): number {
+  const b = buf;
+  return j === 1 ? b[p] >> 5 : j === 2 ? (b[p] >> 4) & 1 : j === 3 ? u16(b, p) & 0xfff : j === 4 ? u16(b, p + 2) : 0;
+}
+function ipValue(j: number, p: number): number {
+  const b = buf;
+  switch (j) {
+    case 1: return b[p] >> 4;
+    case 2: return (b[p] & 15) * 4;
+    case 3: return b[p + 1];
+    case 4: return u16(b, p + 2);
+    case 5: return u16(b, p + 4);
+    case 6: return b[p + 6] >> 5;
+    case 7: return (b[p + 6] >> 6) & 1;
+    case 8: return (b[p + 6] >> 5) & 1;
+    case 9: return u16(b, p + 6) & 0x1fff;
+    case 10: return b[p + 8];
+    case 11: return b[p + 9];
+    case 12: return u16(b, p + 10);
+    case 13: case 14: return u32(b, p + 12);
+    case 15: case 16: return u32(b, p + 16);
+    default: return 0;
+  }
+}
+function ip6Value(j: number, p: number): number {
+  const b = buf;
+  return j === 1 || j === 2 ? b[p] >> 4 : j === 3 ? u32(b, p) & 0xfffff : j === 4 ? u16(b, p + 4) : j === 5 ? b[p + 6] : j === 6 ? b[p + 7] : 0;
+}
+function tcpValue(j: number, p: number): number {
+  const b = buf;
+  switch (j) {
+    case 1: case 3: return u16(b, p);
+    case 2: case 4: return u16(b, p + 2);
+    case 5: return Math.max(0, Math.min(l4End, l4RepEnd) - p - (b[p + 12] >> 4) * 4);
+    case 6: return u32(b, p + 4);
+    case 7: return u32(b, p + 8);
+    case 8: return (b[p + 12] >> 4) * 4;
+    case 9: return ((b[p + 12] & 0x0f) << 8) | b[p + 13];
+    case 10: return (b[p + 13] >> 4) & 1;
+    case 11: return (b[p + 13] >> 3) & 1;
+    case 12: return (b[p + 13] >> 2) & 1;
+    case 13: return (b[p + 13] >> 1) & 1;
+    case 14: return b[p + 13] & 1;
+    case 15: return u16(b, p + 14);
+    case 16: return u16(b, p + 16);
+    case 17: return u16(b, p + 18);
+    default: return 0;
+  }
+}
+function udpValue(j: number, p: number): number {
+  const b = buf;
+  return j === 1 || j === 3 ? u16(b, p) : j === 2 || j === 4 ? u16(b, p + 2) : j === 5 ? u16(b, p + 4) : j === 6 ? u16(b, p + 6) : 0;
+}
+function icmpValue(j: number, p: number): number {
+  return j === 1 ? buf[p] : j === 2 ? buf[p + 1] : j === 3 ? u16(buf, p + 2) : 0; // ICMP, ICMPv6
+}
+
 /** Slot j's value for the header of layer `lid` at p. */
 function rowValue(lid: number, j: number, p: number): number {
-  const b = buf;
   switch (lid) {
-    case LY_FRAME: return j === 0 ? number0 : j === 1 ? origLen0 : capLen0;
-    case LY_ETH: return j === 5 ? u16(b, p + 12) : 0;
-    case LY_VLAN: return j === 1 ? b[p] >> 5 : j === 2 ? (b[p] >> 4) & 1 : j === 3 ? u16(b, p) & 0xfff : j === 4 ? u16(b, p + 2) : 0;
-    case LY_IP:
-      switch (j) {
-        case 1: return b[p] >> 4;
-        case 2: return (b[p] & 15) * 4;
-        case 3: return b[p + 1];
-        case 4: return u16(b, p + 2);
-        case 5: return u16(b, p + 4);
-        case 6: return b[p + 6] >> 5;
-        case 7: return (b[p + 6] >> 6) & 1;
-        case 8: return (b[p + 6] >> 5) & 1;
-        case 9: return u16(b, p + 6) & 0x1fff;
-        case 10: return b[p + 8];
-        case 11: return b[p + 9];
-        case 12: return u16(b, p + 10);
-        case 13: case 14: return u32(b, p + 12);
-        case 15: case 16: return u32(b, p + 16);
-        default: return 0;
-      }
-    case LY_IPV6:
-      return j === 1 || j === 2 ? b[p] >> 4 : j === 3 ? u32(b, p) & 0xfffff : j === 4 ? u16(b, p + 4) : j === 5 ? b[p + 6] : j === 6 ? b[p + 7] : 0;
-    case LY_TCP:
-      switch (j) {
-        case 1: case 3: return u16(b, p);
-        case 2: case 4: return u16(b, p + 2);
-        case 5: return Math.max(0, Math.min(l4End, l4RepEnd) - p - (b[p + 12] >> 4) * 4);
-        case 6: return u32(b, p + 4);
-        case 7: return u32(b, p + 8);
-        case 8: return (b[p + 12] >> 4) * 4;
-        case 9: return ((b[p + 12] & 0x0f) << 8) | b[p + 13];
-        case 10: return (b[p + 13] >> 4) & 1;
-        case 11: return (b[p + 13] >> 3) & 1;
-        case 12: return (b[p + 13] >> 2) & 1;
-        case 13: return (b[p + 13] >> 1) & 1;
-        case 14: return b[p + 13] & 1;
-        case 15: return u16(b, p + 14);
-        case 16: return u16(b, p + 16);
-        case 17: return u16(b, p + 18);
-        default: return 0;
-      }
-    case LY_UDP: return j === 1 || j === 3 ? u16(b, p) : j === 2 || j === 4 ? u16(b, p + 2) : j === 5 ? u16(b, p + 4) : j === 6 ? u16(b, p + 6) : 0;
-    default: return j === 1 ? b[p] : j === 2 ? b[p + 1] : j === 3 ? u16(b, p + 2) : 0; // ICMP, ICMPv6
+    case LY_FRAME: return frameValue(j);
+    case LY_ETH: return ethValue(j, p);
+    case LY_VLAN: return vlanValue(j, p);
+    case LY_IP: return ipValue(j, p);
+    case LY_IPV6: return ip6Value(j, p);
+    case LY_TCP: return tcpValue(j, p);
+    case LY_UDP: return udpValue(j, p);
+    default: return icmpValue(j, p);
   }
 }
 
@@ -188,29 +211,33 @@ function rowLen(l: Layer, j: number, p: number): number {
   return start + len > capEnd ? Math.max(0, capEnd - start) : len;
 }
 
-/** Stores the planned slots of layer l at p into d, or hands them to sink. */
-function emit(l: Layer, p: number, d: Dissection | null, sink: PlainItemSink | null): void {
-  const slots = plans[l.id];
-  for (let k = 0; k < slots.length; k++) {
-    const j = slots[k];
-    const start = p + l.off[j], len = rowLen(l, j, p), v = rowValue(l.id, j, p);
-    if (sink !== null) { sink.item(l.fid[j], start - origin, len, v); continue; }
-    const x = d!;
-    if (x.n === x.fid.length) x.grow();
-    const i = x.n++;
-    x.fid[i] = l.fid[j]; x.start[i] = start; x.len[i] = len; x.val[i] = v; x.val2[i] = 0;
-    x.depth[i] = l.depth[j]; x.flags[i] = l.flags[j];
-  }
+/** Stores slot j (value v) of layer l at p into d, or hands it to sink. */
+function put(l: Layer, j: number, p: number, v: number, d: Dissection | null, sink: PlainItemSink | null): void {
+  const start = p + l.off[j], len = rowLen(l, j, p);
+  if (sink !== null) { sink.item(l.fid[j], start - origin, len, v); return; }
+  const x = d!;
+  if (x.n === x.fid.length) x.grow();
+  const i = x.n++;
+  x.fid[i] = l.fid[j]; x.start[i] = start; x.len[i] = len; x.val[i] = v; x.val2[i] = 0;
+  x.depth[i] = l.depth[j]; x.flags[i] = l.flags[j];
 }
 
-/** Every planned item of the packet the walk took, in tree order. */
+/** Every planned item of the packet the walk took, in tree order (a loop per layer, its value function inlined). */
 function emitAll(d: Dissection | null, sink: PlainItemSink | null): void {
-  emit(L_FRAME, origin, d, sink);
-  if (ethAt >= 0) emit(L_ETH, ethAt, d, sink);
-  for (let t = 0; t < tags; t++) emit(L_VLAN, tagAt[t], d, sink);
-  if (ipAt >= 0) emit(L_IP, ipAt, d, sink);
-  else if (ip6At >= 0) emit(L_IPV6, ip6At, d, sink);
-  if (l4Layer !== null) emit(l4Layer, l4At, d, sink);
+  let s = plans[LY_FRAME];
+  for (let k = 0; k < s.length; k++) put(L_FRAME, s[k], origin, frameValue(s[k]), d, sink);
+  if (ethAt >= 0) { s = plans[LY_ETH]; for (let k = 0; k < s.length; k++) put(L_ETH, s[k], ethAt, ethValue(s[k], ethAt), d, sink); }
+  s = plans[LY_VLAN];
+  if (s.length) for (let t = 0; t < tags; t++) { const p = tagAt[t]; for (let k = 0; k < s.length; k++) put(L_VLAN, s[k], p, vlanValue(s[k], p), d, sink); }
+  if (ipAt >= 0) { s = plans[LY_IP]; for (let k = 0; k < s.length; k++) put(L_IP, s[k], ipAt, ipValue(s[k], ipAt), d, sink); }
+  else if (ip6At >= 0) { s = plans[LY_IPV6]; for (let k = 0; k < s.length; k++) put(L_IPV6, s[k], ip6At, ip6Value(s[k], ip6At), d, sink); }
+  const l = l4Layer;
+  if (l === null) return;
+  s = plans[l.id];
+  const p = l4At;
+  if (l === L_TCP) for (let k = 0; k < s.length; k++) put(l, s[k], p, tcpValue(s[k], p), d, sink);
+  else if (l === L_UDP) for (let k = 0; k < s.length; k++) put(l, s[k], p, udpValue(s[k], p), d, sink);
+  else for (let k = 0; k < s.length; k++) put(l, s[k], p, icmpValue(s[k], p), d, sink);
 }
 
 export function dissectPlain(b: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number, into: Dissection): boolean {
