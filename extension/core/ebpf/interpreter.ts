@@ -382,13 +382,11 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   let code = pd.code;
   const lo = m.lo, hi = m.hi, mem = m.memory;
   let bytes = mem.bytes, rLo = mem.readLo, rHi = mem.readHi, wLo = mem.writeLo, wHi = mem.writeHi, nreg = mem.count;
-  // The packet and the stack, which most accesses hit, with their windows in locals (a helper
-  // may move the packet's: refreshed after each call).
-  // (its write window on the first store: pkWHi 0, not yet)
+  // The regions most accesses hit, with their windows in locals (a helper may move the packet's:
+  // reloaded after each call). The packet's read window now; its write window, the stack's and
+  // ctx's on first use (a high end of 0: not loaded yet), as many programs never need them.
   let pkb = bytes[PKT], pkLo = rLo[PKT], pkHi = rHi[PKT], pkWLo = 1, pkWHi = 0;
-  // The stack's are loaded on its first access (stHi 0: not yet), as many programs never touch it.
   let stb = pkb, stLo = 1, stHi = 0, stWLo = 1, stWHi = 0;
-  // ctx (read-only), the same way: the u32 loads of xdp_md.
   let cxb = pkb, cxLo = 1, cxHi = 0;
   let pc = m.pc;
   const start = m.budgetLeft < maxSteps ? m.budgetLeft : maxSteps;
