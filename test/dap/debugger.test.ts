@@ -592,6 +592,64 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     });
   });
 
+  it('a data breakpoint on a map element stops right after each write to it, forwards and in reverse, skipping packets that leave it alone', async () => {
+    await withClient(async (dc) => {
+      const entry = dc.waitForEvent('stopped');
+      await launch(dc, { stopAtPacket: 1, stopAtStage: 'xdp' });
+      await entry;
+      // Capabilities and what can be watched: a map element yes (even while it is zero), a register no.
+      const info = await dc.customRequest('dataBreakpointInfo', { name: 'proto_count[17]' }) as DebugProtocol.DataBreakpointInfoResponse;
+      assert.equal(info.body.dataId, 'map:proto_count:11000000'); // key 17 as a little-endian u32
+      assert.deepEqual(info.body.accessTypes, ['write']);
+      const reg = await dc.customRequest('dataBreakpointInfo', { name: 'r1' }) as DebugProtocol.DataBreakpointInfoResponse;
+      assert.equal(reg.body.dataId, null);
+      const set = await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: info.body.dataId, accessType: 'write' }, { dataId: 'map:nope:00' }] }) as DebugProtocol.SetDataBreakpointsResponse;
+      assert.deepEqual(set.body.breakpoints.map((b) => b.verified), [true, false]);
+      const id = set.body.breakpoints[0].id;
+      // FRAMES: UDP, TCP, UDP, UDP: proto_count[17] changes in packets 1, 3 and 4, not in 2.
+      const incLine = lineOf(DEBUG_C, '*cnt += 1');
+      const seen: [string, string, string][] = [];
+      const note = async (ev: DebugProtocol.StoppedEvent) => {
+        assert.equal(ev.body.reason, 'data breakpoint');
+        assert.deepEqual(ev.body.hitBreakpointIds, [id]);
+        const f = (await top(dc))[0];
+        // Stopped after the store of `*cnt += 1`: on its line or the next line with code.
+        assert.ok(f.line >= incLine && f.line <= incLine + 2, `stopped at line ${f.line}`);
+        const thread = (await dc.threadsRequest()).body.threads[0].name;
+        seen.push([/^Packet (\d+):/.exec(thread)![1], (await dc.evaluateRequest({ expression: 'proto_count[17]', context: 'watch' })).body.result, ev.body.text ?? '']);
+      };
+      for (let k = 0; k < 3; k++) await note(await act(dc, () => dc.continueRequest({ threadId: 1 })));
+      assert.deepEqual(seen, [['1', '1', 'proto_count[17]: 0 → 1'], ['3', '2', 'proto_count[17]: 1 → 2'], ['4', '3', 'proto_count[17]: 2 → 3']]);
+      // No more changes: the trace ends.
+      const ended = dc.waitForEvent('terminated');
+      await dc.continueRequest({ threadId: 1 });
+      await ended;
+    });
+    await withClient(async (dc) => {
+      const first = dc.waitForEvent('stopped');
+      await launch(dc, {}, async () => {
+        await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: 'map:proto_count:11000000' }] });
+      });
+      assert.equal(((await first) as DebugProtocol.StoppedEvent).body.reason, 'data breakpoint');
+      await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      await act(dc, () => dc.continueRequest({ threadId: 1 }));
+      assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 4:/);
+      // From the VARIABLES view: the element's node gives the same dataId.
+      const pc = (await scope(dc, 0, 'Maps')).find((v) => v.name === 'proto_count')!;
+      const el = (await children(dc, pc)).find((v) => v.name === '[17]')!;
+      const fromView = await dc.customRequest('dataBreakpointInfo', { variablesReference: pc.variablesReference, name: el.name }) as DebugProtocol.DataBreakpointInfoResponse;
+      assert.equal(fromView.body.dataId, 'map:proto_count:11000000');
+      const back: string[] = [];
+      for (let k = 0; k < 2; k++) {
+        const ev = await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+        assert.equal(ev.body.reason, 'data breakpoint');
+        back.push(`${/^Packet (\d+):/.exec((await dc.threadsRequest()).body.threads[0].name)![1]}=${(await dc.evaluateRequest({ expression: 'proto_count[17]', context: 'watch' })).body.result}`);
+      }
+      assert.deepEqual(back, ['3=2', '1=1']);
+      assert.equal((await act(dc, () => dc.reverseContinueRequest({ threadId: 1 }))).body.reason, 'entry');
+    });
+  });
+
   it('reverse-continue stops at an earlier exception-filter stop (a drop in a packet that ran at full speed)', async () => {
     await withClient(async (dc) => {
       const stopped = dc.waitForEvent('stopped');

@@ -30,7 +30,8 @@ import { eventStop, STAGE_ALIASES, stopMatches, type StageStop } from './stageTi
 import type { ProgramStepper } from './programStepper';
 import { DebugXdpHook } from './xdpHook';
 import { cLocals, VariablesModel } from './variables';
-import { BreakpointTable, type BreakpointHit, type BreakpointResult, type BreakpointSpec } from './breakpoints';
+import { DataWatches, mapElementDataId, type DataBreakpointResult } from './watchpoints';
+import { BreakpointTable, type BreakpointResult, type BreakpointSpec } from './breakpoints';
 
 export { hitConditionMet, type BreakpointResult, type BreakpointSpec } from './breakpoints';
 
@@ -80,7 +81,7 @@ export interface RunOptions {
   stopAtStage?: string;
 }
 
-export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'exception' | 'pause';
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'instruction breakpoint' | 'data breakpoint' | 'exception' | 'pause';
 
 export interface StopInfo {
   reason: StopReason;
@@ -115,6 +116,8 @@ export interface VarNode {
   children?: () => VarNode[];
   /** Sets the value from text; returns the new display value. Throws with a message on bad input. */
   set?: (text: string) => string;
+  /** A map element: what a data breakpoint on it is called (watchpoints.ts). */
+  dataId?: string;
 }
 
 export interface FrameInfo {
@@ -294,17 +297,40 @@ export class DebugRuntime {
   setFunctionBreakpoints(list: ({ name: string } & BreakpointSpec)[]): BreakpointResult[] { return this.bps.setFunction(list); }
   setExceptionFilters(filters: readonly string[]): void { this.exceptionFilters = new Set(filters); }
 
+  /** Data breakpoints (map elements) by DAP dataId; see watchpoints.ts. */
+  setDataBreakpoints(dataIds: readonly string[]): DataBreakpointResult[] { return this.watches.set(dataIds, this.maps); }
+
+  /** The dataId for "Break on Value Change" on an expression that names a map element (`proto_count[17]`). */
+  dataIdOf(expr: string): { dataId: string | null; description: string } {
+    try {
+      const r = this.evaluate(expr).result;
+      if (r.mapValue) return { dataId: mapElementDataId(r.mapValue.map, r.mapValue.key), description: expr };
+      if (r.type === 'map_value_or_null') return { dataId: null, description: `${expr}: no such element yet (watch an element that exists)` };
+    } catch (e) {
+      return { dataId: null, description: (e as Error).message };
+    }
+    return { dataId: null, description: 'only map elements can be watched (their values outlive a packet)' };
+  }
+
+  private readonly watches = new DataWatches();
   private hitIds: number[] = [];
   private hitKind: StopReason = 'breakpoint';
+  private hitDesc = 'breakpoint';
 
-  /** The stepper's breakpoint test at instruction `insn` (not yet executed). */
-  private readonly isBreak = (insn: number): boolean => this.took(this.bps.atInsn(insn));
-
-  private took(h: BreakpointHit | undefined): boolean {
-    if (!h) return false;
-    this.hitIds = h.ids; this.hitKind = h.kind;
+  /**
+   * The stepper's test at instruction `insn` (not yet executed): breakpoints there, and data
+   * breakpoints whose element the previous instruction changed.
+   */
+  private readonly isBreak = (insn: number): boolean => {
+    const h = this.bps.atInsn(insn);
+    const changed = this.watches.size > 0 && this.watches.changed(this.world.maps);
+    if (!h && !changed) return false;
+    this.hitIds = [...(h?.ids ?? []), ...(changed ? this.watches.ids() : [])];
+    this.hitKind = h ? h.kind : 'data breakpoint';
+    this.hitDesc = changed ? this.watches.describeFired(this.world.maps) : 'breakpoint';
     return true;
-  }
+  };
+
 
   // -- running -----------------------------------------------------------------------------------
 
@@ -374,6 +400,7 @@ export class DebugRuntime {
 
   private stop(s: StopInfo): void {
     this.flushFast();
+    this.watches.rebase(this.maps); // a value changes from what it is at this stop
     if (!this.silent) this.listener.stopped(s);
   }
 
@@ -393,13 +420,14 @@ export class DebugRuntime {
   /** A step inside the program; leaving it moves on to the XDP decision stop. */
   private programStep(kind: 'insn' | 'over' | 'into' | 'out'): void {
     const p = this.pkt!, prog = p.prog!;
+    this.watches.rebase(this.maps); // edits made while stopped are not changes the program made
     if (p.xdpDone) { this.afterProgram(p); this.stop({ reason: 'step', description: 'program finished' }); return; }
     let r: string;
     if (kind === 'insn') {
       r = prog.stepInsn();
       if (r === 'stepped' && this.isBreak(prog.pc)) r = 'breakpoint';
     } else r = prog.stepLine(kind, this.isBreak);
-    if (r === 'breakpoint') { this.stop({ reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds }); return; }
+    if (r === 'breakpoint') { this.stop({ reason: this.hitKind, description: this.hitDesc, hitBreakpointIds: this.hitIds }); return; }
     if (r === 'stepped' || r === 'step') { this.stop({ reason: 'step', description: 'step' }); return; }
     const s = this.programEnded(p);
     this.stop(s ?? { reason: 'step', description: p.stops[p.at].text });
@@ -566,6 +594,7 @@ export class DebugRuntime {
   private async forward(motion: Motion): Promise<void> {
     if (this.busy || this.ended) return;
     this.busy = true;
+    this.watches.rebase(this.maps);
     try {
       const s = await this.forwardInner(motion);
       if (s) this.stop(s); else if (!this.silent) this.end();
@@ -635,7 +664,7 @@ export class DebugRuntime {
       if (p.prog && p.at === p.xdpAt && !p.xdpDone) {
         p.inProgram = true;
         const r = p.prog.run(this.isBreak);
-        if (r === 'breakpoint') return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
+        if (r === 'breakpoint') return { reason: this.hitKind, description: this.hitDesc, hitBreakpointIds: this.hitIds };
         const s = this.programEnded(p);
         if (s) return s;
         continue;
@@ -657,12 +686,12 @@ export class DebugRuntime {
       if (p.prog && (p.inProgram || (p.at === p.xdpAt && !p.xdpDone))) {
         if (!p.inProgram) {
           p.inProgram = true;
-          if (!quiet && this.isBreak(p.prog.pc)) return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
+          if (!quiet && this.isBreak(p.prog.pc)) return { reason: this.hitKind, description: this.hitDesc, hitBreakpointIds: this.hitIds };
         }
         if (p.xdpDone) this.afterProgram(p);
         else {
           const r = p.prog.run(isBreak);
-          if (r === 'breakpoint') return { reason: this.hitKind, description: 'breakpoint', hitBreakpointIds: this.hitIds };
+          if (r === 'breakpoint') return { reason: this.hitKind, description: this.hitDesc, hitBreakpointIds: this.hitIds };
           const s = this.programEnded(p);
           if (s && !quiet) return s;
           if (p.inProgram) this.afterProgram(p); // a fault stop passed over quietly
@@ -693,7 +722,7 @@ export class DebugRuntime {
     return this.outcomeStops(i);
   }
 
-  /** Counts the outcome of packet `i` just run unrecorded; true if an exception filter stops on it. */
+  /** Counts the outcome of packet `i` just run unrecorded; true if an exception filter or a data breakpoint stops on it. */
   private outcomeStops(i: number): boolean {
     const w = this.world;
     let action = 5;
@@ -704,7 +733,8 @@ export class DebugRuntime {
     if ((w.hook.fault && f.has('fault')) || (w.hook.ran && action === 0 && f.has('aborted')) || (w.sink.dropped && f.has('drop'))) {
       return true;
     }
-    return false;
+    // A watched map element this packet changed: re-run recorded to stop after the write.
+    return this.watches.size > 0 && this.watches.changed(w.maps);
   }
 
   /**
@@ -789,6 +819,7 @@ export class DebugRuntime {
         }
       }
       this.printk.length = 0;
+      this.watches.rebase(w.maps); // packet i's changes are measured from here
     } finally {
       this.silent = wasSilent;
     }
@@ -922,6 +953,7 @@ export class DebugRuntime {
   private async rebuildTo(k: number, each?: (i: number) => boolean): Promise<number> {
     this.world = new World(this.target);
     this.printk.length = 0;
+    this.watches.rebase(this.world.maps);
     let sliceStart = Date.now();
     for (let i = 0; i < k; i++) {
       if (each) { if (each(i)) return i; } else { this.world.sink.follow(-1, false); this.runPacket(i); }
@@ -967,6 +999,7 @@ export class DebugRuntime {
   private lastStopInCurrent(p: PacketRun, key: PositionKey): FoundStop | undefined {
     let found: FoundStop | undefined;
     this.rewindPacket(p);
+    this.watches.rebase(this.maps); // as at the packet's start
     this.walk(p, (seq) => {
       if (samePosition(p, key)) return true;
       const s = this.stopHere(p);
@@ -1035,7 +1068,7 @@ export class DebugRuntime {
   /** Would a forward run stop where `p` is? (counts hits and evaluates conditions as forward does) */
   private stopHere(p: PacketRun): StopInfo | undefined {
     if (p.inProgram && !p.xdpDone) {
-      return this.isBreak(p.prog!.pc) ? { reason: this.hitKind, description: 'breakpoint (reverse)', hitBreakpointIds: this.hitIds } : undefined;
+      return this.isBreak(p.prog!.pc) ? { reason: this.hitKind, description: `${this.hitDesc} (reverse)`, hitBreakpointIds: this.hitIds } : undefined;
     }
     if (p.inProgram) {
       const f = this.world.machine.fault;

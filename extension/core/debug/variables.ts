@@ -5,6 +5,7 @@
  * editable), printk output; and the memory references (`pkt`, `stack+N`, `ctx`, `map:N+off`)
  * behind readMemory / writeMemory.
  */
+import { mapElementDataId } from './watchpoints';
 import type { BpfMap } from '../ebpf/maps';
 import { FIRST_DYNAMIC_REGION, REGION_CODE, REGION_CTX, REGION_MAP_HANDLE, REGION_PACKET, REGION_STACK, STACK_SIZE } from '../ebpf/memory';
 import { MAX_BPF_STACK } from '../ebpf/isa';
@@ -256,7 +257,7 @@ export class VariablesModel {
     const off = map.lookupOffset(key, 0, 0);
     const node: VarNode = {
       name: `[${keyText}]`, value: map.formatValue(value), type: btf && valueTypeId ? btf.typeName(valueTypeId) : `u8[${map.valueSize}]`,
-      evaluateName, memoryReference: off >= 0 ? `map:${mapIndex}+${off}` : undefined,
+      evaluateName, memoryReference: off >= 0 ? `map:${mapIndex}+${off}` : undefined, dataId: mapElementDataId(map, key),
       set: (text) => {
         const bytes = parseValueBytes(text, map.valueSize);
         const r = map.update(key, bytes);

@@ -59,6 +59,7 @@ export class NetvscDebugSession extends DebugSession {
       supportsSetVariable: true,
       supportsReadMemoryRequest: true,
       supportsWriteMemoryRequest: true,
+      supportsDataBreakpoints: true,
       supportsExceptionInfoRequest: true,
       supportsTerminateRequest: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS.map((f) => ({ filter: f.filter, label: f.label, description: f.description, default: f.default })),
@@ -161,6 +162,31 @@ export class NetvscDebugSession extends DebugSession {
 
   protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
     this.runtime?.setExceptionFilters(args.filters);
+    this.sendResponse(response);
+  }
+
+  /** "Break on Value Change": map elements (from the VARIABLES view, or an expression such as `proto_count[17]`). */
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    let r: { dataId: string | null; description: string };
+    if (args.variablesReference) {
+      const n = this.shown.get(`${args.variablesReference}\u0000${args.name}`);
+      r = n?.dataId ? { dataId: n.dataId, description: n.evaluateName ?? `${n.dataId.split(':')[1]}${n.name}` }
+        : { dataId: null, description: 'only map elements can be watched (their values outlive a packet)' };
+    } else r = this.runtime ? this.runtime.dataIdOf(args.name) : { dataId: null, description: 'no debug session' };
+    response.body = { dataId: r.dataId, description: r.description, accessTypes: r.dataId ? ['write'] : undefined, canPersist: r.dataId !== null };
+    this.sendResponse(response);
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    const results = this.runtime?.setDataBreakpoints(args.breakpoints.map((b) => (!b.accessType || b.accessType === 'write' ? b.dataId : ''))) ?? [];
+    response.body = {
+      breakpoints: results.map((r, i) => {
+        const b = args.breakpoints[i];
+        if (b.accessType && b.accessType !== 'write') return { id: r.id, verified: false, message: `only 'write' (the value changes) can be watched, not '${b.accessType}'` };
+        if (b.condition || b.hitCondition) return { id: r.id, verified: r.verified, message: 'conditions on data breakpoints are ignored' };
+        return { id: r.id, verified: r.verified, message: r.message };
+      }),
+    };
     this.sendResponse(response);
   }
 
