@@ -8,14 +8,15 @@
  *   openCapture(src: ByteSource, opts?) -> Capture      never throws on bad data: a fatal fault is
  *       reported in `capture.error` (message with the byte offset) after every packet before it is
  *       indexed; recoverable oddities go to `capture.warnings`.
- *   memorySource(bytes) -> ByteSource
+ *   memorySource(bytes) -> ByteSource     (with `bytes`: walked in place by the filter column fill)
+ *   ByteSource: size, name, read(offset, length); optional readInto (no allocation per read) and bytes
  *   Capture: format, interfaces[], count, index (PacketIndex), packet(i) -> Uint8Array,
  *       packetRef?(i, out) -> out (the bytes in place: buf, off, len; no allocation),
  *       linkType(i), timestamp(i) -> { sec, nsec }, comments(i) -> string[], indexBytes()
  *   PacketIndex columns: dataOffset (Float64Array, file offset of the packet bytes), capLen, origLen
  *       (Uint32Array), tsSec (Float64Array), tsNsec (Uint32Array), iface (Uint16Array), block (Uint8Array:
  *       BLOCK_* kind, tells where the options are) — 31 bytes per packet after `trim()`.
- *   CaptureFormatError: thrown by `openCaptureOrThrow` for callers that want an exception.
+ *   CaptureFormatError: the fatal fault of a scan (offset + message), in `capture.error`.
  *   PacketSink: what scanners push records into (PacketIndex, or streamCapture's consumer).
  *   ChunkedReader(src, chunkSize = 4 MiB, reuse = false): sequential windows; with `reuse` and a
  *       source that has readInto, one buffer is refilled in place (streaming, nothing allocated).

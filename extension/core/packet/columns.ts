@@ -1,7 +1,10 @@
 /**
  * Columnar field cache for display filters: the values of the fields a filter reads, extracted
  * once for every packet into typed arrays (CSR layout: occurrences of packet i are
- * [start[i], start[i+1])). Later filters over the same fields never re-dissect. No Node imports.
+ * [start[i], start[i+1]); values 4 bytes wide while they fit a Uint32Array, else 8). Later filters
+ * over the same fields never re-dissect. A fill of plain fields only (plain.ts) walks the packets
+ * where they are (in memory, touching packets ahead so their cache misses overlap) and hands the
+ * items straight to the columns. No Node imports.
  *
  * API
  *   class FieldColumns implements FieldAccessor
