@@ -275,32 +275,38 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
   // labelled block per jump target, all opened at the top, so a jump is a `break` to the block
   // that ends right before its target. No dispatch loop: V8 keeps the registers in machine
   // registers across the whole program instead of merging every local at a loop header.
-  // A block that jumps back to its own start (a single-block loop: clang's unrolled-by-one
-  // `for` bodies) runs in its own `for (;;)`: the back edge stays inside V8's loop instead of
-  // going through the switch.
-  // A program whose only backward jumps are such self-loops (and without bpf-to-bpf calls) is
-  // `structured`: it keeps the straight-line layout, each self-loop block a `for (;;)` in it;
-  // only the per-block budget compares come back (a loop may run any number of times).
-  const selfLoop = new Uint8Array(n + 1);
-  const leaderBetween = (t: number, i: number): boolean => { for (let j = t + 1; j <= i; j++) if (leaders[j]) return true; return false; };
-  let structured = true;
-  for (let i = 0; i < n; i++) {
-    const c = code[i], cls = c & 7;
-    if (c === OP_LDDW) { i++; continue; }
-    if ((cls !== 5 && cls !== 6) || (c & 0xf0) === 0x90) continue;
-    if ((c === 0x85 && src[i] !== 0) || c === 0x8d) { structured = false; continue; }
-    if (c === 0x85) continue;
-    const t = i + 1 + (c === 0x06 ? imm[i] : off[i]);
-    if (t >= 0 && t <= i) {
-      if (!leaderBetween(t, i)) selfLoop[t] = 1; else structured = false;
+  // Loops: a backward jump from i to t makes [t, i] a loop (t its header; the last such jump its
+  // end). When loops nest (or are disjoint), every jump into a loop lands on its header, and
+  // there are no bpf-to-bpf calls, the program is `structured`: it keeps the straight-line
+  // layout, each loop a `for (;;)` (the back edges `continue` it, jumps out `break` to a
+  // labelled block outside it); only the per-block budget compares come back. Anything else
+  // runs in the switch.
+  const { loopEnd, structured } = findLoops(p);
+  const isLoopEnd = new Uint8Array(n + 1);
+  for (let t = 0; t < n; t++) if (loopEnd[t] >= 0) isLoopEnd[loopEnd[t]] = 1;
+  // The labelled block T_x ends right before insn x, so it opens at the start of the innermost
+  // loop that has x inside (a header belongs to the loop around its own), or at the top (-1).
+  const regionOf = new Int32Array(n + 1).fill(-1);
+  if (structured) {
+    const stack: number[] = [];
+    for (let x = 0; x <= n; x++) {
+      while (stack.length && loopEnd[stack[stack.length - 1]] < x) stack.pop();
+      regionOf[x] = stack.length ? stack[stack.length - 1] : -1;
+      if (x < n && loopEnd[x] >= 0) stack.push(x);
     }
   }
-  let cur = 0, block = 0, speculating = false;
+  /** The labels a region (-1: the program, else a loop header) opens, outermost (largest x) first. */
+  const labelsIn = (region: number): string => {
+    const open: string[] = region < 0 ? [`T${n}: {`] : [];
+    for (let x = n - 1; x > 0; x--) if (leaders[x] && regionOf[x] === region) open.push(`T${x}: {`);
+    return open.join(' ');
+  };
+  let cur = 0, speculating = false;
   const targets = new Set<number>();
   /** Leaves for the interpreter when a speculation fails: before insn `i`, or after it. */
   const deopt = (i: number, after: boolean): string => `pc = ${after ? i + 1 : i}; xk = ${XK_DEOPT};${after ? giveBack(i) : giveBack(i, 1)} break L;`;
   const goTo = (target: number): string => {
-    if (selfLoop[target] && target <= cur && !leaderBetween(target, cur)) return `continue B${target};`;
+    if (structured && target <= cur) return `continue B${target};`; // a back edge to the header of a loop around cur
     if (!structured) return `pc = ${target}; continue L;`;
     targets.add(target);
     return `${flush()}break T${target};`;
@@ -309,7 +315,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
 
   /** The block code, using `facts` (leader -> facts) where given. */
   const genBody = (facts: Map<number, RegFacts> | undefined): string => {
-  out.length = 0; targets.clear(); cur = 0; block = 0; speculating = facts !== undefined; pend = 0;
+  out.length = 0; targets.clear(); cur = 0; speculating = facts !== undefined; pend = 0;
   let cf: RegFacts | undefined;
   for (let i = 0; i < n; i++) {
     if (acyclic && leaders[i] && i > 0) {
@@ -329,9 +335,9 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
       // `| 0`: int32 arithmetic (0 <= left <= the budget), no overflow check in V8's code.
       const check = `if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left = (left - ${len}) | 0;`;
       if (acyclic) pend += len;
-      else emit(`${structured ? '' : `case ${i}: `}${selfLoop[i] ? `B${i}: for (;;) { ` : ''}${check}`);
+      else if (!structured) emit(`case ${i}: ${check}`);
+      else emit(`${loopEnd[i] >= 0 ? `B${i}: for (;;) { ${labelsIn(i)}` : ''}${check}`);
     }
-    if (leaders[i]) block = i;
     cur = i;
     // Facts before (bf) and after (cf) this instruction, and what it speculates.
     if (leaders[i]) cf = facts?.get(i)?.copy();
@@ -581,7 +587,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
     if (spec === SPEC_CTXPTR) emit(`if (${dl} < 0) { ${deopt(cur, true)} }`);
     // A known high half is assigned as a constant, so V8 folds what reads it.
     if (cf && ((c & 7) === 7 || (c & 7) === 1) && !Number.isNaN(cf.hk[d])) emit(`${dh} = ${cf.hk[d]};`);
-    if (selfLoop[block] && (i + 1 >= n || leaders[i + 1])) emit('break; }');
+    if (structured && isLoopEnd[cur]) emit('break; }');
   }
   // Falling off the end, or a dynamic pc that is not a block: let the interpreter decide.
   if (structured) {
@@ -593,13 +599,12 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
   return out.join('\n');
   };
   // `run` (any entry state) knows nothing; a fresh `start` of a structured program uses facts.
-  const facts = speculate && structured && n <= MAX_FACT_INSNS ? leaderFacts(p, leaders, selfLoop) : undefined;
+  const facts = speculate && structured && n <= MAX_FACT_INSNS ? leaderFacts(p, leaders, loopEnd) : undefined;
   const runCode = genBody(undefined);
   const startCode = facts ? genBody(facts) : runCode;
 
   // T_n outermost ... T_1 innermost: every block starts at the top, T_i ends right before insn i.
-  const blocks: string[] = [`T${n}: {`];
-  for (let i = n - 1; i > 0; i--) if (leaders[i]) blocks.push(`T${i}: {`);
+  const blocks = labelsIn(-1);
   const FRESH_LO = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, STACK_SIZE], FRESH_HI = [0, REGION_CTX, 0, 0, 0, 0, 0, 0, 0, 0, REGION_STACK];
   const unused = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].filter((r) => !ALL.includes(r));
   /**
@@ -625,7 +630,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
       [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
       regionLocals(true),
       structured && !fresh ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
-      structured ? `L: { ${blocks.join(' ')}` : 'L: for (;;) { switch (pc) {',
+      structured ? `L: { ${blocks}` : 'L: for (;;) { switch (pc) {',
       blockCode,
       structured ? '}' : '} }',
       fresh ? `if (xk === ${XK_EXIT}) { lo[0] = r0l; hi[0] = r0h; m.pc = pc; m.budgetLeft = left; m.insnCount += start - left; return 0; }` : '',
@@ -844,40 +849,96 @@ function transfer(p: LoadedProgram, f: RegFacts, i: number): number {
 }
 
 /**
- * Facts at each block leader of a structured program started fresh (undefined: not structured).
- * Blocks run in index order (every jump but a self-loop's goes forward); a self-loop block is
- * iterated to a fixed point, widening bounds that keep growing.
+ * The loops of a program (loopEnd[t]: the last backward jump to header t, -1 if t heads none) and
+ * whether it is `structured` (see compileProgram).
  */
-function leaderFacts(p: LoadedProgram, leaders: Uint8Array, selfLoop: Uint8Array): Map<number, RegFacts> {
-  const { code, off, imm, length: n } = p.code;
-  const incoming = new Map<number, RegFacts>([[0, RegFacts.fresh()]]);
-  const atLeader = new Map<number, RegFacts>();
-  const into = (t: number, f: RegFacts): void => { const x = incoming.get(t); if (x) x.join(f, false); else incoming.set(t, f.copy()); };
-  const isJump = (c: number): boolean => ((c & 7) === 5 || (c & 7) === 6) && c !== 0x85 && c !== 0x8d && (c & 0xf0) !== 0x90;
-  for (let b = 0; b < n; b++) {
-    if (!leaders[b]) continue;
-    let end = b + 1; // one past the block's last slot
-    while (end < n && !leaders[end]) end++;
-    let last = b; // the block's last instruction
-    for (let j = b; j < end; j++) { last = j; if (code[j] === OP_LDDW) j++; }
-    const start = incoming.get(b)?.copy() ?? new RegFacts(); // unreachable: nothing known
-    const run = (f: RegFacts): RegFacts => { for (let j = b; j < end; j++) { transfer(p, f, j); if (code[j] === OP_LDDW) j++; } return f; };
-    if (selfLoop[b]) {
-      for (let iter = 0; ; iter++) {
-        const back = run(start.copy());
-        if (!start.join(back, iter >= 2)) break;
-      }
-    }
-    atLeader.set(b, start.copy());
-    const out = run(start.copy());
-    const c = code[last];
-    if (isJump(c)) {
-      const t = last + 1 + (c === 0x06 ? imm[last] : off[last]);
-      if (t > last) into(t, out);
-    }
-    if (c !== 0x05 && c !== 0x06 && c !== 0x95) into(end, out);
+function findLoops(p: LoadedProgram): { loopEnd: Int32Array; structured: boolean } {
+  const { code, src, off, imm, length: n } = p.code;
+  const loopEnd = new Int32Array(n + 1).fill(-1);
+  const jumps: [number, number][] = [];
+  let structured = true;
+  for (let i = 0; i < n; i++) {
+    const c = code[i], cls = c & 7;
+    if (c === OP_LDDW) { i++; continue; }
+    if ((cls !== 5 && cls !== 6) || (c & 0xf0) === 0x90) continue;
+    if ((c === 0x85 && src[i] !== 0) || c === 0x8d) { structured = false; continue; }
+    if (c === 0x85) continue;
+    const t = i + 1 + (c === 0x06 ? imm[i] : off[i]);
+    if (t < 0 || t > n) { structured = false; continue; }
+    jumps.push([i, t]);
+    if (t <= i) loopEnd[t] = Math.max(loopEnd[t], i);
   }
-  return atLeader;
+  if (!structured) return { loopEnd, structured };
+  // Loops nest: scanning headers in order, each one ends inside every loop still open around it.
+  const inner = new Int32Array(n + 1).fill(-1); // innermost loop with x strictly inside (t < x <= end)
+  const stack: number[] = [];
+  for (let x = 0; x <= n; x++) {
+    while (stack.length && loopEnd[stack[stack.length - 1]] < x) stack.pop();
+    inner[x] = stack.length ? stack[stack.length - 1] : -1;
+    if (x < n && loopEnd[x] >= 0) {
+      if (stack.length && loopEnd[x] > loopEnd[stack[stack.length - 1]]) return { loopEnd, structured: false };
+      stack.push(x);
+    }
+  }
+  // Forward jumps enter a loop only at its header: the source lies inside the innermost loop that
+  // has the target strictly inside.
+  for (const [i, t] of jumps) {
+    if (t <= i) continue;
+    const l = inner[t];
+    if (l >= 0 && !(l <= i && i <= loopEnd[l])) return { loopEnd, structured: false };
+  }
+  return { loopEnd, structured };
+}
+
+/**
+ * Facts at each block leader of a structured program started fresh. Blocks run in index order
+ * (every jump but a loop's back edge goes forward); the whole pass repeats until the facts at
+ * every loop header are stable (joined with what its back edges bring, widening bounds that keep
+ * growing). Undefined when that takes too many passes.
+ */
+function leaderFacts(p: LoadedProgram, leaders: Uint8Array, loopEnd: Int32Array): Map<number, RegFacts> | undefined {
+  const { code, off, imm, length: n } = p.code;
+  const isJump = (c: number): boolean => ((c & 7) === 5 || (c & 7) === 6) && c !== 0x85 && c !== 0x8d && (c & 0xf0) !== 0x90;
+  let header = new Map<number, RegFacts>(); // facts at each loop header from the previous pass
+  let backPrev = new Map<number, RegFacts>(); // what the back edges brought in the previous pass
+  for (let pass = 0; pass < 32; pass++) {
+    const incoming = new Map<number, RegFacts>([[0, RegFacts.fresh()]]);
+    const back = new Map<number, RegFacts>();
+    const atLeader = new Map<number, RegFacts>();
+    const nextHeader = new Map<number, RegFacts>();
+    const into = (m: Map<number, RegFacts>, t: number, f: RegFacts): void => { const x = m.get(t); if (x) x.join(f, false); else m.set(t, f.copy()); };
+    let changed = false;
+    for (let b = 0; b < n; b++) {
+      if (!leaders[b]) continue;
+      let end = b + 1; // one past the block's last slot
+      while (end < n && !leaders[end]) end++;
+      let last = b; // the block's last instruction
+      for (let j = b; j < end; j++) { last = j; if (code[j] === OP_LDDW) j++; }
+      let st = incoming.get(b)?.copy() ?? new RegFacts(); // unreachable: nothing known
+      if (loopEnd[b] >= 0) {
+        const bp = backPrev.get(b);
+        if (bp) st.join(bp, false);
+        const prev = header.get(b);
+        if (prev) {
+          const w = prev.copy();
+          if (w.join(st, pass >= 2)) changed = true;
+          st = w;
+        } else changed = true;
+        nextHeader.set(b, st.copy());
+      }
+      atLeader.set(b, st.copy());
+      for (let j = b; j < end; j++) { transfer(p, st, j); if (code[j] === OP_LDDW) j++; }
+      const c = code[last];
+      if (isJump(c)) {
+        const t = last + 1 + (c === 0x06 ? imm[last] : off[last]);
+        into(t > last ? incoming : back, t, st);
+      }
+      if (c !== 0x05 && c !== 0x06 && c !== 0x95) into(incoming, end, st);
+    }
+    if (!changed) return atLeader;
+    header = nextHeader; backPrev = back;
+  }
+  return undefined;
 }
 
 /** The helpers of a program in call-site order, and each call site's slot in that list (-1: none). */
