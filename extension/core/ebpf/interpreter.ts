@@ -247,6 +247,12 @@ interface Predecoded {
   readonly runLen: number[];
   /** `code` without superinstructions: a run cut short by the budget or a single step runs this. */
   readonly plain: number[];
+  /**
+   * While a Stop op is patched into `plain`: its slot and the word it replaced (-1: none). Kept
+   * here too, so that a run that somehow ended by an exception is repaired on the next entry.
+   */
+  stopAt: number;
+  saved: number;
 }
 
 /** Programs longer than this run without superinstructions (see predecode). */
@@ -306,7 +312,7 @@ function predecode(p: LoadedProgram): Predecoded {
   // Past the JIT's size limit, skip the fused copy: it would double what a huge program costs.
   const plain = n > FUSE_MAX_INSNS ? code : code.slice();
   if (plain !== code) fuse(code, n);
-  return { packed, code, runLen, plain };
+  return { packed, code, runLen, plain, stopAt: -1, saved: 0 };
 }
 
 /** Replaces the first slot of each idiom (see Op.MovAddK and after) by its superinstruction. */
@@ -378,6 +384,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
   let pd = (p as WithPredecoded).interp;
   if (pd === undefined || pd.packed !== p.packed) pd = (p as WithPredecoded).interp = predecode(p);
   const runLen = pd.runLen;
+  if (pd.stopAt >= 0) { pd.plain[pd.stopAt << 2] = pd.saved; pd.stopAt = -1; }
   // Switches to pd.plain when a run is cut short (see Predecoded.plain).
   let code = pd.code;
   const lo = m.lo, hi = m.hi, mem = m.memory;
@@ -416,6 +423,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         code = pd.plain;
         stopAt = stopSlot(code, pc, left);
         saved = code[stopAt << 2]; code[stopAt << 2] = Op.Stop; tail = runLen[stopAt];
+        pd.stopAt = stopAt; pd.saved = saved;
         left = 0;
       }
     }
@@ -872,7 +880,7 @@ function exec(m: Machine, p: LoadedProgram, maxSteps: number): number {
         st = badInsn(m, p, pc); break outer;
     }
   }
-  if (stopAt >= 0) code[stopAt << 2] = saved;
+  if (stopAt >= 0) { code[stopAt << 2] = saved; pd.stopAt = -1; }
   const executed = start - left;
   m.budgetLeft -= executed;
   m.insnCount += executed;

@@ -276,3 +276,19 @@ test('a left shift then or/and/shift right on the same register: 64-bit results,
   assert.equal(run('lsh %r4, 32\narsh %r4, 32'), 0xffffffff80000001n);
   assert.equal(run('lsh %r4, 32\narsh %r4, 60'), 0xfffffffffffffff8n);
 });
+
+test('a run that ended by an exception while cut short leaves no stop behind for the next one', () => {
+  // A budget of 3 cuts the first run (insns 0-4) after insn 2: a Stop is patched in at insn 3.
+  const { m, p } = load(LOOP, 3);
+  const budgetFault = m.budgetFault;
+  m.budgetFault = () => { throw new Error('thrown where the budget ends'); };
+  assert.throws(() => m.run(p, interpreter), /thrown where the budget ends/);
+  m.budgetFault = budgetFault;
+  m.insnBudget = 1_000_000;
+  m.reset(p);
+  const seen: number[] = [];
+  for (let k = 0; k < 8; k++) { seen.push(m.pc); assert.equal(m.resume(interpreter, 1), ST_STEP); }
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(m.resume(interpreter, Infinity), ST_EXIT);
+  assert.deepEqual([m.lo[0], m.insnCount], [99, 7959]);
+});
