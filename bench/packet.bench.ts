@@ -1,6 +1,6 @@
 // Packet layer benchmarks, each beside its reference measured in the same run:
 //  1. index + dissect + extract five fields over a 200,000-packet mixed capture: the shipped CLI
-//     (`netvsc-lab dissect`, esbuild bundle as in dist/cli.js) vs `tshark -T fields`, same file,
+//     (`netvsc-lab dissect`, dist/cli.js from scripts/build.mjs) vs `tshark -T fields`, same file,
 //     same fields, outputs compared byte for byte; CPU time of the median of 6 and of 3 runs
 //  2. a display filter over 1,000,000 indexed packets (first run extracts the columns; later runs
 //     over the same fields reuse them)
@@ -17,10 +17,11 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const cpuMs = (c0: NodeJS.CpuUsage) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1000; };
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-// Bundle like scripts/build.mjs does, so we measure the code users run (not tsx's module shims).
+// The CLI users run: dist/cli.js as scripts/build.mjs makes it (ES modules split per command).
 const root = resolve('.');
-const cli = join(dir, 'cli.js');
-esbuild.buildSync({ entryPoints: [join(root, 'extension/cli/main.ts')], outfile: cli, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode'], logLevel: 'error' });
+const built = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, encoding: 'utf8' });
+if (built.status !== 0) throw new Error(`build failed: ${built.stderr}`);
+const cli = join(root, 'dist/cli.js');
 const coreEntry = join(dir, 'core-entry.ts');
 writeFileSync(coreEntry, ['columns', 'fields', 'filter', 'reader', 'scenario', 'session', 'writer']
   .map((m) => `export * from ${JSON.stringify(join(root, 'extension/core/packet', m))};`).join('\n'));

@@ -2,9 +2,11 @@ import { version } from '../../package.json';
 import { COMMANDS } from './commands/index';
 import { processIO, UsageError, type CliIO } from './io';
 
-export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+/** The command list with each one's summary (loads every command module: --help and mistakes only). */
+export async function usage(): Promise<string> {
+  const loaded = await Promise.all(COMMANDS.map((c) => c.load()));
+  const width = Math.max(...loaded.map((c) => c.name.length), 4);
+  const lines = loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     'Usage: netvsc-lab <command> [options]',
     '       netvsc-lab --help | --version',
@@ -23,7 +25,7 @@ export function usage(): string {
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [first] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    io.out(usage());
+    io.out(await usage());
     return first === undefined ? 2 : 0;
   }
   if (first === '--version' || first === '-V') {
@@ -31,17 +33,18 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     return 0;
   }
   if (first.startsWith('-')) {
-    io.err(`netvsc-lab: unknown option '${first}'\n${usage()}`);
+    io.err(`netvsc-lab: unknown option '${first}'\n${await usage()}`);
     return 2;
   }
   // Commands may have two words (`bpf exec`): the longest match wins.
-  const cmd = COMMANDS
+  const entry = COMMANDS
     .filter((c) => { const w = c.name.split(' '); return w.every((x, i) => argv[i] === x); })
     .sort((a, b) => b.name.length - a.name.length)[0];
-  if (!cmd) {
-    io.err(`netvsc-lab: unknown command '${first}'\n${usage()}`);
+  if (!entry) {
+    io.err(`netvsc-lab: unknown command '${first}'\n${await usage()}`);
     return 2;
   }
+  const cmd = await entry.load();
   const args = argv.slice(cmd.name.split(' ').length);
   // Only our own options count: what follows `--` belongs to the emulated tool (`ethtool -- -h`).
   const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
@@ -61,6 +64,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
 }
 
-if (require.main === module) {
+// Run when this module is the program (a single CommonJS bundle of it); the shipped CLI enters
+// through bin.ts instead.
+if (typeof module !== 'undefined' && typeof require !== 'undefined' && require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

@@ -4,7 +4,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { openCaptureBytes } from '../../core/packet/reader';
 import { openCaptureFile } from '../../core/packet/fileSource';
 import type { Capture } from '../../core/packet/capture';
@@ -22,9 +22,12 @@ const MAX_BODY = 64 * 1024;
 
 export interface ViewServer { url: string; port: number; token: string; server: Server; capture: Capture; close(): Promise<void> }
 
-/** Where the bundled viewer (trace.js, trace.css) is: beside the CLI bundle, or dist/ in a checkout. */
+/** Where the bundled viewer (trace.js, trace.css) is: beside the CLI program, or dist/ in a checkout. */
 export function viewerAssetsDir(): string {
-  const candidates = [join(__dirname, 'webview'), resolve(__dirname, '../../../dist/webview'), resolve(process.cwd(), 'dist/webview')];
+  // The program (dist/cli.js, or a test's bundle) sits beside webview/; the split ES modules have no __dirname.
+  const prog = process.argv[1] ? dirname(resolve(process.argv[1])) : process.cwd();
+  const here = typeof __dirname === 'string' ? [join(__dirname, 'webview'), resolve(__dirname, '../../../dist/webview')] : [];
+  const candidates = [join(prog, 'webview'), ...here, resolve(process.cwd(), 'dist/webview')];
   for (const c of candidates) if (existsSync(join(c, 'trace.js'))) return c;
   throw new Error(`the viewer bundle (trace.js) was not found in ${candidates.join(', ')}: run \`node scripts/build.mjs\``);
 }
