@@ -281,7 +281,11 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
   // layout, each loop a `for (;;)` (the back edges `continue` it, jumps out `break` to a
   // labelled block outside it); only the per-block budget compares come back. Anything else
   // runs in the switch.
-  const { loopEnd, structured } = findLoops(p);
+  const { loopEnd, midEntry, structured } = findLoops(p);
+  // Jumps from outside into the middle of loop t (at midEntry[t]): set sk{t} and enter at the top,
+  // where sk{t} skips to the entry point.
+  const midHeader = new Int32Array(n + 1).fill(-1);
+  for (let t = 0; t < n; t++) if (midEntry[t] >= 0) midHeader[midEntry[t]] = t;
   const isLoopEnd = new Uint8Array(n + 1);
   for (let t = 0; t < n; t++) if (loopEnd[t] >= 0) isLoopEnd[loopEnd[t]] = 1;
   // The labelled block T_x ends right before insn x, so it opens at the start of the innermost
@@ -307,6 +311,8 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
   const deopt = (i: number, after: boolean): string => `pc = ${after ? i + 1 : i}; xk = ${XK_DEOPT};${after ? giveBack(i) : giveBack(i, 1)} break L;`;
   const goTo = (target: number): string => {
     if (structured && target <= cur) return `continue B${target};`; // a back edge to the header of a loop around cur
+    const lh = midHeader[target];
+    if (structured && lh >= 0 && cur < lh) return `sk${lh} = 1; break T${lh};`; // into a loop's middle, from outside it
     if (!structured) return `pc = ${target}; continue L;`;
     targets.add(target);
     return `${flush()}break T${target};`;
@@ -336,7 +342,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
       const check = `if (left < ${len}) { pc = ${i}; xk = ${XK_FALLBACK}; break L; } left = (left - ${len}) | 0;`;
       if (acyclic) pend += len;
       else if (!structured) emit(`case ${i}: ${check}`);
-      else emit(`${loopEnd[i] >= 0 ? `B${i}: for (;;) { ${labelsIn(i)}` : ''}${check}`);
+      else emit(`${loopEnd[i] >= 0 ? `B${i}: for (;;) { ${labelsIn(i)}${midEntry[i] >= 0 ? ` if (sk${i} === 1) { sk${i} = 0; break T${midEntry[i]}; }` : ''} ` : ''}${check}`);
     }
     cur = i;
     // Facts before (bf) and after (cf) this instruction, and what it speculates.
@@ -628,6 +634,7 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
       acyclic ? `if (left < ${n}) ${bail}` : '',
       `let pc = ${fresh ? 0 : 'm.pc'}, xk = 0, t = 0, id = 0, o = 0, b = x${REGION_CTX}b, fh = 0, fl = 0, fo = 0, fs = 0, fw = false;`,
       [...groupBases].map((r) => `let gok${r} = 0, gb${r} = b, go${r} = 0, gid${r} = 0;`).join(' '),
+      [...midEntry].flatMap((e, t) => (e >= 0 ? [`let sk${t} = 0;`] : [])).join(' '),
       regionLocals(true),
       structured && !fresh ? `if (pc !== 0 || m.depth !== 0) ${bail}` : '',
       structured ? `L: { ${blocks}` : 'L: for (;;) { switch (pc) {',
@@ -703,6 +710,12 @@ class RegFacts {
   }
   set(r: number, hk: number, lmin: number, lmax: number): void { this.hk[r] = hk; this.lmin[r] = lmin; this.lmax[r] = lmax; }
   unknown(r: number): void { this.set(r, NaN, 0, FULL); }
+  equals(o: RegFacts): boolean {
+    for (let r = 0; r <= 10; r++) {
+      if (!Object.is(this.hk[r], o.hk[r]) || this.lmin[r] !== o.lmin[r] || this.lmax[r] !== o.lmax[r]) return false;
+    }
+    return true;
+  }
   /** Joins `o` in (what holds on either path). `widen`: a growing bound becomes the full range. */
   join(o: RegFacts, widen: boolean): boolean {
     let changed = false;
@@ -852,9 +865,10 @@ function transfer(p: LoadedProgram, f: RegFacts, i: number): number {
  * The loops of a program (loopEnd[t]: the last backward jump to header t, -1 if t heads none) and
  * whether it is `structured` (see compileProgram).
  */
-function findLoops(p: LoadedProgram): { loopEnd: Int32Array; structured: boolean } {
+function findLoops(p: LoadedProgram): { loopEnd: Int32Array; midEntry: Int32Array; structured: boolean } {
   const { code, src, off, imm, length: n } = p.code;
   const loopEnd = new Int32Array(n + 1).fill(-1);
+  const midEntry = new Int32Array(n + 1).fill(-1); // per header: where jumps from outside enter it
   const jumps: [number, number][] = [];
   let structured = true;
   for (let i = 0; i < n; i++) {
@@ -868,7 +882,7 @@ function findLoops(p: LoadedProgram): { loopEnd: Int32Array; structured: boolean
     jumps.push([i, t]);
     if (t <= i) loopEnd[t] = Math.max(loopEnd[t], i);
   }
-  if (!structured) return { loopEnd, structured };
+  if (!structured) return { loopEnd, midEntry, structured };
   // Loops nest: scanning headers in order, each one ends inside every loop still open around it.
   const inner = new Int32Array(n + 1).fill(-1); // innermost loop with x strictly inside (t < x <= end)
   const stack: number[] = [];
@@ -876,18 +890,23 @@ function findLoops(p: LoadedProgram): { loopEnd: Int32Array; structured: boolean
     while (stack.length && loopEnd[stack[stack.length - 1]] < x) stack.pop();
     inner[x] = stack.length ? stack[stack.length - 1] : -1;
     if (x < n && loopEnd[x] >= 0) {
-      if (stack.length && loopEnd[x] > loopEnd[stack[stack.length - 1]]) return { loopEnd, structured: false };
+      if (stack.length && loopEnd[x] > loopEnd[stack[stack.length - 1]]) return { loopEnd, midEntry, structured: false };
       stack.push(x);
     }
   }
-  // Forward jumps enter a loop only at its header: the source lies inside the innermost loop that
-  // has the target strictly inside.
+  // Forward jumps enter a loop at its header, or (clang's rotated loops: `goto cond` in front of
+  // the body) at one other point of the loop itself, from the region around it: the source lies
+  // inside the innermost loop that has the target strictly inside, or jumps into that loop from
+  // the loop around it.
   for (const [i, t] of jumps) {
     if (t <= i) continue;
     const l = inner[t];
-    if (l >= 0 && !(l <= i && i <= loopEnd[l])) return { loopEnd, structured: false };
+    if (l < 0 || (l <= i && i <= loopEnd[l])) continue;
+    const around = loopEnd[i] >= 0 ? i : inner[i]; // the innermost loop that holds insn i
+    if (i < l && around === inner[l] && (midEntry[l] < 0 || midEntry[l] === t)) { midEntry[l] = t; continue; }
+    return { loopEnd, midEntry, structured: false };
   }
-  return { loopEnd, structured };
+  return { loopEnd, midEntry, structured };
 }
 
 /**
@@ -914,19 +933,22 @@ function leaderFacts(p: LoadedProgram, leaders: Uint8Array, loopEnd: Int32Array)
       while (end < n && !leaders[end]) end++;
       let last = b; // the block's last instruction
       for (let j = b; j < end; j++) { last = j; if (code[j] === OP_LDDW) j++; }
-      let st = incoming.get(b)?.copy() ?? new RegFacts(); // unreachable: nothing known
+      // undefined: no way here found yet (a loop header reached only by its back edges, in the
+      // first pass): nothing flows on from it in this pass.
+      let st = incoming.get(b)?.copy();
       if (loopEnd[b] >= 0) {
         const bp = backPrev.get(b);
-        if (bp) st.join(bp, false);
+        if (bp) { if (st) st.join(bp, false); else st = bp.copy(); }
         const prev = header.get(b);
         if (prev) {
           const w = prev.copy();
-          if (w.join(st, pass >= 2)) changed = true;
+          if (st && w.join(st, pass >= 2)) changed = true;
           st = w;
-        } else changed = true;
-        nextHeader.set(b, st.copy());
+        } else if (st) changed = true;
+        if (st) nextHeader.set(b, st.copy());
       }
-      atLeader.set(b, st.copy());
+      atLeader.set(b, st?.copy() ?? new RegFacts()); // never reached: nothing known
+      if (!st) continue;
       for (let j = b; j < end; j++) { transfer(p, st, j); if (code[j] === OP_LDDW) j++; }
       const c = code[last];
       if (isJump(c)) {
@@ -935,6 +957,8 @@ function leaderFacts(p: LoadedProgram, leaders: Uint8Array, loopEnd: Int32Array)
       }
       if (c !== 0x05 && c !== 0x06 && c !== 0x95) into(incoming, end, st);
     }
+    // Stable when no header moved and the back edges bring what they brought last time.
+    for (const [h, f] of back) { const q = backPrev.get(h); if (!q || !q.equals(f)) changed = true; }
     if (!changed) return atLeader;
     header = nextHeader; backPrev = back;
   }

@@ -153,8 +153,9 @@ test('JIT and interpreter agree on 3000 generated programs', () => {
 /**
  * A counted loop (r7 the counter) over random ALU work, packet loads through r9 and r6 = r9 + r7,
  * and stack traffic; sometimes with a forward jump inside the body (a loop of several blocks),
- * sometimes long enough to run out of the budget. Exercises the JIT's loop layouts, its register
- * facts and the guards that leave for the interpreter in the middle of a loop.
+ * sometimes entered in the middle (clang's rotated loops), sometimes long enough to run out of the
+ * budget. Exercises the JIT's loop layouts, its register facts and the guards that leave for the
+ * interpreter in the middle of a loop.
  */
 export function generateLoopProgram(rnd: () => number): BpfInsn[] {
   const pick = <T>(a: readonly T[]): T => a[rnd() % a.length];
@@ -165,6 +166,9 @@ export function generateLoopProgram(rnd: () => number): BpfInsn[] {
   I(0x61, 9, 1, 0); I(0x61, 8, 1, 4);
   for (let r = 0; r < 6; r++) I(0xb7, r, 0, 0, imm());
   I(0xb7, 7, 0, 0, 0);
+  // Sometimes clang's rotated shape: jump over the body into the loop's increment first.
+  const rotated = (rnd() % 3) === 0 ? out.length : -1;
+  if (rotated >= 0) I(0x05);
   const head = out.length;
   const ops = 2 + (rnd() % 10);
   const jumpAt = (rnd() % 3) === 0 ? head + (rnd() % ops) : -1;
@@ -195,6 +199,7 @@ export function generateLoopProgram(rnd: () => number): BpfInsn[] {
     }
   }
   if (jumpIndex >= 0) out[jumpIndex].off = Math.max(0, Math.min(2, out.length - jumpIndex - 1));
+  if (rotated >= 0) out[rotated].off = out.length - (rotated + 1);
   I(0x07, 7, 0, 0, 1);
   const count = (rnd() % 15) === 0 ? 50_000 : 1 + (rnd() % 20);
   I(0xa5, 7, 0, head - (out.length + 1), count); // if r7 < count goto head
