@@ -19,6 +19,8 @@ test('--help lists every command and exits 0', async () => {
   assert.match(io.stdout, /^Usage: netvsc-lab <command>/);
   const { COMMANDS } = await import('../../../extension/cli/commands/index');
   for (const c of COMMANDS) assert.ok(io.stdout.includes(`  ${c.name} `), `help lacks ${c.name}`);
+  // The index dispatches by name without loading the modules: each name is its module's.
+  for (const c of COMMANDS) assert.equal((await c.load()).name, c.name);
 });
 
 test('an unknown command or flag is one error line plus the usage, exit 2', async () => {
