@@ -49,6 +49,9 @@ let compileSeq = 0;
 /** Return code of a compiled function: a speculation failed; continue in the interpreter from `m.pc`. */
 const DEOPT = -2;
 
+/** Straight-line layouts nest one labelled block per block leader: at most this many. */
+const MAX_NESTED_LABELS = 400;
+
 /** Facts are computed for programs up to this length (the pass keeps them per block leader). */
 const MAX_FACT_INSNS = 8192;
 
@@ -281,7 +284,14 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
   // layout, each loop a `for (;;)` (the back edges `continue` it, jumps out `break` to a
   // labelled block outside it); only the per-block budget compares come back. Anything else
   // runs in the switch.
-  const { loopEnd, midEntry, structured } = findLoops(p);
+  const loops = findLoops(p);
+  const { loopEnd, midEntry } = loops;
+  // Every label nests one block deeper, and V8's parser recurses per level: past a few hundred
+  // (its stack overflows near 2000) the switch layout, which is flat, takes over.
+  let labels = 0;
+  for (let i = 1; i < n; i++) if (leaders[i]) labels++;
+  const structured = loops.structured && labels <= MAX_NESTED_LABELS;
+  if (!structured) acyclic = false; // the budget shortcuts of acyclic code assume its layout
   // Jumps from outside into the middle of loop t (at midEntry[t]): set sk{t} and enter at the top,
   // where sk{t} skips to the entry point.
   const midHeader = new Int32Array(n + 1).fill(-1);
@@ -299,12 +309,14 @@ export function compileProgram(p: LoadedProgram, speculate = true): CompiledProg
       if (x < n && loopEnd[x] >= 0) stack.push(x);
     }
   }
-  /** The labels a region (-1: the program, else a loop header) opens, outermost (largest x) first. */
-  const labelsIn = (region: number): string => {
-    const open: string[] = region < 0 ? [`T${n}: {`] : [];
-    for (let x = n - 1; x > 0; x--) if (leaders[x] && regionOf[x] === region) open.push(`T${x}: {`);
-    return open.join(' ');
-  };
+  // The labels each region (-1: the program, else a loop header) opens, outermost (largest x) first.
+  const regionLabels = new Map<number, string[]>([[-1, [`T${n}: {`]]]);
+  for (let x = n - 1; x > 0; x--) {
+    if (!leaders[x]) continue;
+    const list = regionLabels.get(regionOf[x]);
+    if (list) list.push(`T${x}: {`); else regionLabels.set(regionOf[x], [`T${x}: {`]);
+  }
+  const labelsIn = (region: number): string => (regionLabels.get(region) ?? []).join(' ');
   let cur = 0, speculating = false;
   const targets = new Set<number>();
   /** Leaves for the interpreter when a speculation fails: before insn `i`, or after it. */

@@ -250,3 +250,19 @@ test('a guard that fires inside a single-block loop hands the rest of the loop t
   assert.equal(r[0].results[0].count, 2 + 3 * 10 + 1);
   assert.equal(compiled(r[1].p).speculative, false);
 });
+
+test('programs with thousands of branches compile (flat layout past the nesting limit) and agree with the interpreter', () => {
+  // 3000 x `jeq r1, 0, +0`, then r0 = 7: every jump makes a block; the straight-line layout would
+  // nest 3000 labelled blocks, deeper than V8's parser goes.
+  const k = 3000, insns = new Uint8Array((k + 2) * 8);
+  for (let i = 0; i < k; i++) insns.set([0x15, 1, 0, 0, 0, 0, 0, 0], i * 8);
+  insns.set([0xb7, 0, 0, 0, 7, 0, 0, 0], k * 8); insns.set([0x95, 0, 0, 0, 0, 0, 0, 0], (k + 1) * 8);
+  const r = [interpreter, jit].map((engine) => {
+    const m = new Machine();
+    const st = m.run(m.load({ insns, maps: [] }), engine);
+    return { st, r0: m.r0(), count: m.insnCount };
+  });
+  assert.deepEqual(r[1], r[0]);
+  assert.deepEqual(r[0], { st: ST_EXIT, r0: 7n, count: k + 2 });
+  assert.match(compiled(new Machine().load({ insns, maps: [] })).source, /switch \(pc\)/);
+});
