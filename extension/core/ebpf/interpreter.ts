@@ -989,9 +989,12 @@ export class Stepper {
   /** Runs until a breakpoint (not stopping at the current pc), exit or fault. No undo history. */
   continue(): StepStatus {
     if (this.done) return this.machine.fault ? 'fault' : 'exited';
-    const first = this.step();
-    if (first !== 'stepped') return first;
     const m = this.machine;
+    // The instruction at pc runs unpatched (a breakpoint may sit on it); nothing is recorded: a
+    // continued run keeps no undo history (the debugger probes packets this way, once per hit).
+    this.history.length = 0;
+    const first = this.status(m.resume(interpreter, 1));
+    if (first !== 'stepped') return first;
     for (;;) {
       const cur = m.current!;
       const st = interpreter.exec(m, this.withBreaks(cur), Infinity);

@@ -188,8 +188,9 @@ export interface LoadedProgram {
   readonly constHi: Int32Array;
   /** For `call N` (helper) at slot i: the helper; undefined elsewhere. */
   readonly helperAt: (HelperFn | undefined)[];
-  /** Engine caches (the JIT keeps its compiled function here). */
+  /** Engine caches: the JIT's compiled functions, the interpreter's predecoded form. */
   jit?: unknown;
+  interp?: unknown;
 }
 
 export class VmLoadError extends Error {
@@ -300,7 +301,7 @@ export class Machine implements HelperContext {
     }
     const packed = new Int32Array(n);
     for (let i = 0; i < n; i++) packed[i] = code.code[i] | (code.dst[i] << 8) | (code.src[i] << 12);
-    const p: LoadedProgram = { program, machine: this, code, packed, constLo, constHi, helperAt, jit: undefined };
+    const p: LoadedProgram = { program, machine: this, code, packed, constLo, constHi, helperAt, jit: undefined, interp: undefined }; // one shape from the start
     this.loaded.set(program, p);
     return p;
   }
