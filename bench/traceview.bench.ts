@@ -107,6 +107,11 @@ async function main(): Promise<void> {
     await page.waitForFunction(() => document.querySelectorAll('.ntv-row:not(.loading):not([hidden])').length > 10, undefined, { timeout: 60_000 });
     const painted = performance.now() - tOpen;
     row('page load to first rows painted (browser)', ms(painted), '');
+    // The same moment on the page's own clock (from its navigation start): without the time the
+    // test harness takes to reach a fresh renderer.
+    const inPage = await page.evaluate(() => performance.now());
+    const loaded = await page.evaluate(() => performance.getEntriesByType('navigation')[0]?.toJSON() as { domContentLoadedEventEnd: number } | undefined);
+    row('  of which in the page: navigation start to rows (at most)', ms(inPage), `DOMContentLoaded at ${loaded ? loaded.domContentLoadedEventEnd.toFixed(0) : '?'} ms`);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     const heap = async () => { await cdp.send('HeapProfiler.collectGarbage'); const m = await cdp.send('Performance.getMetrics'); return (m.metrics.find((x) => x.name === 'JSHeapUsedSize')?.value ?? 0) / 1048576; };

@@ -210,12 +210,13 @@ export class PacketList {
 
   setTimeFormat(f: TimeFormat): void { this.timeFormat = f; this.render(); }
 
-  /** A new view (filter/sort applied): drop the cache, keep the selection when the packet is in it. */
-  setView(viewId: number, total: number, firstRow = 0): void {
+  /** A new view (filter/sort applied): drop the cache, keep the selection when the packet is in it. `page0`: its rows from 0, already here. */
+  setView(viewId: number, total: number, firstRow = 0, page0?: RowPage): void {
     this.viewId = viewId;
     this.total = total;
     this.pages.clear();
     this.inflight.clear();
+    if (page0) this.pages.set(0, decodePage(page0));
     this.el.setAttribute('aria-rowcount', String(total + 1));
     this.spacerHeight();
     this.scrollToRow(Math.min(firstRow, Math.max(0, total - 1)), 'top');

@@ -1,25 +1,23 @@
 // The trace viewer page: packet list, filter bar, details + bytes, the packet's path through the
 // device, charts and actions. It owns no data: everything comes from the host through the typed
 // protocol (`extension/core/traceview/protocol.ts`), page by page.
+import { host, opening, rpc, saved, type SavedState } from './early'; // first: the open is on its way while the rest loads
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
-import { RpcClient, type ColumnId, type OpenResult, type SortSpec, type TimeFormat } from '../../extension/core/traceview/protocol';
+import type { OpenResult, RowPage, TimeFormat, ViewResult } from '../../extension/core/traceview/protocol';
 import { Charts } from './charts';
 import { DetailPane } from './detail';
 import { FilterBar } from './filterBar';
-import { connectHost } from './host';
 import { PacketList } from './list';
 import { PathView } from './pathView';
 
-interface SavedState { filter: string; sort: SortSpec | null; timeFormat: TimeFormat; packet: number; firstRow: number; tab: number; widths?: Partial<Record<ColumnId, number>> }
+/** The view the host made with the open, and its first page of rows. */
+interface FirstView { view: ViewResult; rows?: RowPage }
 
-const host = connectHost();
-const rpc = new RpcClient((m) => host.post(m));
-host.onMessage((m) => rpc.receive(m));
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -50,11 +48,17 @@ async function copyText(text: string): Promise<void> {
 async function start(): Promise<void> {
   const app = document.getElementById('app')!;
   let meta: OpenResult;
-  try { meta = await rpc.request('open', {}); } catch (e) {
+  let first: FirstView | undefined;
+  try {
+    // The saved (or empty) view and its first rows come with the open (early.ts): one round trip to the first paint.
+    const o = await opening;
+    first = o.first;
+    delete o.first;
+    meta = o;
+  } catch (e) {
     app.replaceChildren(el('div', 'ntv-fatal', `Cannot open the trace: ${e instanceof Error ? e.message : String(e)}`));
     return;
   }
-  const saved = host.getState<SavedState>();
   const state: SavedState = { filter: saved?.filter ?? '', sort: saved?.sort ?? null, timeFormat: saved?.timeFormat ?? 'relative', packet: saved?.packet ?? -1, firstRow: saved?.firstRow ?? 0, tab: saved?.tab ?? 0, widths: saved?.widths };
   const save = () => host.setState(state);
 
@@ -104,8 +108,9 @@ async function start(): Promise<void> {
     charts.show(await rpc.request('charts', { viewId, buckets: 60 }));
   }
 
-  async function applyView(filter: string, keepPacket: boolean): Promise<boolean> {
-    const v = await rpc.request('view', { filter, sort: state.sort });
+  /** Applies a filter (and the sort); `pre` is that view already made by the host (with the open). */
+  async function applyView(filter: string, keepPacket: boolean, pre?: FirstView): Promise<boolean> {
+    const v = pre?.view ?? await rpc.request('view', { filter, sort: state.sort });
     if (v.error) {
       filterBar.setState('invalid', `${v.error.message} (column ${v.error.column})`);
       return false;
@@ -119,7 +124,7 @@ async function start(): Promise<void> {
       const r = await rpc.request('locate', { viewId, packet: state.packet });
       row = Math.max(0, r.row);
     }
-    list.setView(viewId, total, Math.max(0, row - 3));
+    list.setView(viewId, total, Math.max(0, row - 3), pre?.rows);
     if (keepPacket && state.packet >= 0) list.select(row);
     void refreshCharts();
     return true;
@@ -261,7 +266,7 @@ async function start(): Promise<void> {
   });
 
   filterBar.value = state.filter;
-  const ok = await applyView(state.filter, state.packet >= 0);
+  const ok = await applyView(state.filter, state.packet >= 0, first);
   if (!ok) await applyView('', false);
   if (state.firstRow > 0 && state.packet < 0) list.scrollToRow(state.firstRow, 'top');
   viewer.ready = true;

@@ -181,7 +181,11 @@ export type ActionKind = 'stepThrough' | 'replayFrom';
 
 /** Request type -> request body and result. */
 export interface Requests {
-  open: { req: object; res: OpenResult };
+  /**
+   * `first`: also apply this view and return its first rows, so the page paints its first rows
+   * after one round trip instead of three (open, view, rows).
+   */
+  open: { req: { first?: { filter: string; sort: SortSpec | null; rows: number } }; res: OpenResult & { first?: { view: ViewResult; rows?: RowPage } } };
   view: { req: { filter: string; sort: SortSpec | null }; res: ViewResult };
   rows: { req: { viewId: number; start: number; count: number }; res: RowPage };
   checkFilter: { req: { filter: string }; res: { error?: FilterError } };

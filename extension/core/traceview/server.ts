@@ -72,7 +72,15 @@ export class TraceViewServer {
 
   private async dispatch(r: ViewRequest): Promise<Requests[RequestType]['res']> {
     switch (r.type) {
-      case 'open': return this.open();
+      case 'open': {
+        const o = this.open();
+        if (r.first === undefined) return o;
+        const f = r.first as unknown;
+        if (typeof f !== 'object' || f === null) throw new Error('open: first must be an object');
+        const ff = f as { filter?: unknown; sort?: unknown; rows?: unknown };
+        const view = this.view(str(ff.filter, 'first.filter'), sortSpec(ff.sort));
+        return { ...o, first: { view, rows: view.error ? undefined : this.rows(view.viewId, 0, int(ff.rows, 'first.rows')) } };
+      }
       case 'view': return this.view(str(r.filter, 'filter'), sortSpec(r.sort));
       case 'rows': return this.rows(int(r.viewId, 'viewId'), int(r.start, 'start'), int(r.count, 'count'));
       case 'checkFilter': {

@@ -87,6 +87,21 @@ describe('TraceViewServer', () => {
     assert.equal(o.hasDeviceTrace, true);
   });
 
+  test('open with `first` returns the view and its first rows exactly as the separate requests do; a bad filter comes back without rows', async () => {
+    const filter = 'udp.dstport == 9';
+    const o = await call<{ count: number; first: { view: { viewId: number; total: number }; rows: unknown } }>({ type: 'open', id: 1, first: { filter, sort: { column: 'length', descending: true }, rows: 50 } });
+    assert.equal(o.count, N);
+    const v = srv.view(filter, { column: 'length', descending: true });
+    assert.equal(o.first.view.viewId, v.viewId); // the same view (made once, cached by its filter and sort)
+    assert.equal(o.first.view.total, v.total);
+    assert.deepEqual(o.first.rows, srv.rows(v.viewId, 0, 50));
+    const bad = await call<{ first: { view: { error?: { column: number } }; rows?: unknown } }>({ type: 'open', id: 2, first: { filter: 'udp.dstport ==', sort: null, rows: 50 } });
+    assert.ok(bad.first.view.error);
+    assert.equal(bad.first.rows, undefined);
+    const wrong = await srv.handle({ type: 'open', id: 3, first: 7 } as unknown as ViewRequest);
+    assert.deepEqual(wrong, { type: 'error', inReplyTo: 3, message: 'open: first must be an object' });
+  });
+
   test('a row page carries every column for the rows asked', async () => {
     const v = srv.view('', null);
     assert.equal(v.total, N);
