@@ -4,15 +4,14 @@
 // llvm-objdump's own line table (DWARF), never from the adapter.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildPacket, type PacketSpec } from '../../extension/core/packet/build';
-import { PcapWriter } from '../../extension/core/packet/pcap';
+import { lineOf, scopeVariables, tool, withClient, writeTrace } from './dap';
 
 const ROOT = resolve(__dirname, '../..');
 const ADAPTER = join(ROOT, 'dist/debugAdapter.js');
@@ -20,20 +19,7 @@ const FIXTURES = join(ROOT, 'test/fixtures/debug');
 const DEBUG_C = join(FIXTURES, 'xdp_debug.c');
 const OOB_C = join(FIXTURES, 'xdp_oob.c');
 
-/** 1-based number of the first line of `file` containing `text`. */
-function lineOf(file: string, text: string): number {
-  const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text));
-  assert.ok(i >= 0, `'${text}' is not in ${file}`);
-  return i + 1;
-}
 
-function tool(name: string, args: string[], pkg: string): string {
-  try {
-    return execFileSync(name, args, { encoding: 'utf8' });
-  } catch (e) {
-    throw new Error(`${name} failed (${(e as Error).message}); install the Debian package ${pkg}`, { cause: e });
-  }
-}
 
 /** Lines llvm-objdump's DWARF line table attributes code to in `section` (the oracle for "has code"). */
 function dwarfLines(obj: string, section: string): Set<number> {
@@ -58,13 +44,6 @@ const tcp = (dport: number): PacketSpec => ({
   eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip: { src: '10.0.0.1', dst: '10.0.0.2' }, l4: { tcp: { sport: 40001, dport, flags: 0x02 } }, payload: 0,
 });
 
-function writeTrace(name: string, frames: Uint8Array[]): string {
-  const w = new PcapWriter(1);
-  const parts = [w.header(), ...frames.map((f, i) => w.record(f, 1700000000 + i, 0))];
-  const path = join(tmp, name);
-  writeFileSync(path, Buffer.concat(parts));
-  return path;
-}
 
 const FRAMES = [udp('10.0.0.1', 1000), buildPacket(tcp(80)), udp('10.0.0.1', 53), udp('10.0.0.9', 53)].map((f) => (f instanceof Uint8Array ? f : buildPacket(f)));
 
@@ -97,18 +76,12 @@ before(async () => {
 
 after(() => { rmSync(tmp, { recursive: true, force: true }); });
 
-async function withClient(fn: (dc: DebugClient) => Promise<void>): Promise<void> {
-  const dc = new DebugClient('node', ADAPTER, 'netvsc');
-  dc.defaultTimeout = 20_000;
-  await dc.start();
-  try { await fn(dc); } finally { await dc.stop(); }
-}
 
 /** initialize, launch, configure (breakpoints etc.), configurationDone. */
 async function launch(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<void> = async () => {}): Promise<void> {
   await dc.initializeRequest({ adapterID: 'netvsc', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
   const init = dc.waitForEvent('initialized');
-  await dc.launchRequest({ program: DEBUG_C, trace: writeTrace('t.pcap', FRAMES), ...args } as DebugProtocol.LaunchRequestArguments);
+  await dc.launchRequest({ program: DEBUG_C, trace: writeTrace(tmp, 't.pcap', FRAMES), ...args } as DebugProtocol.LaunchRequestArguments);
   await init;
   await configure();
   await dc.configurationDoneRequest();
@@ -124,12 +97,6 @@ async function act(dc: DebugClient, what: () => Promise<unknown>): Promise<Debug
   return (await ev) as DebugProtocol.StoppedEvent;
 }
 
-async function scope(dc: DebugClient, frameId: number, name: string): Promise<DebugProtocol.Variable[]> {
-  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
-  const s = scopes.find((x) => x.name === name);
-  assert.ok(s, `no scope '${name}' in ${scopes.map((x) => x.name).join(', ')}`);
-  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
-}
 
 async function children(dc: DebugClient, v: DebugProtocol.Variable): Promise<DebugProtocol.Variable[]> {
   assert.ok(v.variablesReference > 0, `${v.name} has no children`);
@@ -137,7 +104,7 @@ async function children(dc: DebugClient, v: DebugProtocol.Variable): Promise<Deb
 }
 
 async function registers(dc: DebugClient): Promise<Record<string, string>> {
-  const regs = await scope(dc, 0, 'Registers');
+  const regs = await scopeVariables(dc, 0, 'Registers');
   return Object.fromEntries(regs.map((r) => [r.name, `${r.type} = ${r.value}`]));
 }
 
@@ -146,7 +113,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     const blank = lineOf(DEBUG_C, 'struct iphdr *ip = (void *)(eth + 1);');
     const expected = [...dwarf].filter((l) => l >= blank).sort((a, b) => a - b)[0];
     assert.ok(!dwarf.has(blank), 'fixture assumption: the declaration line has no code of its own');
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       let bps: DebugProtocol.Breakpoint[] = [];
       const stopped = dc.waitForEvent('stopped');
       const position = dc.waitForEvent('netvsc.position');
@@ -185,7 +152,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       lineOf(DEBUG_C, '__u32 key = ip->protocol;'), lineOf(DEBUG_C, '__u64 *cnt = bpf_map_lookup_elem'), lineOf(DEBUG_C, 'if (cnt)'),
       lineOf(DEBUG_C, '*cnt += 1;'), lineOf(DEBUG_C, 'if (ip->protocol != IPPROTO_UDP)'), lineOf(DEBUG_C, 'int dport = udp_dport(ip, data_end);')];
     const notTaken = [lineOf(DEBUG_C, 'return XDP_ABORTED;'), lineOf(DEBUG_C, 'return XDP_PASS;'), path[2] + 1];
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: first }] }); });
       await stopped;
@@ -225,7 +192,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       if (want[want.length - 1] !== l) want.push(l);
     }
     assert.ok(want.indexOf(lineOf(DEBUG_C, 'void *data_end')) < want.indexOf(lineOf(DEBUG_C, 'void *data =')), `fixture assumption: data_end is loaded first (${want})`);
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, { stopAtPacket: 1, stopAtStage: 'xdp' });
       await stopped;
@@ -242,7 +209,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
   it('steps into the bpf-to-bpf callee and shows it as a frame', async () => {
     const call = lineOf(DEBUG_C, 'int dport = udp_dport(ip, data_end);');
     const lo = lineOf(DEBUG_C, 'static __attribute__((noinline)) int udp_dport'), hi = lo + 6;
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: call }] }); });
       await stopped;
@@ -260,7 +227,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
 
   it('steps back to the previous line with the previous register values', async () => {
     const line = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line }] }); });
       await stopped;
@@ -285,11 +252,11 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
 
   it('shows the packet as a dissection tree, the map entries, and reads the packet bytes', async () => {
     const line = lineOf(DEBUG_C, 'if (ip->protocol != IPPROTO_UDP)');
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, {}, async () => { await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line }] }); });
       await stopped;
-      const pkt = await scope(dc, 0, 'Packet');
+      const pkt = await scopeVariables(dc, 0, 'Packet');
       const ip = pkt.find((v) => v.name.startsWith('Internet Protocol Version 4'));
       assert.ok(ip, pkt.map((v) => v.name).join(' | '));
       const ipf = await children(dc, ip);
@@ -298,7 +265,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       const udpNode = pkt.find((v) => v.name.startsWith('User Datagram Protocol'))!;
       assert.equal((await children(dc, udpNode)).find((v) => v.name === 'udp.dstport')?.value, '1000');
       // proto_count[17] was incremented once by this (first) packet.
-      const maps = await scope(dc, 0, 'Maps');
+      const maps = await scopeVariables(dc, 0, 'Maps');
       const pc = maps.find((v) => v.name === 'proto_count')!;
       const entries = await children(dc, pc);
       assert.deepEqual(entries.map((e) => [e.name, e.value]), [['[17]', '1']]);
@@ -330,7 +297,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
 
   it('a display-filter condition stops only on matching packets', async () => {
     const line = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, {}, async () => {
         await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line, condition: 'udp.dstport == 53' }] });
@@ -350,7 +317,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
 
   it('stops on an out-of-bounds read at its source line, with the fault', async () => {
     const line = lineOf(OOB_C, 'if (data[200] == 7)');
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, { program: OOB_C });
       // First the verifier: the kernel refuses the load at that line with its message.
@@ -374,7 +341,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
   });
 
   it('disassembles like llvm-objdump and stops at an instruction breakpoint', async () => {
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       let callAddr = '';
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, {}, async () => {
@@ -405,7 +372,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     const eth = lineOf(DEBUG_C, 'if ((void *)(eth + 1) > data_end)');
     const key = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
     const dport = lineOf(DEBUG_C, 'int dport = udp_dport(ip, data_end);');
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const logs: string[] = [];
       dc.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.output.startsWith('log ')) logs.push(e.body.output.trim()); });
       const stopped = dc.waitForEvent('stopped');
@@ -438,7 +405,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
   });
 
   it('steps back from the first stage of a packet to the end of the previous one, exactly (replay)', async () => {
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, { stopAtPacket: 3 });
       await stopped;
@@ -465,7 +432,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
   });
 
   it('stops at a pipeline stage by function breakpoint, and steps stage by stage', async () => {
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       await launch(dc, { stopAtPacket: 3 }, async () => {
         await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'drop' }] });
@@ -506,9 +473,9 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     // UDP (the only packets reaching the udp_dport call) are packets 2 and 5; packet 7 is the TCP one to port 87.
     const frames = [buildPacket(tcp(81)), buildPacket(udp('10.0.0.1', 1002)), buildPacket(tcp(83)), buildPacket(tcp(84)),
       buildPacket(udp('10.0.0.1', 1005)), buildPacket(tcp(86)), buildPacket(tcp(87)), buildPacket(tcp(88))];
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
-      await launch(dc, { trace: writeTrace('rev.pcap', frames) }, async () => {
+      await launch(dc, { trace: writeTrace(tmp, 'rev.pcap', frames) }, async () => {
         await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: dport }, { line: eth, condition: 'tcp.dstport == 87' }] });
       });
       await stopped;
@@ -551,9 +518,9 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
     const key = lineOf(DEBUG_C, '__u32 key = ip->protocol;');
     const frames = [buildPacket(tcp(81)), buildPacket(udp('10.0.0.1', 1002)), buildPacket(udp('10.0.0.1', 3003)), buildPacket(tcp(84)),
       buildPacket(udp('10.0.0.1', 1005)), buildPacket(tcp(86)), buildPacket(tcp(87))];
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
-      await launch(dc, { trace: writeTrace('rev3.pcap', frames) }, async () => {
+      await launch(dc, { trace: writeTrace(tmp, 'rev3.pcap', frames) }, async () => {
         await dc.setBreakpointsRequest({ source: { path: DEBUG_C }, breakpoints: [{ line: key, condition: 'tcp.dstport == 86' }] });
       });
       await stopped;
@@ -593,7 +560,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
   });
 
   it('a data breakpoint on a map element stops right after each write to it, forwards and in reverse, skipping packets that leave it alone', async () => {
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const entry = dc.waitForEvent('stopped');
       await launch(dc, { stopAtPacket: 1, stopAtStage: 'xdp' });
       await entry;
@@ -625,7 +592,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       await dc.continueRequest({ threadId: 1 });
       await ended;
     });
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const first = dc.waitForEvent('stopped');
       await launch(dc, {}, async () => {
         await dc.customRequest('setDataBreakpoints', { breakpoints: [{ dataId: 'map:proto_count:11000000' }] });
@@ -635,7 +602,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
       await act(dc, () => dc.continueRequest({ threadId: 1 }));
       assert.match((await dc.threadsRequest()).body.threads[0].name, /^Packet 4:/);
       // From the VARIABLES view: the element's node gives the same dataId.
-      const pc = (await scope(dc, 0, 'Maps')).find((v) => v.name === 'proto_count')!;
+      const pc = (await scopeVariables(dc, 0, 'Maps')).find((v) => v.name === 'proto_count')!;
       const el = (await children(dc, pc)).find((v) => v.name === '[17]')!;
       const fromView = await dc.customRequest('dataBreakpointInfo', { variablesReference: pc.variablesReference, name: el.name }) as DebugProtocol.DataBreakpointInfoResponse;
       assert.equal(fromView.body.dataId, 'map:proto_count:11000000');
@@ -651,7 +618,7 @@ describe('netvsc debug adapter (DAP, standalone)', () => {
   });
 
   it('reverse-continue stops at an earlier exception-filter stop (a drop in a packet that ran at full speed)', async () => {
-    await withClient(async (dc) => {
+    await withClient(ADAPTER, async (dc) => {
       const stopped = dc.waitForEvent('stopped');
       // FRAMES: packets 3 and 4 are UDP to port 53, which the program drops (XDP_DROP).
       await launch(dc, {}, async () => { await dc.setExceptionBreakpointsRequest({ filters: ['drop'] }); });

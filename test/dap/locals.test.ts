@@ -6,15 +6,14 @@
 // (which variable is live where), never from the adapter.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildPacket, type PacketSpec } from '../../extension/core/packet/build';
-import { PcapWriter } from '../../extension/core/packet/pcap';
+import { lineOf, scopeVariables, tool, withClient, writeTrace } from './dap';
 
 const ROOT = resolve(__dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures/debug');
@@ -26,19 +25,7 @@ let adapter: string;
 /** xdp_locals.c compiled here, for llvm-dwarfdump. */
 let localsObj: string;
 
-function lineOf(file: string, text: string): number {
-  const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(text));
-  assert.ok(i >= 0, `'${text}' is not in ${file}`);
-  return i + 1;
-}
 
-function tool(name: string, args: string[], pkg: string): string {
-  try {
-    return execFileSync(name, args, { encoding: 'utf8' });
-  } catch (e) {
-    throw new Error(`${name} failed (${(e as Error).message}); install the Debian package ${pkg}`, { cause: e });
-  }
-}
 
 /**
  * llvm-dwarfdump's location list of variable `name` in `obj`: [lo, hi) byte ranges (the oracle
@@ -59,12 +46,6 @@ const UDP = (src: string, dport: number): PacketSpec => ({
   eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip: { src, dst: '10.0.0.2' }, l4: { udp: { sport: 40000, dport } }, payload: 18,
 });
 
-function writeTrace(name: string, frames: Uint8Array[]): string {
-  const w = new PcapWriter(1);
-  const path = join(tmp, name);
-  writeFileSync(path, Buffer.concat([w.header(), ...frames.map((f, i) => w.record(f, 1700000000 + i, 0))]));
-  return path;
-}
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'netvsc-locals-'));
@@ -79,18 +60,12 @@ before(async () => {
 
 after(() => { rmSync(tmp, { recursive: true, force: true }); });
 
-async function withClient(fn: (dc: DebugClient) => Promise<void>): Promise<void> {
-  const dc = new DebugClient('node', adapter, 'netvsc');
-  dc.defaultTimeout = 20_000;
-  await dc.start();
-  try { await fn(dc); } finally { await dc.stop(); }
-}
 
 async function launchAt(dc: DebugClient, program: string, frames: Uint8Array[], bps: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.StoppedEvent> {
   await dc.initializeRequest({ adapterID: 'netvsc', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
   const init = dc.waitForEvent('initialized');
   const stopped = dc.waitForEvent('stopped');
-  await dc.launchRequest({ program, trace: writeTrace('t.pcap', frames) } as DebugProtocol.LaunchRequestArguments);
+  await dc.launchRequest({ program, trace: writeTrace(tmp, 't.pcap', frames) } as DebugProtocol.LaunchRequestArguments);
   await init;
   const set = (await dc.setBreakpointsRequest({ source: { path: program }, breakpoints: bps })).body.breakpoints;
   assert.ok(set.every((b) => b.verified), JSON.stringify(set));
@@ -98,12 +73,6 @@ async function launchAt(dc: DebugClient, program: string, frames: Uint8Array[], 
   return (await stopped) as DebugProtocol.StoppedEvent;
 }
 
-async function scopeVars(dc: DebugClient, frameId: number, name: string): Promise<DebugProtocol.Variable[]> {
-  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
-  const s = scopes.find((x) => x.name === name);
-  assert.ok(s, `no scope '${name}' in ${scopes.map((x) => x.name).join(', ')}`);
-  return (await dc.variablesRequest({ variablesReference: s!.variablesReference })).body.variables;
-}
 
 async function kids(dc: DebugClient, v: DebugProtocol.Variable | undefined): Promise<Record<string, DebugProtocol.Variable>> {
   assert.ok(v && v.variablesReference > 0, `${v?.name} does not expand`);
@@ -122,7 +91,7 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
     const line = lineOf(LOCALS_C, 'bpf_map_update_elem(&flows, &key, &one, BPF_ANY);');
     // Packet 1 goes to port 1000 and must not stop: the condition reads the C variable `dport`.
     const frames = [buildPacket(UDP('10.0.0.1', 1000)), buildPacket(UDP('10.0.0.1', 53))];
-    await withClient(async (dc) => {
+    await withClient(adapter, async (dc) => {
       const position = dc.waitForEvent('netvsc.position');
       const ev = await launchAt(dc, LOCALS_C, frames, [{ line, condition: 'dport == 53' }]);
       assert.equal(ev.body.reason, 'breakpoint');
@@ -134,7 +103,7 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
       const scopes = (await dc.scopesRequest({ frameId: 0 })).body.scopes;
       assert.equal(scopes[0].name, 'Locals');
       assert.equal(scopes[0].presentationHint, 'locals');
-      const v = byName(await scopeVars(dc, 0, 'Locals'));
+      const v = byName(await scopeVariables(dc, 0, 'Locals'));
       for (const n of ['ctx', 'data', 'data_end', 'eth', 'ip', 'udp', 'dport', 'key', 'one']) assert.ok(v[n], `Locals has no ${n}: ${Object.keys(v).join(', ')}`);
       // 53 is the destination port we sent; `one` is the constant 1 stored on the stack.
       assert.equal(v.dport.value, '53');
@@ -214,7 +183,7 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
 
   it('shows <optimized out> for a variable outside its location ranges, live ones by their register', async () => {
     const line = lineOf(LOCALS_C, 'if (ip->protocol != IPPROTO_UDP)');
-    await withClient(async (dc) => {
+    await withClient(adapter, async (dc) => {
       const obj = localsObj;
       await launchAt(dc, LOCALS_C, [buildPacket(UDP('10.0.0.1', 53))], [{ line }]);
       const st = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
@@ -224,7 +193,7 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
       assert.ok(Array.isArray(dportRanges) && dportRanges.every(([lo, hi]) => insn * 8 < lo || insn * 8 >= hi), `fixture: dport is live at insn ${insn}`);
       const ethRanges = liveRanges(obj, 'eth');
       assert.ok(ethRanges === 'always' || (Array.isArray(ethRanges) && ethRanges.some(([lo, hi]) => insn * 8 >= lo && insn * 8 < hi)));
-      const v = byName(await scopeVars(dc, 0, 'Locals'));
+      const v = byName(await scopeVariables(dc, 0, 'Locals'));
       assert.equal(v.dport.value, '<optimized out>');
       assert.equal(v.eth.value, 'pkt+0x100');
       assert.equal(await evalIn(dc, 'dport', 'hover'), '<optimized out>');
@@ -235,17 +204,17 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
 
   it('reads a caller frame of a bpf-to-bpf call: callee-saved registers and its own stack', async () => {
     const line = lineOf(DEBUG_C, 'return bpf_ntohs(udp->dest);');
-    await withClient(async (dc) => {
+    await withClient(adapter, async (dc) => {
       await launchAt(dc, DEBUG_C, [buildPacket(UDP('10.0.0.1', 53))], [{ line }]);
       const st = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
       assert.match(st[0].name, /udp_dport/);
       assert.match(st[1].name, /xdp_debug/);
-      const callee = byName(await scopeVars(dc, st[0].id, 'Locals'));
+      const callee = byName(await scopeVariables(dc, st[0].id, 'Locals'));
       // llvm-dwarfdump: ip is in r1 only until `r1 += 20` (0x30), then r1 is udp.
       assert.equal(callee.ip.value, '<optimized out>');
       assert.equal(callee.udp.value, 'pkt+0x122');
       assert.equal(callee.data_end.value, 'pkt+0x13c'); // r2, the caller's data_end: 0x100 + 60
-      const caller = byName(await scopeVars(dc, st[1].id, 'Locals'));
+      const caller = byName(await scopeVariables(dc, st[1].id, 'Locals'));
       // eth lives in r8 (callee-saved), key on the caller's stack (r10 - 4): the protocol number.
       assert.equal(caller.eth.value, 'pkt+0x100');
       assert.equal(caller.key.value, '17');
@@ -262,17 +231,17 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
     const text = tool('llvm-dwarfdump', ['--debug-info', localsObj], 'llvm');
     const low = /DW_TAG_inlined_subroutine\n\s+DW_AT_abstract_origin\t\(0x[0-9a-f]+ "is_dns"\)\n\s+DW_AT_low_pc\t\((0x[0-9a-f]+)\)/.exec(text);
     assert.ok(low, 'is_dns is not inlined in the fixture');
-    await withClient(async (dc) => {
+    await withClient(adapter, async (dc) => {
       await dc.initializeRequest({ adapterID: 'netvsc', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
       const init = dc.waitForEvent('initialized');
       const stopped = dc.waitForEvent('stopped');
-      await dc.launchRequest({ program: LOCALS_C, trace: writeTrace('i.pcap', [buildPacket(UDP('10.0.0.1', 53))]) } as DebugProtocol.LaunchRequestArguments);
+      await dc.launchRequest({ program: LOCALS_C, trace: writeTrace(tmp, 'i.pcap', [buildPacket(UDP('10.0.0.1', 53))]) } as DebugProtocol.LaunchRequestArguments);
       await init;
       const bp = (await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: low![1] }] })).body.breakpoints as DebugProtocol.Breakpoint[];
       assert.equal(bp[0].verified, true);
       await dc.configurationDoneRequest();
       await stopped;
-      const vars = await scopeVars(dc, 0, 'Locals');
+      const vars = await scopeVariables(dc, 0, 'Locals');
       const port = vars.find((x) => x.name === 'port');
       assert.ok(port, `no inlined 'port' in ${vars.map((x) => x.name).join(', ')}`);
       assert.match(port!.type ?? '', /inlined is_dns/);
@@ -287,7 +256,7 @@ describe('C variables in the netvsc debugger (DWARF locals)', () => {
   it('reads global data by C name through the program\'s .rodata/.data/.bss maps', async () => {
     const globals = join(FIXTURES, 'xdp_globals.c');
     const line = lineOf(globals, 'stats.pass++;');
-    await withClient(async (dc) => {
+    await withClient(adapter, async (dc) => {
       await launchAt(dc, globals, [buildPacket(UDP('10.0.0.1', 53))], [{ line }]);
       // The initialisers in the source; seen_packets is 1 once this packet's increment is stored:
       // llvm-objdump shows the store after the lddw of seen_packets, the stop is where BTF line info puts the line.
