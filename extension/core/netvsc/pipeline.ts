@@ -313,7 +313,7 @@ export class NetvscPipeline {
     const sink = this.sink;
     const qs = d.stats.queues;
     const qb = q * PER_QUEUE;
-    let frame = buf, flen = len;
+    let frame = buf, flen = len, fo = off;
     if (d.xdp) {
       const prog = d.xdp;
       if (len > d.mtu + ETH_HLEN) {
@@ -338,11 +338,11 @@ export class NetvscPipeline {
       switch (act) {
         case XDP_PASS:
           sink.report(Stage.Xdp, id, Decision.XdpPass, Reason.None, Counter.None, act | adjusted);
-          if (adjusted) { frame = o.page; flen = o.dataEnd - o.data; k = dissectFlow(frame, o.data, flen, this.keys2); }
+          if (adjusted) { frame = o.page; fo = o.data; flen = o.dataEnd - o.data; k = dissectFlow(frame, o.data, flen, this.keys2); }
           break;
         case XDP_TX: {
           sink.report(Stage.Xdp, id, Decision.XdpTx, Reason.None, Counter.RxQueueXdpTx, act | adjusted);
-          if (!vf) qs[qb + Q_RX_XDP_TX]++;
+          if (!vf) { qs[qb + Q_RX_XDP_TX]++; if (o.page[o.data] & 1) d.stats.rxMulticast[q]++; }
           this.countRx(q, pktlen, vf);
           this.xdpTransmit(q, o.dataEnd - o.data);
           return;
@@ -372,6 +372,8 @@ export class NetvscPipeline {
       }
     }
     this.countRx(q, pktlen, vf);
+    // eth_type_trans(): a group destination MAC makes the skb PACKET_MULTICAST/BROADCAST, counted per channel.
+    if (!vf && (frame[fo] & 1)) d.stats.rxMulticast[q]++;
     // skb: checksum status from the host's info and NETIF_F_RXCSUM; hash if NETIF_F_RXHASH.
     let csum: number = Decision.NoCsum;
     let creason: number = Reason.NoCsumInfo;

@@ -21,6 +21,12 @@ const QUEUE_FIELD_NAMES = ['tx_queue_%_packets', 'tx_queue_%_bytes', 'tx_queue_%
 const PCPU_FIELD_NAMES = ['cpu%_rx_packets', 'cpu%_rx_bytes', 'cpu%_tx_packets', 'cpu%_tx_bytes',
   'cpu%_vf_rx_packets', 'cpu%_vf_rx_bytes', 'cpu%_vf_tx_packets', 'cpu%_vf_tx_bytes'];
 
+/** struct rtnl_link_stats64, the fields `ip -s link` prints that netvsc fills. */
+export interface LinkStats64 {
+  rxBytes: number; rxPackets: number; rxErrors: number; rxDropped: number; rxMissed: number; multicast: number;
+  txBytes: number; txPackets: number; txErrors: number; txDropped: number;
+}
+
 export class NetvscStats {
   /** Global error counters: survive detach/attach. */
   readonly global = new Float64Array(GLOBAL_STAT_NAMES.length);
@@ -30,17 +36,46 @@ export class NetvscStats {
   queues: Float64Array;
   /** Core tx_dropped (ip -s link): survives. */
   txDropped = 0;
+  /**
+   * Per channel: multicast + broadcast frames handed to the stack (skb->pkt_type from the
+   * destination MAC), only visible as `ip -s link`'s mcast. Lives with the channel counters.
+   */
+  rxMulticast: Float64Array;
   /** Which kernel's ethtool -S layout to show. */
   layout: 'newest' | 'v5.8' = 'newest';
 
   constructor(readonly cpus: number, numChn: number) {
     this.vfPcpu = new Float64Array(cpus * VF_PCPU);
     this.queues = new Float64Array(numChn * PER_QUEUE);
+    this.rxMulticast = new Float64Array(numChn);
   }
 
   /** A new struct netvsc_device: per-channel counters back to zero. */
   resetChannels(numChn: number): void {
     this.queues = new Float64Array(numChn * PER_QUEUE);
+    this.rxMulticast = new Float64Array(numChn);
+  }
+
+  /**
+   * ndo_get_stats64 (netvsc_get_stats64), what `ip -s link` shows: the core counters, plus the
+   * VF's totals (packets, bytes, tx_dropped), plus every channel's packets, bytes and
+   * multicast+broadcast. Error columns the driver never sets stay 0.
+   */
+  stats64(): LinkStats64 {
+    const s: LinkStats64 = { rxBytes: 0, rxPackets: 0, rxErrors: 0, rxDropped: 0, rxMissed: 0, multicast: 0, txBytes: 0, txPackets: 0, txErrors: 0, txDropped: this.txDropped };
+    for (let c = 0; c < this.cpus; c++) {
+      const b = c * VF_PCPU;
+      s.rxPackets += this.vfPcpu[b + VF_RX_PACKETS]; s.rxBytes += this.vfPcpu[b + VF_RX_BYTES];
+      s.txPackets += this.vfPcpu[b + VF_TX_PACKETS]; s.txBytes += this.vfPcpu[b + VF_TX_BYTES];
+      s.txDropped += this.vfPcpu[b + VF_TX_DROPPED];
+    }
+    for (let q = 0; q < this.numChn; q++) {
+      const b = q * PER_QUEUE;
+      s.rxPackets += this.queues[b + Q_RX_PACKETS]; s.rxBytes += this.queues[b + Q_RX_BYTES];
+      s.txPackets += this.queues[b + Q_TX_PACKETS]; s.txBytes += this.queues[b + Q_TX_BYTES];
+      s.multicast += this.rxMulticast[q] ?? 0;
+    }
+    return s;
   }
 
   get numChn(): number { return this.queues.length / PER_QUEUE; }
@@ -84,16 +119,17 @@ export class NetvscStats {
     return this.ethtoolStats().find(([n]) => n === name)?.[1];
   }
 
-  toJSON(): { global: number[]; vfPcpu: number[]; queues: number[]; txDropped: number } {
-    return { global: [...this.global], vfPcpu: [...this.vfPcpu], queues: [...this.queues], txDropped: this.txDropped };
+  toJSON(): { global: number[]; vfPcpu: number[]; queues: number[]; txDropped: number; rxMulticast: number[] } {
+    return { global: [...this.global], vfPcpu: [...this.vfPcpu], queues: [...this.queues], txDropped: this.txDropped, rxMulticast: [...this.rxMulticast] };
   }
 
-  static fromJSON(cpus: number, j: { global: number[]; vfPcpu: number[]; queues: number[]; txDropped: number }): NetvscStats {
+  static fromJSON(cpus: number, j: { global: number[]; vfPcpu: number[]; queues: number[]; txDropped: number; rxMulticast?: number[] }): NetvscStats {
     const s = new NetvscStats(cpus, j.queues.length / PER_QUEUE);
     s.global.set(j.global.slice(0, s.global.length));
     s.vfPcpu.set(j.vfPcpu.slice(0, s.vfPcpu.length));
     s.queues.set(j.queues);
     s.txDropped = j.txDropped;
+    if (j.rxMulticast) s.rxMulticast.set(j.rxMulticast.slice(0, s.rxMulticast.length));
     return s;
   }
 }
