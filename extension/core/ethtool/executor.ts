@@ -122,14 +122,25 @@ export function driverText(d: NetvscDevice): string {
   ].join('\n');
 }
 
-/** `ethtool DEV` (link settings: speed from the host, or the VF's while one is joined). */
+/** NETIF_MSG_* bit names, the kernel's ETH_SS_MSG_CLASSES strings ethtool prints for a message level. */
+const MSG_CLASSES = ['drv', 'probe', 'link', 'timer', 'ifdown', 'ifup', 'rx_err', 'tx_err', 'tx_queued', 'intr', 'tx_done',
+  'rx_status', 'pktdata', 'hw', 'wol'];
+
+/**
+ * `ethtool DEV` as ethtool 6.11 asks netlink for it (nl_gset): link modes, link info, Wake-on
+ * (netvsc has no get_wol: nothing), the debug message level (netvsc_get_msglevel), link state.
+ */
 export function settingsText(d: NetvscDevice): string {
   const speed = d.host.linkSpeedMbps;
+  const lvl = d.msgLevel >>> 0;
+  const names = MSG_CLASSES.filter((_, b) => lvl & (1 << b)).map((n) => ` ${n}`).join('');
   return [
     `Settings for ${d.ifname}:`, '\tSupported ports: [  ]', '\tSupported link modes:   Not reported', '\tSupported pause frame use: No',
     '\tSupports auto-negotiation: No', '\tSupported FEC modes: Not reported', '\tAdvertised link modes:  Not reported',
     '\tAdvertised pause frame use: No', '\tAdvertised auto-negotiation: No', '\tAdvertised FEC modes: Not reported',
     `\tSpeed: ${speed}Mb/s`, '\tDuplex: Full', '\tAuto-negotiation: off', '\tPort: Other', '\tPHYAD: 0', '\tTransceiver: internal',
+    // debug_reply_cb: eight spaces (not a tab), then the names on a line indented by 30 spaces.
+    `        Current message level: 0x${lvl.toString(16).padStart(8, '0')} (${lvl})`, `${' '.repeat(30)}${names}`,
     `\tLink detected: ${d.up ? 'yes' : 'no'}`, '',
   ].join('\n');
 }

@@ -203,3 +203,34 @@ test('-S on an older kernel layout (≈5.6–5.8): 10 globals, 5 per queue (devi
   assert.ok(!names.includes('vlan_error'));
   assert.deepEqual(names.slice(15, 20), ['tx_queue_0_packets', 'tx_queue_0_bytes', 'rx_queue_0_packets', 'rx_queue_0_bytes', 'rx_queue_0_xdp_drop']);
 });
+
+test('`ethtool eth0`: link modes and info, no Wake-on (no get_wol), the message level (8 spaces, names at column 31), link state', () => {
+  const d = new NetvscDevice({ host: 'azure' });
+  const r = eth(d, 'eth0');
+  assert.equal(r.exit, 0);
+  // The default msg_enable: DRV | PROBE | LINK | IFDOWN | IFUP | RX_ERR | TX_ERR = 0xf7 (netvsc's debug module parameter -1).
+  assert.equal(r.stdout, [
+    'Settings for eth0:',
+    '\tSupported ports: [  ]',
+    '\tSupported link modes:   Not reported',
+    '\tSupported pause frame use: No',
+    '\tSupports auto-negotiation: No',
+    '\tSupported FEC modes: Not reported',
+    '\tAdvertised link modes:  Not reported',
+    '\tAdvertised pause frame use: No',
+    '\tAdvertised auto-negotiation: No',
+    '\tAdvertised FEC modes: Not reported',
+    `\tSpeed: ${d.host.linkSpeedMbps}Mb/s`,
+    '\tDuplex: Full',
+    '\tAuto-negotiation: off',
+    '\tPort: Other',
+    '\tPHYAD: 0',
+    '\tTransceiver: internal',
+    '        Current message level: 0x000000f7 (247)',
+    '                               drv probe link ifdown ifup rx_err tx_err',
+    '\tLink detected: yes',
+    '',
+  ].join('\n'));
+  d.msgLevel = 0x2001; // drv + hw
+  assert.match(eth(d, 'eth0').stdout, /\n {8}Current message level: 0x00002001 \(8193\)\n {31}drv hw\n/);
+});
