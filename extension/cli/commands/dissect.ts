@@ -1,13 +1,13 @@
-import { BLOCK_EPB, BLOCK_PB } from '../../core/packet/capture';
+import { BLOCK_EPB, BLOCK_PB, type ScanResult } from '../../core/packet/capture';
 import { DissectContext, dissectFrame, type FrameInfo } from '../../core/packet/dissect';
 import { Dissection } from '../../core/packet/dissection';
 import { fieldByAbbrev } from '../../core/packet/fields';
-import { FieldsOutput } from '../../core/packet/fieldsOutput';
+import { defaultFieldsFormat, FIELDS_OPTIONS_HELP, FieldsOutput, OCCURRENCE_ALL, setFieldsOption } from '../../core/packet/fieldsOutput';
 import { openFileSource } from '../../core/packet/fileSource';
 import { compileFilter, FilterSyntaxError } from '../../core/packet/filter';
 import { readPacketOptionsAt } from '../../core/packet/pcapng';
 import { dissectPlain, isPlainField, PlainFieldsWriter } from '../../core/packet/plain';
-import { streamCapture } from '../../core/packet/reader';
+import { streamCapture, type StreamedPacket } from '../../core/packet/reader';
 import { fillFrameInfo } from '../../core/packet/session';
 import { processIO, UsageError, type CliCommand } from '../io';
 import { writeSync } from 'node:fs';
@@ -29,42 +29,102 @@ function writeStdout(bytes: Uint8Array): void {
   }
 }
 
+/** Thrown by the visitor once -c packets were read: the scan stops there, as tshark's does. */
+class PacketCountReached extends Error {}
+
+/**
+ * tshark's -c value (ui/clopts_common.c get_positive_int: strtol base 10, the whole text a number,
+ * then > 0 and <= INT_MAX); the count, or tshark's complaint.
+ */
+export function parsePacketCount(text: string): number | string {
+  if (!/^[ \t\n\v\f\r]*[+-]?[0-9]+$/.test(text)) return `The specified packet count "${text}" isn't a decimal number`;
+  const v = Number(text.trim());
+  if (v < 0) return `The specified packet count "${text}" is a negative number`;
+  if (v > 0x7fffffff) return `The specified packet count "${text}" is too large (greater than 2147483647)`;
+  if (v === 0) return 'The specified packet count is zero';
+  return v;
+}
+
+/** Options that take a value, in tshark's letters (getopt: `-c5`, `-c 5`, `-nr FILE` all work). */
+const WITH_VALUE: Record<string, string> = { e: 'a field name', Y: 'a display filter', E: 'a field output option=value', c: 'a packet count', r: 'a capture file', T: 'an output format' };
+
 /**
  * `netvsc-lab dissect FILE -e FIELD ... [-Y FILTER]`: tshark -T fields output, in one streaming
  * pass over the file (4 MiB read window, nothing kept per packet). Packets whose requested fields
  * the plain dissector covers are read in place; the rest go through the full dissector, in capture
  * order so conversation state (tcp.stream, relative sequence numbers) is what tshark shows.
+ * tshark's field-output options (-E, -c, -r, -T fields, -n) mean what they mean to tshark 4.0.
  */
 export const dissectCommand: CliCommand = {
   name: 'dissect',
   summary: 'Print fields of every packet of a pcap/pcapng file, like tshark -T fields',
   usage: [
-    'Usage: netvsc-lab dissect FILE -e FIELD [-e FIELD ...] [-Y FILTER] [--validate-checksums]',
+    'Usage: netvsc-lab dissect FILE|-r FILE -e FIELD [-e FIELD ...] [-Y FILTER] [-c COUNT]',
+    '                          [-E OPTION=VALUE ...] [-T fields] [-n] [--validate-checksums]',
     '',
-    'Prints one line per packet with the given Wireshark fields, tab-separated, formatted as',
-    '`tshark -r FILE -T fields -e FIELD ...` prints them (several occurrences comma-separated,',
-    'empty when absent). -Y keeps only packets matching a display filter. IP/TCP/UDP checksums are',
-    'not validated unless --validate-checksums (tshark\'s default).',
+    'Prints one line per packet with the given Wireshark fields, formatted as',
+    '`tshark -r FILE -T fields -e FIELD ...` prints them: tab-separated, several occurrences',
+    'comma-separated, empty when absent. -Y keeps only packets matching a display filter. -c stops',
+    'after COUNT packets read (counted before -Y, as tshark counts). -E sets the layout as tshark\'s',
+    '-E does: header=y|n, separator=/t|/s|<char>, occurrence=f|l|a (first, last, all),',
+    'aggregator=,|/s|<char>, quote=d|s|n, bom=y|n. -T fields and -n (no name resolution: we never',
+    'resolve names) are accepted for tshark command lines. IP/TCP/UDP checksums are not validated',
+    'unless --validate-checksums (tshark\'s default).',
   ].join('\n'),
   run(args, io) {
     let file: string | undefined;
     const fields: string[] = [];
     let filterText: string | undefined;
     let validate = false;
+    let maxCount = Infinity;
+    const format = defaultFieldsFormat();
+    let positional = false;
+    const setFile = (v: string, how: string) => {
+      if (file !== undefined) throw new UsageError(`the capture file is given twice ('${file}' and ${how}'${v}')`);
+      file = v;
+    };
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      if (a === '-e') { const v = args[++i]; if (v === undefined) throw new UsageError('-e needs a field name'); fields.push(v); }
-      else if (a === '-Y') { const v = args[++i]; if (v === undefined) throw new UsageError('-Y needs a display filter'); filterText = v; }
-      else if (a === '--validate-checksums') validate = true;
-      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
-      else if (file === undefined) file = a;
-      else throw new UsageError(`unexpected argument '${a}'`);
+      if (positional || !a.startsWith('-')) { setFile(a, ''); continue; }
+      if (a === '-') throw new UsageError("reading a capture from standard input ('-') is not supported: give a file");
+      if (a === '--') { positional = true; continue; }
+      if (a === '--validate-checksums') { validate = true; continue; }
+      if (a.startsWith('--')) throw new UsageError(`unknown option '${a}'`);
+      // A cluster of one-letter options, as getopt reads them: flags, then at most one with a value.
+      for (let k = 1; k < a.length; k++) {
+        const o = a[k];
+        if (o === 'n') continue;
+        const need = WITH_VALUE[o];
+        if (need === undefined) throw new UsageError(`unknown option '-${o}'`);
+        let v: string | undefined = a.slice(k + 1);
+        if (v === '') v = args[++i];
+        if (v === undefined) throw new UsageError(`-${o} needs ${need}`);
+        if (o === 'e') fields.push(v);
+        else if (o === 'Y') filterText = v;
+        else if (o === 'r') setFile(v, '-r ');
+        else if (o === 'T') { if (v !== 'fields') throw new UsageError(`-T ${v}: dissect prints only tshark's -T fields output`); }
+        else if (o === 'c') {
+          const c = parsePacketCount(v);
+          if (typeof c === 'string') { io.err(`netvsc-lab dissect: ${c}\n`); return 1; }
+          maxCount = c;
+        } else {
+          const r = setFieldsOption(format, v);
+          if (r !== true) {
+            io.err(`netvsc-lab dissect: "${r}" is not a valid field output option=value pair.\n`
+              + 'netvsc-lab dissect: The available options for field output "E" are:\n' + FIELDS_OPTIONS_HELP);
+            return 1;
+          }
+        }
+        break;
+      }
     }
     if (file === undefined) throw new UsageError('missing capture FILE');
     if (fields.length === 0) throw new UsageError('give at least one -e FIELD');
     const bad = fields.filter((f) => !fieldByAbbrev(f));
     if (bad.length) throw new UsageError(`unknown field${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`);
     const ids = fields.map((f) => fieldByAbbrev(f)!.id);
+    // A field named twice fills only its last column (tshark maps each name to one column).
+    const live = ids.map((_, k) => fields.lastIndexOf(fields[k]) === k);
     let filter: ReturnType<typeof compileFilter> | undefined;
     if (filterText !== undefined) {
       try { filter = compileFilter(filterText); } catch (e) {
@@ -77,7 +137,10 @@ export const dissectCommand: CliCommand = {
       const wanted = [...new Set([...ids, ...(filter?.fields ?? [])])];
       const withComments = wanted.some((f) => fieldByAbbrev('frame.comment')!.id === f);
       const plain = wanted.every(isPlainField);
-      const lines = plain && !filter ? new PlainFieldsWriter(ids) : null;
+      // The plain writer lays out the default shape (every occurrence, no quotes, each field once);
+      // separator and aggregator it takes from `out`. Other layouts go through field().
+      const defaultShape = format.occurrence === OCCURRENCE_ALL && format.quote === 0 && live.every(Boolean);
+      const lines = plain && !filter && defaultShape ? new PlainFieldsWriter(ids) : null;
       const ctx = new DissectContext();
       ctx.validateChecksums = validate;
       const d = new Dissection();
@@ -88,12 +151,19 @@ export const dissectCommand: CliCommand = {
       let firstSec = 0, firstNsec = 0, prevSec = 0, prevNsec = 0;
       // Writing to this process's stdout, the bytes go straight to fd 1 (no string round trip).
       const out = new FieldsOutput((t) => io.out(t), 1 << 16, io === processIO ? writeStdout : undefined);
-      const scan = streamCapture(src, (p, res) => {
+      out.format = format;
+      out.preamble(fields);
+      // -c: the packet count at which the scan stops (tshark counts packets read, before -Y).
+      const last = maxCount === Infinity ? -1 : maxCount - 1;
+      let seen: ScanResult | undefined;
+      const visit = (p: StreamedPacket, res: ScanResult): void => {
         if (p.index === 0) { firstSec = prevSec = p.tsSec; firstNsec = prevNsec = p.tsNsec; }
+        if (p.index === last) seen = res;
         const linkType = res.interfaces[p.iface]?.linkType ?? 1;
         // No filter: a plain packet's line is written straight from its headers.
         if (lines !== null && lines.line(p.buf, p.at, p.capLen, p.origLen, linkType, p.index + 1, out)) {
           prevSec = p.tsSec; prevNsec = p.tsNsec;
+          if (p.index === last) throw new PacketCountReached();
           return;
         }
         if (!plain || !dissectPlain(p.buf, p.at, p.capLen, p.origLen, linkType, p.index + 1, d)) {
@@ -104,13 +174,22 @@ export const dissectCommand: CliCommand = {
           dissectFrame(p.buf.subarray(p.at, p.at + p.capLen), info, ctx, d);
         }
         prevSec = p.tsSec; prevNsec = p.tsNsec;
-        if (filter && !filter.matchDissection(d, p.index)) return;
-        for (let k = 0; k < ids.length; k++) {
-          if (k) out.tab();
-          out.field(d, ids[k]);
+        if (!filter || filter.matchDissection(d, p.index)) {
+          for (let k = 0; k < ids.length; k++) {
+            if (k) out.tab();
+            if (live[k]) out.field(d, ids[k]);
+          }
+          out.endLine();
         }
-        out.endLine();
-      }, { chunkSize: 1 << 20 }); // 1 MiB: the window stays in L2 between the read and the walk
+        if (p.index === last) throw new PacketCountReached();
+      };
+      let scan: ScanResult;
+      try {
+        scan = streamCapture(src, visit, { chunkSize: 1 << 20 }); // 1 MiB: the window stays in L2 between the read and the walk
+      } catch (e) {
+        if (!(e instanceof PacketCountReached) || !seen) throw e;
+        scan = seen;
+      }
       out.end();
       for (const w of scan.warnings) io.err(`netvsc-lab dissect: warning: ${file}: ${w.message}\n`);
       if (scan.error) { io.err(`netvsc-lab dissect: ${file}: ${scan.error.message}\n`); return 1; }

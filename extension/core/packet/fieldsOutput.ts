@@ -4,12 +4,23 @@
  * through `fieldText` (dissection.ts), so the text is always what `fieldsText` gives. Flushed as
  * text at line ends once the buffer passes a limit. No Node imports.
  *
+ * The layout follows tshark's `-E` options (print.c's output_fields_t in Wireshark 4.0): separator
+ * between fields, aggregator between occurrences, first/last/all occurrences, quotes around a
+ * non-empty field, a header line of the field names, a UTF-8 BOM.
+ *
  * API
+ *   interface FieldsFormat; defaultFieldsFormat()   tab, comma, all occurrences, no quotes
+ *   setFieldsOption(fmt, option) -> true | string   one `-E name=value`, parsed as tshark parses it;
+ *                     on a bad one, the text tshark shows between quotes in its error
+ *   FIELDS_OPTIONS_HELP   the option list tshark prints after that error
  *   class FieldsOutput(flush: (text) => void, limit = 64 KiB, flushBytes?: (bytes) => void)
- *     field(d, fid)   all occurrences of fid in d, comma-separated (nothing when absent)
+ *     format          the FieldsFormat in use (set it before writing)
+ *     preamble(names) the BOM and the header line, as the format asks
+ *     field(d, fid)   fid's occurrences in d, as the format selects and quotes them (nothing when absent)
  *     value(fid, v, buf, start)   one occurrence from its value and bytes (no Dissection; not for
  *                     strings, byte strings, times)
- *     tab(); comma(); endLine();  end() flushes what is left
+ *     tab()           the separator (a tab by default); comma(): the aggregator (a comma by default)
+ *     endLine();  end() flushes what is left
  */
 import { formatIPv4Word, formatIPv6 } from './addr';
 import { Dissection, fieldText } from './dissection';
@@ -53,12 +64,107 @@ for (let x = 0; x < 256; x++) {
   OCTET_WIDTH[x] = s.length;
   for (let k = 0; k < s.length; k++) OCTET_DIGITS[x * 3 + k] = s.charCodeAt(k);
 }
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: a BOM we write (-E bom=y) or a field starts with stays in the text.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8enc = new TextEncoder();
+
+/** Which occurrences of a field a line shows (`-E occurrence=a|f|l`). */
+export const OCCURRENCE_ALL = 0, OCCURRENCE_FIRST = 1, OCCURRENCE_LAST = 2;
+
+/** tshark's `-E` options. Characters are single bytes, as tshark takes them (the first byte given). */
+export interface FieldsFormat {
+  /** `header=y`: a first line with the field names. */
+  header: boolean;
+  /** `bom=y`: a UTF-8 byte order mark before everything. */
+  bom: boolean;
+  /** Between fields (`separator=`). */
+  separator: number;
+  /** Between occurrences of one field (`aggregator=`). */
+  aggregator: number;
+  occurrence: number;
+  /** Around each non-empty field, 0 for none (`quote=d|s|n`). */
+  quote: number;
+}
+
+export function defaultFieldsFormat(): FieldsFormat {
+  return { header: false, bom: false, separator: TAB, aggregator: COMMA, occurrence: OCCURRENCE_ALL, quote: 0 };
+}
+
+const SLASH = 47, EQ = 61, BACKSLASH = 92, SPACE = 32;
+
+/**
+ * Applies one `-E` option as tshark 4.0 does (print.c's output_fields_set_option): the name is the
+ * first run of non-'=' bytes (C strtok, which skips leading '='), the value starts one byte after
+ * the name's length counted from the option's start, and only the value's first byte or two count
+ * (`header=yes` is header=y, `separator=ab` is 'a', `separator=/x` is a backslash). Returns true,
+ * or the option text tshark quotes in its error (cut at the '=' strtok overwrote).
+ */
+export function setFieldsOption(fmt: FieldsFormat, option: string): true | string {
+  const b = utf8enc.encode(option);
+  let s = 0;
+  while (s < b.length && b[s] === EQ) s++;
+  let e = s;
+  while (e < b.length && b[e] !== EQ) e++;
+  // What tshark prints: strtok wrote a NUL over the '=' after the name, when there is one.
+  const shown = e < b.length ? utf8.decode(b.subarray(0, e)) : option;
+  if (s === b.length) return shown;
+  const name = utf8.decode(b.subarray(s, e));
+  const v = e - s + 1; // option + strlen(name) + 1
+  // The value ends at the first NUL: the end of the option or the byte strtok overwrote.
+  const vEnd = e < b.length ? (v <= e ? e : b.length) : b.length;
+  const at = (k: number) => (v + k < vEnd ? b[v + k] : 0);
+  if (at(0) === 0) return shown;
+  const c = at(0);
+  switch (name) {
+    case 'header': case 'bom':
+      if (c !== 121 && c !== 110) return shown; // y, n
+      fmt[name] = c === 121;
+      return true;
+    case 'separator': case 'aggregator': {
+      let ch = c;
+      if (c === SLASH) {
+        const d = at(1);
+        ch = d === 115 ? SPACE : name === 'separator' && d === 116 ? TAB : BACKSLASH; // /s, /t (separator only)
+      }
+      fmt[name] = ch;
+      return true;
+    }
+    case 'occurrence':
+      if (c === 102) fmt.occurrence = OCCURRENCE_FIRST;
+      else if (c === 108) fmt.occurrence = OCCURRENCE_LAST;
+      else if (c === 97) fmt.occurrence = OCCURRENCE_ALL;
+      else return shown;
+      return true;
+    case 'quote':
+      if (c === 100) fmt.quote = 34;
+      else if (c === 115) fmt.quote = 39;
+      else if (c === 110) fmt.quote = 0;
+      else return shown;
+      return true;
+  }
+  return shown;
+}
+
+/** The list tshark 4.0 prints after a bad `-E` (its wording, trailing space included). */
+export const FIELDS_OPTIONS_HELP = [
+  'bom=y|n    Prepend output with the UTF-8 BOM (def: N: no)',
+  'header=y|n    Print field abbreviations as first line of output (def: N: no)',
+  'separator=/t|/s|<character>   Set the separator to use;',
+  '     "/t" = tab, "/s" = space (def: /t: tab)',
+  'occurrence=f|l|a  Select the occurrence of a field to use;',
+  '     "f" = first, "l" = last, "a" = all (def: a: all)',
+  'aggregator=,|/s|<character>   Set the aggregator to use;',
+  '     "," = comma, "/s" = space (def: ,: comma)',
+  'quote=d|s|n   Print either d: double-quotes, s: single quotes or ',
+  '     n: no quotes around field values (def: n: none)',
+  '',
+].join('\n');
 
 export class FieldsOutput {
   private buf = new Uint8Array(1 << 17);
   private n = 0;
+  /** The -E options in use; tab(), comma() and field() read it on every call. */
+  format: FieldsFormat = defaultFieldsFormat();
 
   /**
    * `flush` gets the text; with `flushBytes`, the UTF-8 bytes go there instead (no string made;
@@ -77,9 +183,21 @@ export class FieldsOutput {
     this.buf = b;
   }
 
-  tab(): void { this.room(1); this.buf[this.n++] = TAB; }
-  /** Between two occurrences of a field. */
-  comma(): void { this.room(1); this.buf[this.n++] = COMMA; }
+  /** Between two fields: the separator. */
+  tab(): void { this.room(1); this.buf[this.n++] = this.format.separator; }
+  /** Between two occurrences of a field: the aggregator. */
+  comma(): void { this.room(1); this.buf[this.n++] = this.format.aggregator; }
+
+  /** What tshark writes before the first packet: the BOM (bom=y), the field names (header=y). */
+  preamble(names: readonly string[]): void {
+    if (this.format.bom) { this.room(3); this.buf[this.n++] = 0xef; this.buf[this.n++] = 0xbb; this.buf[this.n++] = 0xbf; }
+    if (!this.format.header) return;
+    for (let k = 0; k < names.length; k++) {
+      if (k) this.tab();
+      this.text(names[k]);
+    }
+    this.endLine();
+  }
 
   endLine(): void {
     this.room(1);
@@ -94,16 +212,35 @@ export class FieldsOutput {
     this.n = 0;
   }
 
+  /** fid's occurrences in tree order, as the format selects, aggregates and quotes them. */
   field(d: Dissection, fid: number): void {
+    const ids = d.fid, fmt = this.format, q = fmt.quote;
+    if (fmt.occurrence === OCCURRENCE_LAST) {
+      let i = d.n - 1;
+      while (i >= 0 && ids[i] !== fid) i--;
+      if (i < 0) return;
+      if (q) { this.room(1); this.buf[this.n++] = q; }
+      this.occurrence(d, fid, i);
+      if (q) { this.room(1); this.buf[this.n++] = q; }
+      return;
+    }
     let any = false;
-    const ids = d.fid;
     for (let i = 0, n = d.n; i < n; i++) {
       if (ids[i] !== fid) continue;
-      if (any) { this.room(1); this.buf[this.n++] = COMMA; }
+      this.room(1);
+      if (any) this.buf[this.n++] = fmt.aggregator;
+      else if (q) this.buf[this.n++] = q;
       any = true;
-      if (KIND[fid] === K_TEXT) this.text(fieldText(d, i));
-      else this.value(fid, d.val[i], d.buf, d.start[i]);
+      this.occurrence(d, fid, i);
+      if (fmt.occurrence === OCCURRENCE_FIRST) break;
     }
+    if (any && q) { this.room(1); this.buf[this.n++] = q; }
+  }
+
+  /** Item i of d (a fid item). */
+  private occurrence(d: Dissection, fid: number, i: number): void {
+    if (KIND[fid] === K_TEXT) this.text(fieldText(d, i));
+    else this.value(fid, d.val[i], d.buf, d.start[i]);
   }
 
   /**
