@@ -2,7 +2,7 @@ import { BLOCK_EPB, BLOCK_PB, type ScanResult } from '../../core/packet/capture'
 import { DissectContext, dissectFrame, type FrameInfo } from '../../core/packet/dissect';
 import { Dissection } from '../../core/packet/dissection';
 import { fieldByAbbrev } from '../../core/packet/fields';
-import { defaultFieldsFormat, FIELDS_OPTIONS_HELP, FieldsOutput, OCCURRENCE_ALL, setFieldsOption } from '../../core/packet/fieldsOutput';
+import { defaultFieldsFormat, FIELDS_OPTIONS_HELP, FieldsOutput, setFieldsOption } from '../../core/packet/fieldsOutput';
 import { openFileSource } from '../../core/packet/fileSource';
 import { compileFilter, FilterSyntaxError } from '../../core/packet/filter';
 import { readPacketOptionsAt } from '../../core/packet/pcapng';
@@ -137,10 +137,8 @@ export const dissectCommand: CliCommand = {
       const wanted = [...new Set([...ids, ...(filter?.fields ?? [])])];
       const withComments = wanted.some((f) => fieldByAbbrev('frame.comment')!.id === f);
       const plain = wanted.every(isPlainField);
-      // The plain writer lays out the default shape (every occurrence, no quotes, each field once);
-      // separator and aggregator it takes from `out`. Other layouts go through field().
-      const defaultShape = format.occurrence === OCCURRENCE_ALL && format.quote === 0 && live.every(Boolean);
-      const lines = plain && !filter && defaultShape ? new PlainFieldsWriter(ids) : null;
+      // The plain writer lays out every -E format; a field named twice takes the general path.
+      const lines = plain && !filter && live.every(Boolean) ? new PlainFieldsWriter(ids) : null;
       const ctx = new DissectContext();
       ctx.validateChecksums = validate;
       const d = new Dissection();

@@ -19,7 +19,8 @@
  *     field(d, fid)   fid's occurrences in d, as the format selects and quotes them (nothing when absent)
  *     value(fid, v, buf, start)   one occurrence from its value and bytes (no Dissection; not for
  *                     strings, byte strings, times)
- *     tab()           the separator (a tab by default); comma(): the aggregator (a comma by default)
+ *     tab()           the separator (a tab by default); comma(): the aggregator (a comma by default);
+ *                     quote(): the quote character
  *     endLine();  end() flushes what is left
  */
 import { formatIPv4Word, formatIPv6 } from './addr';
@@ -187,6 +188,9 @@ export class FieldsOutput {
   tab(): void { this.room(1); this.buf[this.n++] = this.format.separator; }
   /** Between two occurrences of a field: the aggregator. */
   comma(): void { this.room(1); this.buf[this.n++] = this.format.aggregator; }
+
+  /** The quote character (only when the format has one). */
+  quote(): void { this.room(1); this.buf[this.n++] = this.format.quote; }
 
   /** What tshark writes before the first packet: the BOM (bom=y), the field names (header=y). */
   preamble(names: readonly string[]): void {

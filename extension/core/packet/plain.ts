@@ -22,11 +22,12 @@
  *       the same, handing each item to sink.item(fid, start - at, len, value) (column fills)
  *   class PlainFieldsWriter(fids)   `-T fields` lines without items in between:
  *       line(buf, at, capLen, origLen, linkType, number, out: FieldsOutput) -> boolean
- *       writes the packet's line (fields tab-separated, newline) or, false, nothing (not plain)
+ *       writes the packet's line (laid out by out.format: separator, occurrences, quotes...) or,
+ *       false, nothing (not plain)
  */
 import { Dissection, ITEM_GENERATED, ITEM_HIDDEN } from './dissection';
 import { F } from './fields';
-import type { FieldsOutput } from './fieldsOutput';
+import { OCCURRENCE_FIRST, OCCURRENCE_LAST, type FieldsOutput } from './fieldsOutput';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW } from './flow';
 
 const FRAME_NUMBER = F['frame.number'], FRAME_LEN = F['frame.len'], FRAME_CAP_LEN = F['frame.cap_len'];
@@ -269,13 +270,16 @@ export class PlainFieldsWriter {
     this.slots = fids.map((f) => LAYERS.flatMap((l) => l.rows.flatMap((r, j) => (r[0] === f ? [{ layer: l, j }] : []))));
   }
 
+  /** The line as `out.format` lays it out (occurrences selected, quotes), as FieldsOutput.field does. */
   line(b: Uint8Array, at: number, capLen: number, origLen: number, linkType: number, number: number, out: FieldsOutput): boolean {
     if (!walk(b, at, capLen, origLen, linkType, number)) return false;
+    const fmt = out.format, q = fmt.quote, firstOnly = fmt.occurrence === OCCURRENCE_FIRST, lastOnly = fmt.occurrence === OCCURRENCE_LAST;
     for (let k = 0; k < this.fids.length; k++) {
       if (k) out.tab();
       const fid = this.fids[k], list = this.slots[k];
       let any = false;
-      for (let s = 0; s < list.length; s++) {
+      let lastLayer: Layer | null = null, lastJ = 0, lastP = 0;
+      slots: for (let s = 0; s < list.length; s++) {
         const l = list[s].layer, j = list[s].j;
         const vlan = l === L_VLAN;
         const n = vlan ? tags : 1;
@@ -283,11 +287,20 @@ export class PlainFieldsWriter {
           const p = vlan ? tagAt[t] : l.id === LY_FRAME ? origin : l.id === LY_ETH ? ethAt : l.id === LY_IP ? ipAt : l.id === LY_IPV6 ? ip6At
             : l4Layer === l ? l4At : -1;
           if (p < 0) continue;
+          if (lastOnly) { lastLayer = l; lastJ = j; lastP = p; continue; }
           if (any) out.comma();
+          else if (q) out.quote();
           any = true;
           out.value(fid, rowValue(l.id, j, p), b, p + l.off[j]);
+          if (firstOnly) break slots;
         }
       }
+      if (lastLayer !== null) {
+        if (q) out.quote();
+        any = true;
+        out.value(fid, rowValue(lastLayer.id, lastJ, lastP), b, lastP + lastLayer.off[lastJ]);
+      }
+      if (any && q) out.quote();
     }
     out.endLine();
     return true;
