@@ -64,12 +64,12 @@ export const dissectCommand: CliCommand = {
     '',
     'Prints one line per packet with the given Wireshark fields, formatted as',
     '`tshark -r FILE -T fields -e FIELD ...` prints them: tab-separated, several occurrences',
-    'comma-separated, empty when absent. -Y keeps only packets matching a display filter. -c stops',
-    'after COUNT packets read (counted before -Y, as tshark counts). -E sets the layout as tshark\'s',
-    '-E does: header=y|n, separator=/t|/s|<char>, occurrence=f|l|a (first, last, all),',
-    'aggregator=,|/s|<char>, quote=d|s|n, bom=y|n. -T fields and -n (no name resolution: we never',
-    'resolve names) are accepted for tshark command lines. IP/TCP/UDP checksums are not validated',
-    'unless --validate-checksums (tshark\'s default).',
+    'comma-separated, empty when absent (a field named twice: only its last column). -Y keeps only',
+    'packets matching a display filter. -c stops after COUNT packets read (counted before -Y, as',
+    'tshark counts). -E sets the layout as tshark\'s -E does: header=y|n, separator=/t|/s|<char>,',
+    'occurrence=f|l|a (first, last, all), aggregator=,|/s|<char>, quote=d|s|n, bom=y|n. -T fields',
+    'and -n (no name resolution: we never resolve names) are accepted for tshark command lines.',
+    'IP/TCP/UDP checksums are not validated unless --validate-checksums (tshark\'s default).',
   ].join('\n'),
   run(args, io) {
     let file: string | undefined;
@@ -102,7 +102,7 @@ export const dissectCommand: CliCommand = {
         if (o === 'e') fields.push(v);
         else if (o === 'Y') filterText = v;
         else if (o === 'r') setFile(v, '-r ');
-        else if (o === 'T') { if (v !== 'fields') throw new UsageError(`-T ${v}: dissect prints only tshark's -T fields output`); }
+        else if (o === 'T') { if (v !== 'fields') throw new UsageError(`-T ${v} is not supported: dissect prints tshark's -T fields output only`); }
         else if (o === 'c') {
           const c = parsePacketCount(v);
           if (typeof c === 'string') { io.err(`netvsc-lab dissect: ${c}\n`); return 1; }
