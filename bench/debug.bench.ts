@@ -20,28 +20,19 @@ import { loadObject } from '../extension/core/ebpf/loader';
 import { createMaps } from '../extension/core/ebpf/maps';
 import { jit } from '../extension/core/ebpf/jit';
 import { Machine, type VmEngine } from '../extension/core/ebpf/vm';
-import { buildPacket } from '../extension/core/packet/build';
 import { openCaptureFile } from '../extension/core/packet/fileSource';
 import { NetvscDevice } from '../extension/core/netvsc/device';
 import { NETIF_F_LRO } from '../extension/core/netvsc/features';
 import { captureSource, Replayer } from '../extension/core/netvsc/replay';
 import { loadXdpProgram } from '../extension/core/netvsc/xdpRunner';
-import { PcapWriter } from '../extension/core/packet/pcap';
+import { udpTraceParts } from './udpTrace';
 
 const ROOT = resolve(__dirname, '..');
 const PROGRAM = join(ROOT, 'test/fixtures/debug/xdp_debug.c');
 const N = 100_000;
 const tmp = mkdtempSync(join(tmpdir(), 'netvsc-debug-bench-'));
 
-// A trace of N UDP packets over 64 flows, every one to port 1000 except the last (port 53).
-const w = new PcapWriter(1);
-const parts: Uint8Array[] = [w.header()];
-for (let i = 0; i < N; i++) {
-  parts.push(w.record(buildPacket({
-    eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip: { src: `10.1.${i & 63}.1`, dst: '10.0.0.2' },
-    l4: { udp: { sport: 40000 + (i & 63), dport: i === N - 1 ? 53 : 1000 } }, payload: 18,
-  }), 1700000000 + Math.floor(i / 1000), (i % 1000) * 1000));
-}
+const parts = udpTraceParts(N);
 const trace = join(tmp, 'bench.pcap');
 writeFileSync(trace, Buffer.concat(parts));
 

@@ -11,8 +11,7 @@ import { join, resolve } from 'node:path';
 import { prepareLaunch } from '../extension/core/debug/launch';
 import { DebugRuntime, type StopInfo } from '../extension/core/debug/runtime';
 import { loadObject } from '../extension/core/ebpf/loader';
-import { buildPacket } from '../extension/core/packet/build';
-import { PcapWriter } from '../extension/core/packet/pcap';
+import { udpTraceParts } from './udpTrace';
 
 const ROOT = resolve(__dirname, '..');
 const PROGRAM = join(ROOT, 'test/fixtures/debug/xdp_locals.c');
@@ -37,15 +36,7 @@ const count = loadObject(obj, { fileName: 'xdp_locals.o' }).programs[0].insns.le
 let k = 0;
 per('variables at one instruction (cached after the first)', 100_000, () => { dw.variablesAt(k++ % count); });
 
-// A trace of N UDP packets to port 1000 except the last (port 53).
-const w = new PcapWriter(1);
-const parts: Uint8Array[] = [w.header()];
-for (let i = 0; i < N; i++) {
-  parts.push(w.record(buildPacket({
-    eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ip: { src: `10.1.${i & 63}.1`, dst: '10.0.0.2' },
-    l4: { udp: { sport: 40000 + (i & 63), dport: i === N - 1 ? 53 : 1000 } }, payload: 18,
-  }), 1700000000 + Math.floor(i / 1000), (i % 1000) * 1000));
-}
+const parts = udpTraceParts(N);
 const trace = join(tmp, 'bench.pcap');
 writeFileSync(trace, Buffer.concat(parts));
 const line = readFileSync(PROGRAM, 'utf8').split('\n').findIndex((l) => l.includes('bpf_map_update_elem(&flows')) + 1;
