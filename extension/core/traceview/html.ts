@@ -41,6 +41,7 @@ export function viewerHtml(p: ViewerPage): string {
 <meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(p.title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${esc(p.styleUri)}" nonce="${esc(p.nonce)}">
 </head>
 <body>
