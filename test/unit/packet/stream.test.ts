@@ -12,41 +12,13 @@ import { fieldsText } from '../../../extension/core/packet/dissection';
 import { FIELDS, FT } from '../../../extension/core/packet/fields';
 import { openFileSource } from '../../../extension/core/packet/fileSource';
 import { readPacketOptionsAt } from '../../../extension/core/packet/pcapng';
-import { buildPacket } from '../../../extension/core/packet/build';
 import { openCapture, streamCapture } from '../../../extension/core/packet/reader';
 import { CaptureSession } from '../../../extension/core/packet/session';
 import { corpusCapture } from './corpus';
-import { block, opt, utf8 } from './encode';
+import { twoSectionPcapng } from './twoSections';
 import { requireTshark, tmpFile, tsharkFields } from './tshark';
 
-const f1 = buildPacket({ eth: {}, ip: { src: '10.0.0.1', dst: '10.0.0.2' }, l4: { udp: { sport: 40005, dport: 40006 } }, payload: 60 });
-const f2 = buildPacket({ eth: {}, ip: { src: '10.0.0.3', dst: '10.0.0.4' }, l4: { tcp: { sport: 40002, dport: 40003, flags: 0x02 } } });
-const raw = buildPacket({ ip: { src: '192.0.2.1', dst: '192.0.2.2' }, l4: { icmp: { type: 8, id: 1, seq: 1 } }, payload: 8 });
-
-/** Big-endian section (two interfaces, EPB with comments, unknown block, SPB, PB, ISB), then a little-endian one. */
-function twoSections(): Uint8Array {
-  const BE = false, LE = true;
-  const parts: number[] = [];
-  parts.push(...block(BE, 0x0a0d0d0a, (e) => { e.u32(0x1a2b3c4d).u16(1).u16(0).u32(0xffffffff).u32(0xffffffff); e.u32(0); }));
-  parts.push(...block(BE, 1, (e) => { e.u16(1).u16(0).u32(0); opt(e, 2, utf8('eth0')); opt(e, 9, [3]); e.u32(0); }));
-  parts.push(...block(BE, 1, (e) => { e.u16(101).u16(0).u32(256); opt(e, 9, [0x80 | 10]); e.u32(0); }));
-  const ms = 1700000000123;
-  parts.push(...block(BE, 6, (e) => {
-    e.u32(0).u32(Math.floor(ms / 2 ** 32)).u32(ms % 2 ** 32).u32(f1.length).u32(f1.length).bytes(f1).pad4();
-    opt(e, 1, utf8('first comment')); opt(e, 1, utf8('queue=2 verdict=XDP_PASS')); e.u32(0);
-  }));
-  parts.push(...block(BE, 0x12345, (e) => { e.u32(0xdeadbeef); }));
-  const units = 1700000001 * 1024 + 512;
-  parts.push(...block(BE, 6, (e) => { e.u32(1).u32(Math.floor(units / 2 ** 32)).u32(units % 2 ** 32).u32(raw.length).u32(raw.length).bytes(raw); }));
-  parts.push(...block(BE, 3, (e) => { e.u32(f2.length).bytes(f2); }));
-  parts.push(...block(BE, 2, (e) => { e.u16(0).u16(0).u32(Math.floor((ms + 5) / 2 ** 32)).u32((ms + 5) % 2 ** 32).u32(f2.length).u32(f2.length).bytes(f2).pad4(); opt(e, 1, utf8('old packet block')); e.u32(0); }));
-  parts.push(...block(BE, 5, (e) => { e.u32(0).u32(0).u32(0); e.u32(0); }));
-  parts.push(...block(LE, 0x0a0d0d0a, (e) => { e.u32(0x1a2b3c4d).u16(1).u16(0).u32(0xffffffff).u32(0xffffffff); }));
-  parts.push(...block(LE, 1, (e) => { e.u16(1).u16(0).u32(0); }));
-  const us = 1700000002000001;
-  parts.push(...block(LE, 6, (e) => { e.u32(0).u32(Math.floor(us / 2 ** 32)).u32(us % 2 ** 32).u32(f1.length).u32(f1.length).bytes(f1); }));
-  return new Uint8Array(parts);
-}
+const twoSections = twoSectionPcapng;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -89,7 +61,8 @@ test('on a damaged file streaming gives the same packets before the fault, the s
   const le32 = (b: Uint8Array, o: number, v: number) => new DataView(b.buffer, b.byteOffset).setUint32(o, v, false);
   const cases: Uint8Array[] = [];
   for (const cut of [0, 3, 20, 60, 150, good.length - 3]) cases.push(good.slice(0, cut));
-  const badLen = good.slice(); le32(badLen, 28 + 4, 30); cases.push(badLen); // an IDB length that is not a multiple of 4
+  const idb = new DataView(good.buffer, good.byteOffset).getUint32(4, false); // the SHB's length: the first IDB starts there
+  const badLen = good.slice(); le32(badLen, idb + 4, 30); cases.push(badLen); // an IDB length that is not a multiple of 4
   const hugeCap = corpusCapture('pcap').slice(); new DataView(hugeCap.buffer).setUint32(24 + 8, 0xfffffff0, true); cases.push(hugeCap);
   const badSnap = corpusCapture('pcap').slice(); new DataView(badSnap.buffer).setUint32(16, 10, true); cases.push(badSnap); // warnings
   let errors = 0, warnings = 0, packets = 0;
